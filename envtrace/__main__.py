@@ -1,0 +1,5 @@
+"""``python -m envtrace`` runs the command line."""
+
+from envtrace.cli import main
+
+main()
