@@ -135,6 +135,10 @@ _UNIT_FACTORS: dict[str, float] = {
 # --------------------------------------------------------------------------- helpers
 def _as_object_array(values: Any) -> np.ndarray:
     if isinstance(values, pd.Series | pd.Index):
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
+            return values.to_numpy(dtype=float, na_value=np.nan)
         arr = values.to_numpy(dtype=object, na_value=None)
     elif isinstance(values, np.ndarray):
         arr = values
@@ -277,7 +281,7 @@ def _zh_number(s: str) -> int | None:
 
 
 _BEAUFORT_RE = re.compile(
-    r"^(?P<lt>[<＜小于低于]?)(?:beaufort|bft|b|f|force)?"
+    r"^(?P<lt><|＜|小于|低于)?(?P<pre>beaufort|bft|force|f)?"
     r"(?P<a>\d+|[零〇一二两三四五六七八九十]+)"
     r"(?:(?:级?)[-~～至到](?P<b>\d+|[零〇一二两三四五六七八九十]+))?"
     r"(?P<unit>级|bft|beaufort)?$"
@@ -295,13 +299,12 @@ def _speed_one_factory(factor: float) -> Callable[[Any], tuple[float, bool]]:
             x = float(v) * factor
             return (np.nan, True) if x < 0 else (x, False)
         s = re.sub(r"\s+", "", str(v).strip().casefold())
+        if s in _CALM and not any(ch.isdigit() or ch == "零" for ch in s):
+            return 0.0, False
         if s in _BEAUFORT_NAMES_ZH:
             return BEAUFORT_MS[_BEAUFORT_NAMES_ZH[s]], False
-        if s in _CALM or s == "静风":
-            return 0.0, False
-        is_beaufort_word = s.startswith(("beaufort", "bft", "force"))
         m = _BEAUFORT_RE.match(s)
-        if m and (m.group("unit") or is_beaufort_word):
+        if m and (m.group("unit") or m.group("pre")):
             a = _zh_number(m.group("a"))
             b = _zh_number(m.group("b")) if m.group("b") else None
             if a is None or a not in BEAUFORT_MS or (b is not None and b not in BEAUFORT_MS):
@@ -340,7 +343,7 @@ def parse_speed(
         give the midpoint of the WMO range (:data:`BEAUFORT_MS`: 3 → 4.4 m/s); ranges
         ``3-4级`` give the midpoint of the joint range (3.4–7.9 → 5.65 m/s); ``<3级``
         the midpoint of 0–3.3 (1.65 m/s); Chinese force names (``和风`` = 4; ``微风`` = 3
-        as in GB/T 28591); ``静风`` / calm = 0.
+        as in GB/T 28591); ``静风`` / ``无风`` / calm = 0 (but ``0级`` = 0.1).
     unit : {"m/s", "mph", "km/h", "knots"}
         Unit of bare numbers (mph × 0.44704, km/h ÷ 3.6, knots × 0.514444).
     errors : {"coerce", "mask", "raise"}
@@ -388,7 +391,7 @@ def solar_elevation(time: Any, lat: Any, lon: Any, *, tz: str = "Asia/Shanghai")
         Degrees (WGS84), broadcast against ``time``.
     """
     t = _utc_times(time, tz)
-    doy = t.dayofyear.to_numpy(dtype=float)
+    doy = t.day_of_year.to_numpy(dtype=float)
     hour = (
         t.hour.to_numpy(dtype=float)
         + t.minute.to_numpy(dtype=float) / 60.0
@@ -445,8 +448,8 @@ def estimate_stability(
     Parameters
     ----------
     time : array_like of datetimes
-        Hour starts; aware, or naive in ``tz``. The sun is taken at the middle of the
-        hour is NOT assumed: the given instant is used.
+        Aware, or naive in ``tz``. The sun is taken at the given instant (pass hour
+        middles if you want the hour's mean position).
     wind_speed_ms : array_like
         10 m wind speed, m/s (NaN gives D).
     lat, lon : float or array_like
