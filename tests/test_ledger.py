@@ -1,0 +1,489 @@
+"""Tests for envtrace.ledger: cases from events, lifecycle, colours, recurrence, KPIs, safety, XLSX."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import box
+
+from envtrace import _ledger_schema as S
+from envtrace.errors import InputError
+from envtrace.ledger import Ledger, LedgerBusy, LedgerRules, OwnerRule, kpis
+
+TZ = "Asia/Shanghai"
+NAME, PHONE = "张三丰", "13812345678"
+
+
+# --------------------------------------------------------------------------- fixtures
+def complaints(rows: list[tuple]) -> pd.DataFrame:
+    """rows: (id, received local, lon, lat, category, household, area[, closed local, satisfaction])."""
+    recs = []
+    for r in rows:
+        cid, t, lon, lat, cat, key, area = r[:7]
+        closed = r[7] if len(r) > 7 else None
+        sat = r[8] if len(r) > 8 else ""
+        recs.append({
+            "complaint_id": cid,
+            "received_at": pd.Timestamp(t, tz=TZ),
+            "lon": lon,
+            "lat": lat,
+            "category": cat,
+            "channel": "hotline",
+            "complainant_key": key,
+            "area": area,
+            "closed_at": pd.Timestamp(closed, tz=TZ) if closed else pd.NaT,
+            "satisfaction": sat,
+            "duplicate_of": "",
+            # raw personal data that must never reach the ledger
+            "complainant": NAME,
+            "phone": PHONE,
+            "text": f"臭味很重 {NAME} {PHONE}",
+            "address": "幸福路8号",
+        })
+    return pd.DataFrame(recs)
+
+
+def traced(frame: pd.DataFrame, clusters: dict[str, list[str]], top: dict[str, tuple[str, float]]):
+    """A TraceResult-like stub: labels, events (footprint = member box + ~200 m) and top-1 suspects."""
+    labels = {cid: cl for cl, ids in clusters.items() for cid in ids}
+    comp = frame.assign(cluster_id=[labels.get(c, "-1") for c in frame["complaint_id"]])
+    evs = []
+    for cl, ids in clusters.items():
+        m = frame.loc[frame["complaint_id"].isin(ids)]
+        evs.append({
+            "cluster_id": cl,
+            "category": m["category"].iloc[0],
+            "n_complaints": len(m),
+            "n_complainants": m["complainant_key"].nunique(),
+            "start": m["received_at"].min(),
+            "end": m["received_at"].max(),
+            "lon": m["lon"].mean(),
+            "lat": m["lat"].mean(),
+            "radius_m": 200.0,
+            "p_value": 0.01,
+            "geometry": box(m["lon"].min() - 0.002, m["lat"].min() - 0.002, m["lon"].max() + 0.002, m["lat"].max() + 0.002),
+        })
+    events = gpd.GeoDataFrame(evs, geometry="geometry", crs=4326) if evs else gpd.GeoDataFrame(
+        {"cluster_id": []}, geometry=[], crs=4326)
+    cands = pd.DataFrame(
+        [{"cluster_id": cl, "rank": 1, "enterprise_id": e, "name": f"{e}化工厂", "score": s, "distance_m": 800.0,
+          "bearing_deg": 45.0, "p_value": 0.01, "evidence": ""} for cl, (e, s) in top.items()],
+        columns=["cluster_id", "rank", "enterprise_id", "name", "score", "distance_m", "bearing_deg", "p_value",
+                 "evidence"],
+    )
+    return SimpleNamespace(complaints=comp, events=events, candidates=cands)
+
+
+def dataset(frame: pd.DataFrame, actions: list[tuple] | None = None) -> SimpleNamespace:
+    acts = pd.DataFrame(actions or [], columns=["date", "action", "complaint_id", "enterprise_id", "persons", "note"])
+    return SimpleNamespace(complaints=frame, actions=acts, config=None, enterprises=None)
+
+
+# Event A: odour near E1 in 城关镇, 6 households, 3-5 Oct. Event B: noise in 河西乡, no suspect.
+OCT = complaints(
+    [(f"a{i}", f"2026-10-0{3 + i // 3} 10:0{i}", 116.010 + 0.0002 * i, 39.010, "odour", f"h{i}", "城关镇") for i in range(6)]
+    + [("b0", "2026-10-10 21:00", 116.200, 39.200, "noise", "n0", "河西乡"),
+       ("b1", "2026-10-10 22:00", 116.2005, 39.2002, "noise", "n1", "河西乡"),
+       ("x0", "2026-10-12 09:00", 116.300, 39.300, "dust", "d0", "河西乡")]
+)
+OCT_TRACE = traced(OCT, {"EA": [f"a{i}" for i in range(6)], "EB": ["b0", "b1"]}, {"EA": ("E1", 0.8), "EB": ("E9", 0.2)})
+RULES = LedgerRules(rules=(OwnerRule(owner="城关镇人民政府/王副镇长", area="城关镇", category="odour"),))
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    return Ledger(f"sqlite:///{tmp_path / 'var' / 'ledger.sqlite'}", rules=RULES, lock_timeout=0.3)
+
+
+@pytest.fixture
+def oct_ledger(ledger: Ledger) -> Ledger:
+    ledger.update(dataset(OCT), "2026-10", trace=OCT_TRACE)
+    return ledger
+
+
+def counts(ledger: Ledger) -> dict[str, int]:
+    with ledger.engine.connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() for t in S.metadata.sorted_tables}
+
+
+def snapshot(ledger: Ledger) -> dict[str, list]:
+    with ledger.engine.connect() as conn:
+        return {t.name: sorted(map(tuple, conn.execute(sa.select(t)).all()), key=repr) for t in S.metadata.sorted_tables}
+
+
+def case_of(ledger: Ledger, enterprise: str = "E1") -> str:
+    c = ledger.cases("2026-10-31")
+    return c.loc[c["enterprise_id"] == enterprise, "case_id"].iloc[0]
+
+
+# --------------------------------------------------------------------------- storage
+def test_default_location_follows_envtrace_var(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENVTRACE_VAR", str(tmp_path / "state"))
+    led = Ledger()
+    assert (tmp_path / "state" / "ledger.sqlite").is_file()
+    assert led.lock_path == tmp_path / "state" / "ledger.lock"
+
+
+def test_migrations_build_exactly_the_declared_schema(ledger):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with ledger.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), S.metadata) == []
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == S.SCHEMA_REVISION
+
+
+# --------------------------------------------------------------------------- update
+def test_update_opens_cases_with_owner_and_deadline_by_rule(oct_ledger):
+    cases = oct_ledger.cases("2026-10-31").set_index("enterprise_id")
+    assert len(cases) == 2  # the lone dust complaint is in no event: no case
+    a = cases.loc["E1"]
+    assert (a["category"], a["area"], a["owner"], a["status"]) == ("odour", "城关镇", "城关镇人民政府/王副镇长", "open")
+    assert a["deadline"] == dt.date(2026, 11, 2)  # opened 3 Oct + 30 days (odour)
+    assert (a["n_events"], a["n_complaints"], a["n_households"]) == (1, 6, 6)
+    b = cases.loc[""]  # E9's score 0.2 < 0.5: no credible suspect
+    assert (b["category"], b["owner"], b["deadline"]) == ("noise", "待指派", dt.date(2026, 10, 25))
+
+
+def test_events_attach_to_the_open_case_of_the_same_suspect_or_footprint(oct_ledger):
+    nov = complaints(
+        [(f"c{i}", f"2026-11-02 1{i}:00", 116.050, 39.050 + 0.0001 * i, "odour", f"k{i}", "城关镇") for i in range(3)]
+        + [("b2", "2026-11-03 21:00", 116.2003, 39.2001, "noise", "n2", "河西乡"),
+           ("b3", "2026-11-03 22:00", 116.2004, 39.2003, "noise", "n3", "河西乡"),
+           ("f0", "2026-11-04 21:00", 116.250, 39.250, "noise", "n4", "河西乡"),
+           ("f1", "2026-11-04 22:00", 116.2502, 39.2501, "noise", "n5", "河西乡")]
+    )
+    tr = traced(nov, {"EC": ["c0", "c1", "c2"], "ED": ["b2", "b3"], "EF": ["f0", "f1"]}, {"EC": ("E1", 0.7)})
+    report = oct_ledger.update(dataset(nov), "2026-11", trace=tr)
+    assert (report.events_new, report.events_attached, report.cases_opened) == (3, 2, 1)
+    cases = oct_ledger.cases("2026-11-30")
+    assert len(cases) == 3
+    e1 = cases.loc[cases["enterprise_id"] == "E1"].iloc[0]
+    assert (e1["n_events"], e1["n_complaints"]) == (2, 9)  # same suspect, 5 km away
+    noise = cases.loc[cases["category"] == "noise"].sort_values("opened_at")
+    assert noise["n_events"].tolist() == [2, 1]  # overlapping footprint joins; the far one is new
+    hist = oct_ledger.history(e1["case_id"])
+    assert hist.loc[hist["field"] == "event", "why"].tolist() == ["attached: same suspect E1"]
+
+
+def test_update_is_idempotent(ledger):
+    acts = [("2026-10-06", "inspection", "a0", "", 3, "现场检查")]
+    r1 = ledger.update(dataset(OCT, acts), "2026-10", trace=OCT_TRACE)
+    before = counts(ledger)
+    r2 = ledger.update(dataset(OCT, acts), "2026-10", trace=OCT_TRACE)
+    assert counts(ledger) == before
+    assert (r1.complaints_new, r1.cases_opened, r1.actions_applied) == (9, 2, 1)
+    assert (r2.complaints_new, r2.events_new, r2.cases_opened, r2.actions_new, r2.actions_applied) == (0, 0, 0, 0, 0)
+    assert before["complaints"] == 9 and before["status_history"] == 7  # 2 cases x 3 + 1 inspection
+
+
+def test_overlapping_exports_and_renumbered_rows_are_not_duplicated(oct_ledger):
+    again = OCT.copy()
+    again.loc[0, "complaint_id"] = "renumbered-a0"  # same content, new number
+    again.loc[1, "satisfaction"] = "满意"  # a later export knows the callback
+    report = oct_ledger.update(dataset(again), "2026-10", trace=OCT_TRACE)
+    assert (report.complaints_new, report.complaints_renumbered, report.complaints_updated) == (0, 1, 1)
+    with oct_ledger.engine.connect() as conn:
+        sat = conn.execute(sa.select(S.complaints.c.satisfaction).where(S.complaints.c.complaint_id == "a1")).scalar()
+    assert sat == "satisfied"
+    assert counts(oct_ledger)["complaints"] == 9
+
+
+def test_actions_csv_rows_move_cases(ledger):
+    acts = [
+        ("2026-10-06", "inspection", "a2", "", 3, ""),
+        ("2026-10-08", "penalty_case", "", "E1", 0, "立案处罚"),
+        ("2026-10-20", "rectified", "", "E1", 2, ""),
+        ("2026-10-28", "verified", "a0", "", 2, "复查无异味"),
+        ("2026-10-05", "inspection", "x0", "", 1, "no case: stays pending"),
+    ]
+    report = ledger.update(dataset(OCT, acts), "2026-10", trace=OCT_TRACE)
+    assert (report.actions_new, report.actions_applied, report.actions_unresolved) == (5, 4, 1)
+    case = case_of(ledger)
+    steps = ledger.history(case).query("field == 'status'")
+    assert steps["new"].tolist() == ["open", "diagnosing", "closed", "verified"]
+    assert [t.date() for t in steps["at"]] == [dt.date(2026, 10, d) for d in (3, 6, 20, 28)]
+    assert ledger.actions(case)["action"].tolist() == ["inspection", "penalty_case", "rectified", "verified"]
+
+
+# --------------------------------------------------------------------------- lifecycle
+def test_invalid_transitions_are_refused_and_changes_are_audited(oct_ledger):
+    case = case_of(oct_ledger)
+    with pytest.raises(InputError, match="cannot go from open to verified"):
+        oct_ledger.set_status(case, "verified", by="李科长", note="x")
+    with pytest.raises(InputError, match="--by"):
+        oct_ledger.set_status(case, "diagnosing", by="")
+    oct_ledger.set_status(case, "rectifying", by="李科长", note="专家会诊后整改", at="2026-10-09 15:00")
+    with pytest.raises(InputError, match="cannot go from rectifying to diagnosing"):
+        oct_ledger.set_status(case, "diagnosing", by="李科长")
+    with pytest.raises(InputError, match="only a closed case can be verified"):
+        oct_ledger.record_action(case, "verified", date="2026-10-10", by="李科长")
+    oct_ledger.record_action(case, "rectified", date="2026-10-15", persons=2, by="张工", note="完成整改")
+    oct_ledger.set_status(case, "rectifying", by="局长", note="群众仍反映", at="2026-10-16 09:00")  # reopen by hand
+    last = oct_ledger.history(case).iloc[-3:]
+    assert last[["field", "old", "new", "by", "why"]].values.tolist() == [
+        ["status", "open", "rectifying", "李科长", "专家会诊后整改"],
+        ["status", "rectifying", "closed", "张工", "action rectified: 完成整改"],
+        ["status", "closed", "rectifying", "局长", "群众仍反映"],
+    ]
+    assert last["at"].iloc[0] == pd.Timestamp("2026-10-09 15:00", tz=TZ)
+
+
+# --------------------------------------------------------------------------- colours
+def colour(ledger: Ledger, day: str) -> tuple[str, str]:
+    c = ledger.cases(day)
+    row = c.loc[c["enterprise_id"] == "E1"].iloc[0]
+    return row["colour"], row["status"]
+
+
+def test_colour_rules_as_of_fixed_dates(oct_ledger):
+    case = case_of(oct_ledger)
+    assert colour(oct_ledger, "2026-10-05") == ("blue", "open")
+    assert colour(oct_ledger, "2026-10-12") == ("yellow", "open")  # still open after 9 days
+    oct_ledger.record_action(case, "inspection", date="2026-10-06", persons=3, by="执法大队")
+    assert colour(oct_ledger, "2026-10-12") == ("blue", "diagnosing")
+    assert colour(oct_ledger, "2026-10-25") == ("blue", "diagnosing")  # deadline 2 Nov in 8 days
+    assert colour(oct_ledger, "2026-10-26") == ("yellow", "diagnosing")  # ... in 7 days
+    assert colour(oct_ledger, "2026-11-02") == ("yellow", "diagnosing")
+    assert colour(oct_ledger, "2026-11-03") == ("red", "diagnosing")  # overdue
+    oct_ledger.record_action(case, "rectified", date="2026-11-05", by="执法大队")
+    oct_ledger.record_action(case, "verified", date="2026-11-08", by="执法大队")
+    assert colour(oct_ledger, "2026-11-06") == ("blue", "closed")
+    assert colour(oct_ledger, "2026-11-09") == ("green", "verified")
+    assert colour(oct_ledger, "2026-11-04") == ("red", "diagnosing")  # the past stays as it was
+    assert oct_ledger.cases("2026-10-02").empty  # not opened yet
+
+
+@pytest.mark.parametrize("households, reopened", [(5, True), (4, False)])
+def test_recurrence_after_closure_reopens_and_turns_red(oct_ledger, households, reopened):
+    case = case_of(oct_ledger)
+    oct_ledger.record_action(case, "rectified", date="2026-10-20", by="执法大队")
+    oct_ledger.record_action(case, "verified", date="2026-10-25", by="执法大队")
+    keys = [f"r{i}" for i in range(households)] + ["r0"]  # one household calls twice
+    nov = complaints([(f"r{i}", f"2026-11-{2 + 3 * i:02d} 08:00", 116.0115, 39.0125, "odour", k, "城关镇")
+                      for i, k in enumerate(keys)])  # ~300 m outside the footprint, in no event
+    report = oct_ledger.update(dataset(nov), "2026-11", trace=traced(nov, {}, {}))
+    assert report.reopened == int(reopened)
+    if reopened:
+        assert colour(oct_ledger, "2026-11-30") == ("red", "rectifying")
+        last = oct_ledger.history(case).iloc[-1]
+        assert (last["old"], last["new"], last["by"]) == ("verified", "rectifying", "envtrace")
+        assert last["why"].startswith("recurrence: 5 households within 30 days after closure on 2026-10-20")
+        assert last["at"] == pd.Timestamp("2026-11-14 08:00", tz=TZ)  # the 5th household
+        assert colour(oct_ledger, "2026-11-13") == ("green", "verified")
+    else:
+        assert colour(oct_ledger, "2026-11-30") == ("green", "verified")
+
+
+def test_recurrence_by_source_counts_events_blamed_on_the_enterprise(oct_ledger):
+    case = case_of(oct_ledger)
+    oct_ledger.record_action(case, "rectified", date="2026-10-20", by="执法大队")
+    far = complaints([(f"s{i}", f"2026-11-05 0{i}:00", 116.080, 39.080, "odour", f"s{i}", "城关镇") for i in range(5)])
+    oct_ledger.update(dataset(far), "2026-11", trace=traced(far, {"ES": list(far["complaint_id"])}, {"ES": ("E1", 0.9)}))
+    assert colour(oct_ledger, "2026-11-06") == ("red", "rectifying")
+    assert oct_ledger.cases("2026-11-06")["n_events"].max() == 2  # the event joined the closed case
+
+
+# --------------------------------------------------------------------------- KPIs
+KPI_COMPLAINTS = complaints([
+    ("p1", "2026-09-05 10:00", 116.0, 39.0, "odour", "q1", "A镇", "2026-09-10 10:00", "满意"),
+    ("p2", "2026-09-06 10:00", 116.0, 39.0, "odour", "q2", "A镇"),
+    ("p3", "2026-09-20 10:00", 116.0, 39.0, "noise", "q3", "B乡", "2026-09-25 10:00", "不满意"),
+    ("k1", "2026-10-02 10:00", 116.0, 39.0, "odour", "q4", "A镇", "2026-10-05 10:00", "满意"),
+    ("k2", "2026-10-03 10:00", 116.0, 39.0, "odour", "q5", "A镇", "2026-10-25 10:00", "基本满意"),
+    ("k3", "2026-10-04 10:00", 116.0, 39.0, "odour", "q6", "A镇"),
+    ("k4", "2026-10-05 10:00", 116.0, 39.0, "noise", "q7", "B乡", "2026-10-06 10:00", "不满意"),
+    ("k5", "2026-10-06 10:00", 116.0, 39.0, "noise", "q8", "B乡", "2026-11-03 10:00"),
+    ("k6", "2026-10-10 10:00", 116.0, 39.0, "dust", "q9", "B乡", "2026-10-12 10:00", "满意"),
+    ("k7", "2026-10-20 10:00", 116.0, 39.0, "dust", "q10", "A镇", "2026-10-21 10:00"),
+])
+KPI_ACTIONS = [
+    ("2026-09-10", "inspection", "p1", "", 4, ""),
+    ("2026-10-08", "inspection", "k1", "", 3, ""),
+    ("2026-10-15", "inspection", "k4", "", 2, ""),
+    ("2026-10-16", "penalty_case", "k4", "", 0, ""),
+    ("2026-10-18", "police_transfer", "k1", "", 0, ""),
+]
+
+
+def test_kpis_exact_with_previous_period(ledger):
+    for month in ("2026-09", "2026-10"):
+        ledger.update(dataset(KPI_COMPLAINTS, KPI_ACTIONS), month, trace=traced(KPI_COMPLAINTS, {}, {}))
+    df = kpis(ledger.engine, "2026-10-01", "2026-10-31", by_area=True, rules=ledger.rules)
+    assert df.attrs["previous_period"] == ("2026-08-31", "2026-09-30")
+    got = {(r.area, r.kpi): (r.value, r.previous) for r in df.itertuples()}
+    expected_total = {
+        "received": (7, 3), "closed": (5, 2), "closure_rate": (5 / 7, 2 / 3), "on_time_rate": (4 / 5, 1.0),
+        "satisfaction_rate": (3 / 4, 1 / 2), "inspections": (2, 1), "inspection_person_times": (5, 4),
+        "penalty_cases": (1, 0), "police_transfers": (1, 0), "recurrences": (0, 0), "cases_opened": (0, 0),
+    }
+    for kpi, (v, p) in expected_total.items():
+        assert got["全县", kpi] == pytest.approx((v, p)), kpi
+    assert got["A镇", "received"] == (4, 2) and got["B乡", "received"] == (3, 1)
+    assert got["A镇", "closed"] == (3, 1) and got["A镇", "on_time_rate"] == pytest.approx((2 / 3, 1.0))
+    assert got["A镇", "satisfaction_rate"] == (1.0, 1.0) and got["B乡", "satisfaction_rate"] == (0.5, 0.0)
+    assert got["A镇", "inspection_person_times"] == (3, 4) and got["B乡", "penalty_cases"] == (1, 0)
+    change = df.set_index(["area", "kpi"])["change"]
+    assert change["全县", "received"] == 4 and change["全县", "satisfaction_rate"] == pytest.approx(0.25)
+    assert ledger.kpis("2026-10").equals(kpis(ledger.engine, "2026-10-01", "2026-10-31", rules=ledger.rules))
+
+
+# --------------------------------------------------------------------------- faults
+def test_failure_mid_update_rolls_everything_back(oct_ledger, monkeypatch):
+    before = snapshot(oct_ledger)
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Ledger, "_apply_pending_actions", boom)
+    nov = complaints([("n1", "2026-11-02 10:00", 116.01, 39.01, "odour", "z", "城关镇")])
+    with pytest.raises(RuntimeError):
+        oct_ledger.update(dataset(nov, [("2026-11-03", "inspection", "a0", "", 1, "")]), "2026-11",
+                          trace=traced(nov, {"EN": ["n1"]}, {}))
+    assert snapshot(oct_ledger) == before
+
+
+def test_killed_update_leaves_database_unchanged(oct_ledger, tmp_path):
+    before = snapshot(oct_ledger)
+    nov = complaints([(f"n{i}", f"2026-11-02 1{i}:00", 116.01, 39.01, "odour", f"z{i}", "城关镇") for i in range(3)])
+    blob = tmp_path / "job.pkl"
+    blob.write_bytes(pickle.dumps((dataset(nov), traced(nov, {"EN": list(nov["complaint_id"])}, {}))))
+    marker = tmp_path / "paused"
+    script = ("import pickle,sys; from envtrace.ledger import Ledger; ds,tr=pickle.load(open(sys.argv[2],'rb')); "
+              "Ledger(sys.argv[1]).update(ds,'2026-11',trace=tr)")
+    env = {**os.environ, "ENVTRACE_LEDGER_TEST_PAUSE": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-c", script, oct_ledger.url, str(blob)], env=env)
+    try:
+        for _ in range(1200):
+            if marker.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert marker.exists(), "the update never reached its pause"
+        # the other writer waits for (here: refuses after 0.3 s) the lock
+        with pytest.raises(LedgerBusy, match="ledger is busy"):
+            oct_ledger.record_action(case_of(oct_ledger), "inspection", date="2026-10-06", by="x")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    reopened = Ledger(oct_ledger.url, rules=RULES)
+    assert snapshot(reopened) == before
+
+
+def test_second_writer_refuses_or_waits_for_the_lock(oct_ledger):
+    case = case_of(oct_ledger)
+    fd = os.open(oct_ledger.lock_path, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(LedgerBusy, match=r"ledger is busy: another update holds .*ledger.lock"):
+            oct_ledger.update(dataset(OCT), "2026-10", trace=OCT_TRACE)
+        threading.Timer(0.3, lambda: fcntl.flock(fd, fcntl.LOCK_UN)).start()
+        patient = Ledger(oct_ledger.url, rules=RULES, lock_timeout=20)
+        patient.record_action(case, "inspection", date="2026-10-06", by="x")
+        assert patient.cases("2026-10-07").set_index("case_id").loc[case, "status"] == "diagnosing"
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- XLSX
+def test_export_fills_each_row_in_its_colour(oct_ledger, tmp_path):
+    from openpyxl import load_workbook
+
+    out = oct_ledger.export_xlsx(tmp_path / "台账.xlsx", as_of="2026-10-20")
+    ws = load_workbook(out).active
+    header = [c.value for c in ws[1]]
+    assert header[:10] == ["案件编号", "问题描述", "所属乡镇", "类别", "疑似污染源", "责任单位/包案领导", "立案日期",
+                           "办理期限", "状态", "颜色"]
+    assert ws.freeze_panes == "A2" and ws.column_dimensions["B"].width == 40
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    assert len(rows) == 2
+    fills = {cid: {c.fill.fgColor.rgb[-6:] for c in r} for cid, r in rows.items()}
+    by_colour = {r[9].value: fills[cid] for cid, r in rows.items()}
+    # odour case: deadline 2 Nov is 13 days off, still open after 17 days -> yellow; noise: 25 Oct -> yellow
+    assert set(by_colour) == {"黄"} and all(f == {"FFEB9C"} for f in fills.values())
+    out2 = oct_ledger.export_xlsx(tmp_path / "台账.xlsx", as_of="2026-11-03")
+    colours = {r[9].value: {c.fill.fgColor.rgb[-6:] for c in r} for r in load_workbook(out2).active.iter_rows(min_row=2)}
+    assert colours == {"红": {"FFC7CE"}}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["var", "台账.xlsx"]  # no temp file left
+
+
+def test_import_round_trip_and_colour_is_recomputed(oct_ledger, tmp_path):
+    from openpyxl import Workbook
+
+    case = case_of(oct_ledger)
+    oct_ledger.record_action(case, "rectified", date="2026-10-20", by="执法大队")
+    path = oct_ledger.export_xlsx(tmp_path / "out.xlsx", as_of="2026-10-31")
+    fresh = Ledger(f"sqlite:///{tmp_path / 'other.sqlite'}", rules=RULES)
+    assert fresh.import_xlsx(path) == 2
+    cols = ["case_id", "title", "area", "category", "owner", "deadline", "status", "colour"]
+    assert fresh.cases("2026-10-31")[cols].equals(oct_ledger.cases("2026-10-31")[cols])
+    assert fresh.import_xlsx(path) == 0  # nothing new the second time
+
+    wb = Workbook()
+    wb.active.append(["案件编号", "问题描述", "所属乡镇", "类别", "责任单位", "包案领导", "办理期限", "状态", "颜色"])
+    wb.active.append(["2026-001", "化工园区异味", "城关镇", "恶臭", "城关镇政府", "王副镇长", "2026-09-30", "整改中", "绿"])
+    wb.save(tmp_path / "bureau.xlsx")
+    assert fresh.import_xlsx(tmp_path / "bureau.xlsx") == 1
+    row = fresh.cases().set_index("case_id").loc["2026-001"]  # no 立案日期: opened on import
+    assert (row["category"], row["owner"], row["status"]) == ("odour", "城关镇政府/王副镇长", "rectifying")
+    assert row["colour"] == "red"  # overdue: the file's 绿 is not trusted
+
+
+def test_no_personal_data_in_database_or_xlsx(oct_ledger, tmp_path):
+    case = case_of(oct_ledger)
+    oct_ledger.record_action(case, "inspection", date="2026-10-06", by="x", note=f"回访 {PHONE}")
+    oct_ledger.set_status(case, "rectifying", by="x", note=f"来电人电话{PHONE}")
+    oct_ledger.export_xlsx(tmp_path / "x.xlsx", as_of="2026-10-31")
+    oct_ledger.engine.dispose()
+    blobs = [Path(oct_ledger.url.removeprefix("sqlite:///")).read_bytes()]
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as z:
+        blobs += [z.read(n) for n in z.namelist()]
+    for blob in blobs:
+        for secret in (NAME, PHONE, "幸福路"):
+            assert secret.encode("utf-8") not in blob
+            assert secret.encode("gb18030") not in blob
+    assert b"h3" in blobs[0]  # the keyed household id is what is kept
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_show_set_record_kpis(oct_ledger, tmp_path):
+    from typer.testing import CliRunner
+
+    from envtrace.cli import app
+
+    runner = CliRunner()
+    db = ["--db", oct_ledger.url]
+    case = case_of(oct_ledger)
+    res = runner.invoke(app, ["ledger", "show", "--colour", "yellow", "--as-of", "2026-10-12", *db])
+    assert res.exit_code == 0 and case in res.stdout
+    res = runner.invoke(app, ["ledger", "set", case, "--status", "verified", "--by", "x", *db])
+    assert res.exit_code == 2 and "cannot go from open to verified" in res.stderr
+    res = runner.invoke(app, ["ledger", "record", case, "--action", "inspection", "--date", "2026-10-06",
+                              "--persons", "3", "--by", "x", *db])
+    assert res.exit_code == 0
+    res = runner.invoke(app, ["ledger", "record", "--complaint", "a0", "--satisfaction", "基本满意", *db])
+    assert res.exit_code == 0
+    res = runner.invoke(app, ["ledger", "kpis", "--month", "2026-10", *db])
+    assert res.exit_code == 0 and "inspection_person_times" in res.stdout
+    fd = os.open(oct_ledger.lock_path, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        res = runner.invoke(app, ["ledger", "set", case, "--status", "rectifying", "--by", "x", "--wait", "0", *db])
+    finally:
+        os.close(fd)
+    assert res.exit_code == 2 and res.stderr.startswith("envtrace: error: ledger is busy")
