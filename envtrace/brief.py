@@ -1,0 +1,1061 @@
+"""Briefs: the notebooks' building blocks and the scheduled runs that export them.
+
+Two layers:
+
+* **what the notebooks call** — :func:`monthly_context`, :func:`case_context`,
+  :func:`explore_context` gather everything a brief shows (KPIs, ledger, hotspots,
+  suspects, maps) from the package's modules; :func:`save_artefacts` writes the tables
+  the exporters need. The notebooks only call these and display the results.
+* **what the command line runs** — :func:`monthly_brief` / :func:`case_brief`: execute a
+  notebook with papermill on the ``envtrace`` kernel, export HTML without code cells,
+  optionally PDF (headless Debian Chromium via playwright), DOCX (python-docx) and always an
+  Excel workbook of the events and suspects plus a JSON sidecar, into
+  ``reports/YYYY-MM/`` (``reports/cases/CASE_ID/``), atomically.
+
+Failure handling: everything is built in a temporary directory and swapped in whole
+(:func:`envtrace._atomic.atomic_dir`); on failure the executed notebook (with its error) and a
+log go to ``reports/failed/<timestamp>/``, the last good brief is left untouched,
+``--on-failure CMD`` is run with ``ENVTRACE_FAILED_LOG``, ``ENVTRACE_FAILED_DIR``,
+``ENVTRACE_BRIEF`` and ``ENVTRACE_ERROR`` in its environment, and :class:`BriefError` is
+raised (the CLI exits 1). A ``fcntl`` lock per brief (``reports/.locks/``) stops two runs of
+the same brief at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import io as _io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from envtrace._atomic import atomic_dir, atomic_write_text
+from envtrace.errors import InputError
+from envtrace.i18n import category_label, colour_label, label
+
+__all__ = [
+    "BriefError",
+    "BriefResult",
+    "KERNEL_NAME",
+    "CHROMIUM_ARGS",
+    "notebook_path",
+    "last_full_month",
+    "resolve_month",
+    "ensure_kernel",
+    "execute_notebook",
+    "notebook_to_html",
+    "chromium_path",
+    "html_to_pdf",
+    "screenshot",
+    "monthly_context",
+    "case_context",
+    "explore_context",
+    "save_artefacts",
+    "write_xlsx",
+    "write_docx",
+    "monthly_brief",
+    "case_brief",
+]
+
+KERNEL_NAME = "envtrace"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+_LEDGER_FILL = {"green": "C6EFCE", "blue": "BDD7EE", "yellow": "FFEB9C", "red": "FFC7CE"}
+
+
+class BriefError(Exception):
+    """A brief run failed; the message names the failed-run directory."""
+
+
+@dataclass
+class BriefResult:
+    """What a successful brief run wrote.
+
+    Attributes
+    ----------
+    out_dir : Path
+        ``reports/YYYY-MM`` or ``reports/cases/CASE_ID``.
+    html : Path
+        The HTML brief (the path printed last by the CLI).
+    files : list of Path
+        Every file written.
+    sidecar : dict
+        The JSON sidecar's content.
+    """
+
+    out_dir: Path
+    html: Path
+    files: list[Path] = field(default_factory=list)
+    sidecar: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+# small helpers
+# ---------------------------------------------------------------------------------------
+def notebook_path(name: str) -> Path:
+    """Path of a bundled notebook (``monthly_briefing``, ``consultation_brief``, ``explore``).
+
+    Looked up in ``$ENVTRACE_NOTEBOOKS`` and the repository's ``notebooks/``.
+    """
+    stem = name.removesuffix(".ipynb")
+    dirs = [os.environ.get("ENVTRACE_NOTEBOOKS", ""), str(Path(__file__).resolve().parents[1] / "notebooks")]
+    for d in dirs:
+        if d and (Path(d) / f"{stem}.ipynb").is_file():
+            return Path(d) / f"{stem}.ipynb"
+    raise InputError(f"notebook {stem}.ipynb not found (set ENVTRACE_NOTEBOOKS)")
+
+
+def last_full_month(received_at: Any, *, tz: str = "Asia/Shanghai") -> str:
+    """The last calendar month fully covered by the complaints (``YYYY-MM``).
+
+    The month of the latest complaint counts as full when that complaint falls on the
+    month's last day; otherwise the month before it.
+    """
+    t = pd.to_datetime(pd.Series(received_at), errors="coerce").dropna()
+    if t.empty:
+        raise InputError("no complaint with a usable time: cannot find the last full month")
+    if t.dt.tz is not None:
+        t = t.dt.tz_convert(tz)
+    latest = t.max()
+    period = pd.Period(year=latest.year, month=latest.month, freq="M")
+    if latest.day == latest.days_in_month:
+        return str(period)
+    return str(period - 1)
+
+
+def resolve_month(month: str | None, complaints: pd.DataFrame | None = None, *, tz: str = "Asia/Shanghai") -> str:
+    """``'last'``/None → :func:`last_full_month`; ``'2026-10'`` → itself (validated)."""
+    if month in (None, "", "last"):
+        if complaints is None or "received_at" not in complaints:
+            raise InputError("month 'last' needs complaints with received_at")
+        return last_full_month(complaints["received_at"], tz=tz)
+    import re
+
+    hit = re.fullmatch(r"(\d{4})-(\d{1,2})", str(month).strip())
+    if not hit or not 1 <= int(hit.group(2)) <= 12:
+        raise InputError(f"bad month {month!r}; use YYYY-MM or 'last'")
+    return f"{int(hit.group(1)):04d}-{int(hit.group(2)):02d}"
+
+
+def _month_mask(times: pd.Series, month: str, tz: str) -> np.ndarray:
+    t = pd.to_datetime(times, errors="coerce")
+    if t.dt.tz is not None:
+        t = t.dt.tz_convert(tz)
+    return (t.dt.strftime("%Y-%m") == month).fillna(False).to_numpy(dtype=bool)
+
+
+def _tz(dataset: Any) -> str:
+    cfg = getattr(dataset, "config", None)
+    return str(getattr(cfg, "tz", None) or getattr(cfg, "timezone", None) or "Asia/Shanghai")
+
+
+def _month_dataset(dataset: Any, month: str) -> Any:
+    mask = _month_mask(dataset.complaints["received_at"], month, _tz(dataset))
+    return dataclasses.replace(dataset, complaints=dataset.complaints[mask].reset_index(drop=True))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _input_hashes(data_dir: Path) -> dict[str, str]:
+    out = {}
+    if data_dir.is_dir():
+        for p in sorted(data_dir.iterdir()):
+            if p.is_file() and p.suffix.lower() in {".csv", ".xlsx", ".geojson", ".gpkg", ".toml"}:
+                out[p.name] = _sha256(p)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# context for the notebooks
+# ---------------------------------------------------------------------------------------
+@dataclass
+class MonthlyContext:
+    """Everything the monthly briefing shows (see :func:`monthly_context`)."""
+
+    month: str
+    previous_month: str
+    lang: str
+    dataset: Any
+    trace: Any
+    cases: pd.DataFrame
+    kpis: pd.DataFrame
+    kpis_by_area: pd.DataFrame
+    hotspots: pd.DataFrame
+    top_suspects: pd.DataFrame
+    map: Any
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _case_events(ledger: Any) -> pd.DataFrame:
+    """``case_id, cluster_id`` links from the ledger (read-only)."""
+    import sqlalchemy as sa
+
+    from envtrace import _ledger_schema as S
+
+    with ledger.engine.connect() as conn:
+        return pd.read_sql(sa.select(S.case_events), conn)
+
+
+def _ledger_events(ledger: Any, cluster_ids: list[str]) -> pd.DataFrame:
+    import sqlalchemy as sa
+
+    from envtrace import _ledger_schema as S
+
+    with ledger.engine.connect() as conn:
+        return pd.read_sql(sa.select(S.events).where(S.events.c.cluster_id.in_(cluster_ids)), conn)
+
+
+def _cases_with_clusters(ledger: Any, cases: pd.DataFrame) -> pd.DataFrame:
+    links = _case_events(ledger)
+    if cases.empty or links.empty:
+        return cases.assign(cluster_id=pd.Series(dtype=object))
+    return cases.merge(links, on="case_id", how="inner")
+
+
+def _top_suspects(trace: Any, n: int = 10) -> pd.DataFrame:
+    cand = trace.candidates
+    cols = ["cluster_id", "category", "n_complaints", "enterprise_id", "name", "score", "distance_m", "p_value", "evidence"]
+    if cand is None or len(cand) == 0:
+        return pd.DataFrame(columns=cols)
+    top = cand[pd.to_numeric(cand["rank"], errors="coerce") == 1]
+    ev = pd.DataFrame(trace.events)[["cluster_id", "category", "n_complaints"]]
+    top = top.merge(ev, on="cluster_id", how="left")
+    return top.sort_values(["score", "n_complaints"], ascending=False).head(n)[cols].reset_index(drop=True)
+
+
+def monthly_context(
+    data_dir: str | os.PathLike[str],
+    month: str = "last",
+    *,
+    db_url: str | None = None,
+    lang: str = "zh",
+    internal: bool = False,
+    basemap: str | None = None,
+    n_permutations: int = 999,
+    seed: int = 0,
+    trend_months: int = 6,
+) -> MonthlyContext:
+    """Load, trace and update the ledger for ``month`` and gather the monthly briefing.
+
+    The ledger is updated for the previous month and ``month`` (idempotent: a month
+    already in the ledger writes nothing), so the KPIs have a comparison.
+
+    Parameters
+    ----------
+    data_dir : path
+        Dataset folder.
+    month : str
+        ``YYYY-MM`` or ``'last'`` (last full month of the complaints).
+    db_url : str, optional
+        Ledger URL (default ``sqlite:///var/ledger.sqlite``).
+    lang, internal, basemap
+        Language, staff map with points, base map (:mod:`envtrace.maps`).
+    n_permutations, seed
+        For the traces' p-values.
+    trend_months : int
+        Months of history for the hotspot trends.
+    """
+    from envtrace import events as ev_mod
+    from envtrace import io, maps, pipeline
+    from envtrace.ledger import Ledger
+
+    dataset = io.load_dataset(data_dir)
+    tz = _tz(dataset)
+    month = resolve_month(month, dataset.complaints, tz=tz)
+    prev = str(pd.Period(month, freq="M") - 1)
+    ledger = Ledger(db_url)
+    try:
+        prev_ds = _month_dataset(dataset, prev)
+        if len(prev_ds.complaints):
+            ledger.update(dataset, prev, trace=lambda d: pipeline.trace(
+                d, n_permutations=n_permutations, lang=lang, seed=seed))
+        month_ds = _month_dataset(dataset, month)
+        if len(month_ds.complaints) == 0:
+            raise InputError(f"no complaints in {month}")
+        result = pipeline.trace(month_ds, n_permutations=n_permutations, lang=lang, seed=seed)
+        ledger.update(dataset, month, trace=result)
+        end = pd.Period(month, freq="M").end_time.date()
+        cases = ledger.cases(as_of=end)
+        kpis = ledger.kpis(month)
+        kpis_area = ledger.kpis(month, by_area=True)
+        cases_map = _cases_with_clusters(ledger, cases)
+    finally:
+        ledger.close()
+    months = [str(pd.Period(month, freq="M") - k) for k in range(trend_months - 1, -1, -1)]
+    upto = dataset.complaints[
+        pd.to_datetime(dataset.complaints["received_at"]).dt.tz_convert(tz).dt.strftime("%Y-%m").isin(months).to_numpy()
+    ]
+    try:
+        hotspots = ev_mod.hotspot_trends(upto, months=months)
+    except (ValueError, InputError) as exc:  # too little data for trends
+        warnings.warn(f"hotspot trends skipped: {exc}", stacklevel=2)
+        hotspots = pd.DataFrame(columns=["cluster_id", "category", "label", "n_complaints"])
+    m = maps.event_map(
+        result.events, candidates=result.candidates, enterprises=dataset.enterprises,
+        cases=cases_map, wind=dataset.wind, complaints=result.complaints, areas=dataset.areas,
+        internal=internal, basemap=basemap, lang=lang,
+    )
+    counts = {
+        "complaints_read": int(len(dataset.complaints) + len(dataset.rejects)),
+        "complaints_month": int(len(month_ds.complaints)),
+        "rejects": int(len(dataset.rejects)),
+        "events": int(len(result.events)),
+        "candidates": int(len(result.candidates)),
+        "cases": int(len(cases)),
+    }
+    return MonthlyContext(
+        month=month, previous_month=prev, lang=lang, dataset=dataset, trace=result,
+        cases=cases, kpis=kpis, kpis_by_area=kpis_area, hotspots=hotspots,
+        top_suspects=_top_suspects(result), map=m, counts=counts,
+    )
+
+
+@dataclass
+class CaseContext:
+    """Everything the consultation brief shows (see :func:`case_context`)."""
+
+    case_id: str
+    lang: str
+    case: pd.Series
+    events: Any
+    candidates: pd.DataFrame
+    history: pd.DataFrame
+    actions: pd.DataFrame
+    alarms: pd.DataFrame
+    wind_png: bytes | None
+    timeline: pd.DataFrame
+    map: Any
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def case_context(
+    case_id: str,
+    data_dir: str | os.PathLike[str],
+    *,
+    db_url: str | None = None,
+    lang: str = "zh",
+    internal: bool = False,
+    basemap: str | None = None,
+    n_permutations: int = 999,
+    seed: int = 0,
+) -> CaseContext:
+    """Gather one ledger case for the expert team (一案一策).
+
+    The case's events come from the ledger; its suspects with evidence from tracing the
+    months those events fall in; alarms of the suspects within the events' period ±3 days;
+    the inspection history from the ledger's actions and the dataset's ``actions``.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from envtrace import io, maps, pipeline
+    from envtrace.ledger import Ledger
+
+    dataset = io.load_dataset(data_dir)
+    tz = _tz(dataset)
+    ledger = Ledger(db_url)
+    try:
+        cases = ledger.cases()
+        hit = cases[cases["case_id"].astype(str) == str(case_id)]
+        if hit.empty:
+            raise InputError(f"no case {case_id} in the ledger")
+        case = hit.iloc[0]
+        links = _case_events(ledger)
+        cids = links.loc[links["case_id"].astype(str) == str(case_id), "cluster_id"].astype(str).tolist()
+        ev_rows = _ledger_events(ledger, cids)
+        history = ledger.history(str(case_id))
+        actions = ledger.actions(str(case_id))
+        actions = actions[[c for c in ("date", "action", "enterprise_id", "complaint_id", "persons", "note")
+                           if c in actions]]
+    finally:
+        ledger.close()
+    geoms = [
+        shapely.from_wkt(w) if isinstance(w, str) and w else shapely.Point(lo, la)
+        for w, lo, la in zip(ev_rows.get("footprint_wkt", []), ev_rows.get("lon", []), ev_rows.get("lat", []), strict=False)
+    ]
+    events = gpd.GeoDataFrame(ev_rows.drop(columns=["footprint_wkt"], errors="ignore"), geometry=geoms, crs="EPSG:4326")
+    for col in ("start", "end"):
+        if col in events:
+            events[col] = pd.to_datetime(events[col]).dt.tz_localize("UTC").dt.tz_convert(tz)
+    candidates = pd.DataFrame(columns=["cluster_id", "rank", "enterprise_id", "name", "score",
+                                       "distance_m", "bearing_deg", "p_value", "evidence"])
+    for mon in sorted(set(events["month"].astype(str))) if "month" in events else []:
+        res = pipeline.trace(_month_dataset(dataset, mon), n_permutations=n_permutations, lang=lang, seed=seed)
+        cand = res.candidates[res.candidates["cluster_id"].astype(str).isin(cids)]
+        candidates = pd.concat([candidates, cand], ignore_index=True) if len(candidates) else cand
+    start = events["start"].min() if len(events) else None
+    end = events["end"].max() if len(events) else None
+    alarms = dataset.alarms if dataset.alarms is not None else pd.DataFrame()
+    if len(alarms) and start is not None:
+        suspects = set(candidates["enterprise_id"].astype(str)) | {str(case.get("enterprise_id", ""))}
+        t = pd.to_datetime(alarms["time"])
+        keep = alarms["enterprise_id"].astype(str).isin(suspects) & (t >= start - pd.Timedelta(days=3)) & (
+            t <= end + pd.Timedelta(days=3))
+        alarms = alarms[keep.to_numpy()].reset_index(drop=True)
+    wind_png = maps.wind_rose_png(dataset.wind, start=start, end=end, lang=lang,
+                                  lon=float(events["lon"].mean()) if len(events) else None,
+                                  lat=float(events["lat"].mean()) if len(events) else None,
+                                  size_in=4.0, dpi=100) if len(events) else None
+    timeline = pd.concat(
+        [
+            pd.DataFrame({"time": events.get("start", []), "what": [
+                f"{label('event', lang)} {c} ({category_label(k, lang)}, n={n})"
+                for c, k, n in zip(events.get("cluster_id", []), events.get("category", []),
+                                   events.get("n_complaints", []), strict=False)]}),
+            pd.DataFrame({"time": pd.to_datetime(history.get("at", pd.Series(dtype=object))),
+                          "what": [f"{f}: {'' if pd.isna(o) else o} → {'' if pd.isna(n) else n}" for f, o, n in zip(
+                              history.get("field", []), history.get("old", []), history.get("new", []), strict=False)]}),
+        ],
+        ignore_index=True,
+    )
+    timeline["time"] = pd.to_datetime(timeline["time"], utc=True).dt.tz_convert(tz)
+    timeline = timeline.sort_values("time").reset_index(drop=True)
+    cases_map = pd.DataFrame({"case_id": [case_id] * len(cids), "cluster_id": cids,
+                              "colour": [case["colour"]] * len(cids)})
+    m = maps.event_map(events, candidates=candidates, enterprises=dataset.enterprises, cases=cases_map,
+                       wind=dataset.wind, areas=dataset.areas, internal=internal, basemap=basemap, lang=lang)
+    counts = {"events": int(len(events)), "candidates": int(len(candidates)), "alarms": int(len(alarms)),
+              "actions": int(len(actions))}
+    return CaseContext(case_id=str(case_id), lang=lang, case=case, events=events, candidates=candidates,
+                       history=history, actions=actions, alarms=alarms, wind_png=wind_png,
+                       timeline=timeline, map=m, counts=counts)
+
+
+@dataclass
+class ExploreContext:
+    """What the explore notebook shows (see :func:`explore_context`)."""
+
+    dataset: Any
+    trace: Any
+    rejects_summary: pd.DataFrame
+    categories: pd.DataFrame
+    map: Any
+
+
+def explore_context(
+    data_dir: str | os.PathLike[str],
+    *,
+    month: str | None = None,
+    lang: str = "zh",
+    internal: bool = True,
+    basemap: str | None = None,
+    n_permutations: int = 199,
+    seed: int = 0,
+) -> ExploreContext:
+    """Load a dataset folder, trace it (one month, or everything) and summarise it."""
+    from envtrace import io, maps, pipeline
+
+    dataset = io.load_dataset(data_dir)
+    ds = _month_dataset(dataset, resolve_month(month, dataset.complaints, tz=_tz(dataset))) if month else dataset
+    result = pipeline.trace(ds, n_permutations=n_permutations, lang=lang, seed=seed)
+    rej = dataset.rejects
+    reason = rej["reason"].astype(str).str.split(":").str[0] if len(rej) else pd.Series(dtype=str)
+    rejects_summary = (
+        pd.DataFrame({"source_file": rej.get("source_file", pd.Series(dtype=str)), "reason": reason})
+        .value_counts().rename("n").reset_index()
+    )
+    cats = result.complaints["category"].astype(str).value_counts().rename("n").reset_index()
+    cats["label"] = [category_label(c, lang) for c in cats["category"]]
+    m = maps.event_map(result.events, candidates=result.candidates, enterprises=dataset.enterprises,
+                       wind=dataset.wind, complaints=result.complaints, areas=dataset.areas,
+                       internal=internal, basemap=basemap, lang=lang)
+    return ExploreContext(dataset=dataset, trace=result, rejects_summary=rejects_summary, categories=cats, map=m)
+
+
+# ---------------------------------------------------------------------------------------
+# display helpers (notebooks)
+# ---------------------------------------------------------------------------------------
+def kpi_table(kpis: pd.DataFrame, *, lang: str = "zh", area: str | None = None) -> pd.DataFrame:
+    """KPIs of one area (default: the county) as ``kpi, this month, previous, change``."""
+    if kpis is None or kpis.empty:
+        return pd.DataFrame()
+    k = kpis if area is None else kpis[kpis["area"] == area]
+    if area is None:
+        k = k[k["area"] == k["area"].iloc[0]]
+    out = k[["kpi", "value", "previous", "change"]].copy()
+    rate = out["kpi"].str.endswith("_rate")
+    for c in ("value", "previous", "change"):
+        out[c] = [f"{v:.1%}" if r and pd.notna(v) else ("" if pd.isna(v) else f"{v:g}")
+                  for v, r in zip(out[c], rate, strict=True)]
+    out["kpi"] = [label(f"kpi_{x}", lang) if f"kpi_{x}" in _KPI_KEYS else x for x in out["kpi"]]
+    out.columns = [label("kpi", lang), label("this_month", lang), label("previous_month", lang), label("change", lang)]
+    return out.reset_index(drop=True)
+
+
+_KPI_KEYS = {"kpi_received", "kpi_closed", "kpi_closure_rate", "kpi_on_time_rate", "kpi_satisfaction_rate",
+             "kpi_inspections", "kpi_inspection_person_times", "kpi_penalty_cases", "kpi_police_transfers",
+             "kpi_recurrences", "kpi_cases_opened"}
+
+
+def show(table: pd.DataFrame) -> Any:
+    """A table for display in a brief: no index column, numbers to 3 significant places."""
+    return table.style.hide(axis="index").format(precision=3, na_rep="")
+
+
+def area_table(kpis_by_area: pd.DataFrame, *, lang: str = "zh",
+               kpis: tuple[str, ...] = ("received", "closure_rate", "on_time_rate", "recurrences")) -> pd.DataFrame:
+    """Selected KPIs per township, this month and the previous one (wide table)."""
+    if kpis_by_area is None or kpis_by_area.empty:
+        return pd.DataFrame()
+    k = kpis_by_area[kpis_by_area["kpi"].isin(kpis)]
+    wide = k.pivot_table(index="area", columns="kpi", values=["value", "previous"], aggfunc="first", sort=False)
+    wide.columns = [f"{label('kpi_' + kpi, lang)} ({label('this_month' if v == 'value' else 'previous_month', lang)})"
+                    for v, kpi in wide.columns]
+    return wide.reset_index()
+
+
+_TREND_KEYS = {"new": "hotspot_new", "persistent": "hotspot_recurring", "sporadic": "hotspot_recurring",
+               "intensifying": "hotspot_intensifying"}
+
+
+def hotspot_table(hotspots: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """New, recurring (persistent/sporadic) and intensifying hotspots, labelled."""
+    if hotspots is None or hotspots.empty or "label" not in hotspots:
+        return pd.DataFrame(columns=["cluster_id", "category", "trend"])
+    h = hotspots[hotspots["label"].isin(list(_TREND_KEYS))].copy()
+    h["trend"] = [label(_TREND_KEYS[x], lang) for x in h["label"]]
+    h["category"] = [category_label(c, lang) for c in h["category"]]
+    months = [c for c in h.columns if len(str(c)) == 7 and str(c)[4] == "-"]
+    cols = ["cluster_id", "category", "trend", "n_complaints", "n_hot_months"] + months
+    order = {"hotspot_intensifying": 0, "hotspot_new": 1, "hotspot_recurring": 2}
+    h["_o"] = [order[_TREND_KEYS[x]] for x in h["label"]]
+    return h.sort_values(["_o", "n_complaints"], ascending=[True, False])[[c for c in cols if c in h]].reset_index(drop=True)
+
+
+def suspect_table(candidates: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """Suspects with evidence and p-values, columns labelled in ``lang``."""
+    cols = [c for c in ("cluster_id", "rank", "category", "n_complaints", "enterprise_id", "name", "score",
+                        "distance_m", "p_value", "evidence") if c in candidates]
+    t = candidates[cols].copy()
+    if "category" in t:
+        t["category"] = [category_label(c, lang) for c in t["category"]]
+    for c, nd in (("score", 2), ("distance_m", 0), ("p_value", 3)):
+        if c in t:
+            t[c] = pd.to_numeric(t[c], errors="coerce").round(nd)
+    names = {"cluster_id": label("event", lang), "rank": label("rank", lang), "category": label("category", lang),
+             "n_complaints": label("n_complaints", lang), "enterprise_id": "ID", "name": label("enterprise", lang),
+             "score": label("score", lang), "distance_m": label("distance_m", lang),
+             "p_value": label("p_value", lang), "evidence": label("evidence", lang)}
+    return t.rename(columns=names).reset_index(drop=True)
+
+
+def summary_markdown(ctx: MonthlyContext) -> str:
+    """One paragraph of headline counts for the monthly briefing."""
+    c, lang = ctx.counts, ctx.lang
+    colours = ctx.cases["colour"].value_counts().to_dict() if "colour" in ctx.cases else {}
+    parts = [
+        f"**{label('month', lang)}**: {ctx.month}",
+        f"**{label('complaints', lang)}**: {c.get('complaints_month', 0)}",
+        f"**{label('events', lang)}**: {c.get('events', 0)}",
+        f"**{label('ledger', lang)}**: " + ", ".join(
+            f"{colour_label(k, lang)} {int(colours.get(k, 0))}" for k in ("red", "yellow", "blue", "green")),
+        f"**{label('rejects', lang)}**: {c.get('rejects', 0)}",
+    ]
+    return " · ".join(parts)
+
+
+def case_markdown(ctx: CaseContext) -> str:
+    """The case's ledger status as a short Markdown list."""
+    lang, c = ctx.lang, ctx.case
+    rows = [("case_status", f"{colour_label(str(c.get('colour', '')), lang)} · {c.get('status', '')}"),
+            ("category", category_label(str(c.get("category", "")), lang)),
+            ("areas", c.get("area", "")), ("enterprise", c.get("enterprise_name", "")),
+            ("owner", c.get("owner", "")), ("deadline", c.get("deadline", "")),
+            ("n_complaints", c.get("n_complaints", "")), ("events", ctx.counts.get("events", 0))]
+    return "\n".join(f"- **{label(k, lang)}**: {v}" for k, v in rows)
+
+
+def proposed_plan(ctx: CaseContext) -> str:
+    """A draft plan (一案一策) for the expert team to edit: built from the case's evidence."""
+    lang = ctx.lang
+    top = ctx.candidates.sort_values(["cluster_id", "rank"]).drop_duplicates("enterprise_id").head(3) \
+        if len(ctx.candidates) else ctx.candidates
+    lines = []
+    for i, r in enumerate(top.itertuples(index=False), start=1):
+        lines.append(f"{i}. " + label("plan_inspect", lang).format(name=r.name, id=r.enterprise_id))
+    if len(ctx.alarms):
+        lines.append(f"{len(lines) + 1}. " + label("plan_alarms", lang).format(n=len(ctx.alarms)))
+    if ctx.wind_png:
+        lines.append(f"{len(lines) + 1}. " + label("plan_wind", lang))
+    lines.append(f"{len(lines) + 1}. " + label("plan_deadline", lang).format(
+        deadline=ctx.case.get("deadline", ""), owner=ctx.case.get("owner", "")))
+    lines.append(f"{len(lines) + 1}. " + label("plan_verify", lang))
+    return "\n".join(lines)
+
+
+def ledger_table(cases: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """The four-colour ledger for display: no personal data (cases carry none)."""
+    cols = [c for c in ("case_id", "title", "area", "category", "enterprise_name", "owner", "deadline",
+                        "status", "n_complaints", "colour") if c in cases]
+    t = cases[cols].copy()
+    if "category" in t:
+        t["category"] = [category_label(c, lang) for c in t["category"]]
+    return t.reset_index(drop=True)
+
+
+def style_ledger(table: pd.DataFrame, *, lang: str = "zh") -> Any:
+    """A pandas Styler colouring each row's ``colour`` cell (for notebooks)."""
+    fills = {k: f"background-color: #{v}" for k, v in _LEDGER_FILL.items()}
+    shown = table.assign(colour=[colour_label(c, lang) for c in table["colour"]]) if "colour" in table else table
+    styler = shown.style
+    if "colour" in table:
+        styler = styler.apply(lambda col: [fills.get(c, "") for c in table["colour"]], subset=["colour"])
+    return styler.hide(axis="index")
+
+
+def png_html(png: bytes | None, *, width: int = 360) -> str:
+    """An ``<img>`` with the PNG inline (for ``IPython.display.HTML``)."""
+    import base64
+
+    if not png:
+        return ""
+    return f'<img style="width:{width}px" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def map_iframe(m: Any, *, height: int = 560) -> str:
+    """The map as an ``<iframe srcdoc>`` with its assets inlined (works in exported HTML offline)."""
+    import html
+
+    from envtrace import maps
+
+    doc = maps.map_html(m, offline=True)
+    return (f'<iframe class="envtrace-map" style="width:100%;height:{height}px;border:1px solid #ccc" '
+            f'srcdoc="{html.escape(doc, quote=True)}"></iframe>')
+
+
+def save_artefacts(ctx: Any, out_dir: str | os.PathLike[str] | None) -> Path | None:
+    """Write what the exporters need: ``context.json``, ``map.html`` and CSV tables.
+
+    Nothing is written when ``out_dir`` is empty (interactive use).
+    """
+    from envtrace import maps
+
+    if not out_dir:
+        return None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {"lang": getattr(ctx, "lang", "zh"), "counts": getattr(ctx, "counts", {})}
+    if isinstance(ctx, MonthlyContext):
+        meta.update(kind="monthly", month=ctx.month, previous_month=ctx.previous_month)
+        ctx.kpis.to_csv(out / "kpis.csv", index=False)
+        ctx.kpis_by_area.to_csv(out / "kpis_by_area.csv", index=False)
+        ledger_table(ctx.cases, lang=ctx.lang).to_csv(out / "ledger.csv", index=False)
+        ev = pd.DataFrame(ctx.trace.events).drop(columns=["geometry"], errors="ignore")
+        ev.to_csv(out / "events.csv", index=False)
+        ctx.trace.candidates.to_csv(out / "candidates.csv", index=False)
+        ctx.hotspots.to_csv(out / "hotspots.csv", index=False)
+    elif isinstance(ctx, CaseContext):
+        meta.update(kind="case", case_id=ctx.case_id, colour=str(ctx.case.get("colour", "")),
+                    status=str(ctx.case.get("status", "")))
+        pd.DataFrame([ctx.case]).to_csv(out / "ledger.csv", index=False)
+        pd.DataFrame(ctx.events).drop(columns=["geometry"], errors="ignore").to_csv(out / "events.csv", index=False)
+        ctx.candidates.to_csv(out / "candidates.csv", index=False)
+        ctx.timeline.to_csv(out / "timeline.csv", index=False)
+        if ctx.wind_png:
+            (out / "wind_rose.png").write_bytes(ctx.wind_png)
+    maps.save_map(ctx.map, out / "map.html")
+    atomic_write_text(out / "context.json", json.dumps(meta, ensure_ascii=False, indent=2, default=str))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# execution and export
+# ---------------------------------------------------------------------------------------
+def ensure_kernel(name: str = KERNEL_NAME) -> str:
+    """Make sure a Jupyter kernel ``name`` runs this interpreter; install it (``--sys-prefix``) if missing."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+        return name
+    except NoSuchKernel:
+        pass
+    subprocess.run(
+        [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name,
+         "--display-name", f"Python ({name})"],
+        check=True, capture_output=True,
+    )
+    return name
+
+
+def execute_notebook(
+    notebook: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    parameters: dict[str, Any],
+    *,
+    kernel: str = KERNEL_NAME,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout_s: float = 3600.0,
+) -> Path:
+    """Run a notebook with papermill (raises ``papermill.PapermillExecutionError`` on a cell error)."""
+    import papermill
+
+    ensure_kernel(kernel)
+    papermill.execute_notebook(
+        str(notebook), str(output), parameters=parameters, kernel_name=kernel,
+        cwd=str(cwd) if cwd else None, progress_bar=False, log_output=False,
+        execution_timeout=timeout_s, request_save_on_cell_execute=False,
+    )
+    return Path(output)
+
+
+def notebook_to_html(notebook: str | os.PathLike[str]) -> str:
+    """Export an executed notebook to HTML without code cells or prompts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (``/usr/bin/chromium``) or another on PATH; envtrace never downloads one."""
+    for cand in (os.environ.get("ENVTRACE_CHROMIUM", ""), "/usr/bin/chromium"):
+        if cand and Path(cand).is_file():
+            return cand
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextlib.contextmanager
+def _browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if exe is None:
+        raise BriefError("Chromium not found (apt-get install chromium); needed for PDF and map images")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _offline_page(browser: Any, *, width: int, height: int) -> Any:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file://", "data:", "about:"))
+               else r.abort())
+    return page
+
+
+def html_to_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str]) -> Path:
+    """Print an HTML file to PDF (A4) with headless Chromium, network blocked."""
+    with _browser() as browser:
+        page = _offline_page(browser, width=1200, height=900)
+        page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+        page.wait_for_timeout(1200)
+        page.pdf(path=str(pdf_path), format="A4", print_background=True,
+                 margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+    return Path(pdf_path)
+
+
+def screenshot(html_path: str | os.PathLike[str], png_path: str | os.PathLike[str], *,
+               width: int = 1200, height: int = 800, full_page: bool = False) -> Path:
+    """Screenshot an HTML file (e.g. a map) with headless Chromium, network blocked."""
+    with _browser() as browser:
+        page = _offline_page(browser, width=width, height=height)
+        page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+        page.wait_for_timeout(1200)
+        page.screenshot(path=str(png_path), full_page=full_page)
+    return Path(png_path)
+
+
+def write_xlsx(artefacts: Path, path: Path, *, lang: str = "zh") -> Path:
+    """Excel workbook: events, suspects and (when present) the ledger, KPIs."""
+    from openpyxl.styles import PatternFill
+
+    sheets = [("events.csv", label("events_sheet", lang)), ("candidates.csv", label("suspects_sheet", lang)),
+              ("ledger.csv", label("ledger", lang)), ("kpis.csv", label("kpis", lang))]
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for fname, sheet in sheets:
+            f = artefacts / fname
+            if f.is_file():
+                df = pd.read_csv(f, dtype=str, keep_default_na=False)
+                df.to_excel(xw, sheet_name=sheet[:31], index=False)
+                if fname == "ledger.csv" and "colour" in df:
+                    ws = xw.sheets[sheet[:31]]
+                    col = list(df.columns).index("colour") + 1
+                    for i, c in enumerate(df["colour"], start=2):
+                        if c in _LEDGER_FILL:
+                            ws.cell(row=i, column=col).fill = PatternFill("solid", fgColor=_LEDGER_FILL[c])
+    return path
+
+
+def write_docx(artefacts: Path, path: Path, *, lang: str = "zh", title: str, images: list[Path]) -> Path:
+    """Word document: headings, KPI table, ledger table with coloured cells, images."""
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    doc = Document()
+    doc.add_heading(title, level=0)
+
+    def table(df: pd.DataFrame, *, colour_col: str | None = None) -> None:
+        t = doc.add_table(rows=1, cols=len(df.columns))
+        t.style = "Table Grid"
+        for j, c in enumerate(df.columns):
+            t.rows[0].cells[j].text = str(c)
+        for _, row in df.iterrows():
+            cells = t.add_row().cells
+            for j, c in enumerate(df.columns):
+                cells[j].text = "" if pd.isna(row[c]) else str(row[c])
+                if colour_col is not None and c == colour_col and row[c] in _LEDGER_FILL:
+                    shd = OxmlElement("w:shd")
+                    shd.set(qn("w:val"), "clear")
+                    shd.set(qn("w:fill"), _LEDGER_FILL[row[c]])
+                    cells[j]._tc.get_or_add_tcPr().append(shd)
+
+    kpis = artefacts / "kpis.csv"
+    if kpis.is_file():
+        doc.add_heading(label("kpis", lang), level=1)
+        k = pd.read_csv(kpis, dtype={"area": str})
+        k = k[k["area"] == k["area"].iloc[0]] if len(k) else k
+        table(k[["kpi", "value", "previous", "change"]].round(3))
+    ledger_csv = artefacts / "ledger.csv"
+    if ledger_csv.is_file():
+        doc.add_heading(label("ledger", lang), level=1)
+        df = pd.read_csv(ledger_csv, dtype=str, keep_default_na=False)
+        keep = [c for c in ("case_id", "title", "area", "owner", "deadline", "status", "colour") if c in df]
+        table(df[keep].head(60), colour_col="colour")
+    cands = artefacts / "candidates.csv"
+    if cands.is_file():
+        doc.add_heading(label("top_suspects", lang), level=1)
+        df = pd.read_csv(cands, dtype=str, keep_default_na=False)
+        df = df[df["rank"] == "1"] if "rank" in df and "kpis.csv" in os.listdir(artefacts) else df
+        keep = [c for c in ("cluster_id", "rank", "enterprise_id", "name", "score", "p_value") if c in df]
+        table(df[keep].head(20))
+    for img in images:
+        if img.is_file():
+            doc.add_heading(label("map" if "map" in img.name else "wind_analysis", lang), level=1)
+            doc.add_picture(str(img), width=Cm(16))
+    buf = _io.BytesIO()
+    doc.save(buf)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+@contextlib.contextmanager
+def _lock(out: Path, name: str) -> Iterator[None]:
+    lock_dir = out / ".locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_dir / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise BriefError(f"another run of the {name} brief is in progress") from None
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _run(
+    *,
+    kind: str,
+    notebook: str,
+    parameters: dict[str, Any],
+    data_dir: Path,
+    out: Path,
+    target_of: Any,
+    title_key: str,
+    lang: str,
+    pdf: bool,
+    docx: bool,
+    on_failure: str | None,
+    lock_name: str,
+    kernel: str,
+) -> BriefResult:
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    with _lock(out, lock_name):
+        work = Path(tempfile.mkdtemp(prefix=f".{kind}-", dir=out))
+        nb_out = work / Path(notebook).name
+        log_lines: list[str] = []
+        durations: dict[str, float] = {}
+        try:
+            artefacts = work / "artefacts"
+            params = dict(parameters, artefacts_dir=str(artefacts))
+            t0 = time.time()
+            execute_notebook(notebook_path(notebook), nb_out, params, kernel=kernel, cwd=Path.cwd())
+            durations["execute_s"] = round(time.time() - t0, 2)
+            meta = json.loads((artefacts / "context.json").read_text(encoding="utf-8"))
+            target = target_of(meta)
+            with atomic_dir(target) as tmp:
+                files: list[Path] = []
+                shutil.copy2(nb_out, tmp / nb_out.name)
+                t0 = time.time()
+                html_file = tmp / f"{Path(notebook).stem}.html"
+                html_file.write_text(notebook_to_html(nb_out), encoding="utf-8")
+                shutil.copy2(artefacts / "map.html", tmp / "map.html")
+                files += [tmp / nb_out.name, html_file, tmp / "map.html"]
+                durations["html_s"] = round(time.time() - t0, 2)
+                images: list[Path] = []
+                if docx and chromium_path():
+                    t0 = time.time()
+                    images.append(screenshot(tmp / "map.html", tmp / "map.png", width=1100, height=750))
+                    durations["screenshot_s"] = round(time.time() - t0, 2)
+                if (artefacts / "wind_rose.png").is_file():
+                    shutil.copy2(artefacts / "wind_rose.png", tmp / "wind_rose.png")
+                    images.append(tmp / "wind_rose.png")
+                files += images
+                if pdf:
+                    t0 = time.time()
+                    files.append(html_to_pdf(html_file, tmp / f"{Path(notebook).stem}.pdf"))
+                    durations["pdf_s"] = round(time.time() - t0, 2)
+                if docx:
+                    t0 = time.time()
+                    files.append(write_docx(artefacts, tmp / f"{Path(notebook).stem}.docx", lang=lang,
+                                            title=label(title_key, lang), images=images))
+                    durations["docx_s"] = round(time.time() - t0, 2)
+                files.append(write_xlsx(artefacts, tmp / f"{Path(notebook).stem}.xlsx", lang=lang))
+                durations["total_s"] = round(time.time() - started, 2)
+                sidecar = {
+                    "kind": kind,
+                    "parameters": {k: v for k, v in parameters.items()},
+                    "resolved": {k: v for k, v in meta.items() if k != "counts"},
+                    "input_hashes": _input_hashes(data_dir),
+                    "counts": meta.get("counts", {}),
+                    "durations": durations,
+                    "files": sorted(f.name for f in files),
+                    "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                }
+                (tmp / "brief.json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=2, default=str),
+                                                encoding="utf-8")
+                tmp.chmod(0o755)  # mkdtemp/mkstemp make 0700/0600; briefs are meant to be read
+                for f in tmp.iterdir():
+                    f.chmod(0o644)
+            shutil.rmtree(work, ignore_errors=True)
+            final = [target / f.name for f in files] + [target / "brief.json"]
+            return BriefResult(out_dir=target, html=target / html_file.name, files=final, sidecar=sidecar)
+        except BaseException as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if type(exc).__name__ == "PapermillExecutionError":
+                ename = getattr(exc, "ename", "")
+                evalue = str(getattr(exc, "evalue", "")).strip().splitlines()
+                first = f"notebook cell failed: {ename}: {evalue[0] if evalue else ''}"
+            failed = out / "failed" / dt.datetime.now().strftime("%Y%m%dT%H%M%S-%f")
+            failed.mkdir(parents=True, exist_ok=True)
+            if nb_out.is_file():
+                shutil.copy2(nb_out, failed / nb_out.name)
+            log_lines.append(f"brief {kind} failed: {first}")
+            log_lines.append(f"parameters: {json.dumps(parameters, ensure_ascii=False, default=str)}")
+            log_lines.append("".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8)))
+            log = failed / "brief.log"
+            log.write_text("\n".join(log_lines), encoding="utf-8")
+            shutil.rmtree(work, ignore_errors=True)
+            if on_failure:
+                env = dict(os.environ, ENVTRACE_FAILED_LOG=str(log), ENVTRACE_FAILED_DIR=str(failed),
+                           ENVTRACE_BRIEF=kind, ENVTRACE_ERROR=first)
+                with contextlib.suppress(OSError, subprocess.SubprocessError):
+                    subprocess.run(on_failure, shell=True, env=env, timeout=300, check=False)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise BriefError(f"{first} (details in {failed})") from exc
+
+
+def monthly_brief(
+    *,
+    month: str = "last",
+    data_dir: str | os.PathLike[str] = "data/sample",
+    db_url: str | None = None,
+    out: str | os.PathLike[str] = "reports",
+    pdf: bool = False,
+    docx: bool = False,
+    lang: str = "zh",
+    internal: bool = False,
+    basemap: str | None = None,
+    on_failure: str | None = None,
+    n_permutations: int = 999,
+    kernel: str = KERNEL_NAME,
+) -> BriefResult:
+    """Run ``monthly_briefing.ipynb`` and export it into ``out/YYYY-MM/``.
+
+    Returns
+    -------
+    BriefResult
+        Paths written; ``html`` is the brief to open.
+
+    Raises
+    ------
+    BriefError
+        The run failed (see ``out/failed/<timestamp>/``); the previous brief is untouched.
+    """
+    if lang not in ("zh", "en"):
+        raise InputError(f"bad language {lang!r}; use zh or en")
+    if month not in ("last", "", None):
+        month = resolve_month(month)
+    data = Path(data_dir).resolve()
+    out_p = Path(out).resolve()
+    params = {"data_dir": str(data), "month": month or "last", "db_url": db_url or "", "lang": lang,
+              "internal": bool(internal), "basemap": basemap or "", "n_permutations": int(n_permutations)}
+    return _run(kind="monthly", notebook="monthly_briefing.ipynb", parameters=params, data_dir=data, out=out_p,
+                target_of=lambda meta: out_p / str(meta["month"]), title_key="monthly_title", lang=lang,
+                pdf=pdf, docx=docx, on_failure=on_failure, lock_name="monthly", kernel=kernel)
+
+
+def case_brief(
+    case_id: str,
+    *,
+    data_dir: str | os.PathLike[str] = "data/sample",
+    db_url: str | None = None,
+    out: str | os.PathLike[str] = "reports",
+    pdf: bool = False,
+    docx: bool = False,
+    lang: str = "zh",
+    internal: bool = False,
+    basemap: str | None = None,
+    on_failure: str | None = None,
+    n_permutations: int = 999,
+    kernel: str = KERNEL_NAME,
+) -> BriefResult:
+    """Run ``consultation_brief.ipynb`` for one case into ``out/cases/CASE_ID/``."""
+    if lang not in ("zh", "en"):
+        raise InputError(f"bad language {lang!r}; use zh or en")
+    safe = "".join(ch for ch in str(case_id) if ch.isalnum() or ch in "-_.")
+    if not safe or safe != str(case_id):
+        raise InputError(f"bad case id {case_id!r}")
+    data = Path(data_dir).resolve()
+    out_p = Path(out).resolve()
+    params = {"case_id": safe, "data_dir": str(data), "db_url": db_url or "", "lang": lang,
+              "internal": bool(internal), "basemap": basemap or "", "n_permutations": int(n_permutations)}
+    return _run(kind="case", notebook="consultation_brief.ipynb", parameters=params, data_dir=data, out=out_p,
+                target_of=lambda meta: out_p / "cases" / safe, title_key="case_title", lang=lang,
+                pdf=pdf, docx=docx, on_failure=on_failure, lock_name=f"case-{safe}", kernel=kernel)
