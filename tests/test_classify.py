@@ -1,0 +1,285 @@
+"""Tests for envtrace.classify: lexicon rule, model storage, filling, reproducibility, eval F1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from envtrace import classify as ec
+from envtrace.classify import CATEGORIES, Lexicon, classify, fill_categories
+from envtrace.errors import InputError
+
+EVAL = Path(__file__).parent / "data" / "classify_eval.csv"
+
+
+@pytest.fixture(scope="module")
+def lex() -> Lexicon:
+    return Lexicon.load()
+
+
+@pytest.fixture(scope="module")
+def tiny_lexicon() -> Lexicon:
+    return Lexicon(
+        {"odour": {2: ["臭", "smell*"], 3: ["恶臭"]}, "noise": {2: ["吵"], 1: ["施工"]},
+         "dust": {2: ["灰"]}, "water": {1: ["sewage"], 2: ["river"]}},
+        negations=["没有", "不", "no"], ignore=["灰色"], min_score=2,
+    )
+
+
+# --- exact expectations on tiny cases ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("太臭了", "odour"),
+        ("半夜施工吵得睡不着", "noise"),
+        ("河里的水发黑还有死鱼", "water"),
+        ("rotten egg smell", "odour"),
+        ("", "other"),
+        ("   ", "other"),
+        ("sewage smell on my street", "odour"),
+        ("sewage discharge into the river", "water"),
+        ("路边有人倾倒建筑垃圾", "waste"),
+        ("工地扬尘太大", "dust"),
+        ("小区旁边的基站有辐射吗", "other"),
+        ("今天没有异味了", "other"),
+        ("no smell today", "other"),
+        ("不吵了，但是落灰很厉害", "dust"),
+    ],
+)
+def test_classify_exact(text: str, expected: str) -> None:
+    assert classify([text])[0] == expected
+
+
+def test_classify_shapes_missing_and_duplicates() -> None:
+    texts = pd.Series(["太臭了", None, "太臭了", "噪音扰民", np.nan])
+    out = classify(texts)
+    assert isinstance(out, np.ndarray)
+    assert out.tolist() == ["odour", "other", "odour", "noise", "other"]
+    assert classify([]).tolist() == []
+
+
+def test_classify_rejects_bad_input() -> None:
+    with pytest.raises(InputError):
+        classify("太臭了")  # one string, not a sequence
+    with pytest.raises(InputError):
+        classify(["太臭了"], lang="fr")
+
+
+# --- lexicon rule ---------------------------------------------------------------------
+
+
+def test_lexicon_scores_longest_match_and_negation(tiny_lexicon: Lexicon) -> None:
+    scores, first, negated = tiny_lexicon.scores(["恶臭，施工吵", "没有臭味", "灰色的河 river"])
+    cols = {c: i for i, c in enumerate(tiny_lexicon.priority)}
+    # 恶臭 counts once as 3 (not also as 臭); noise = 施工 1 + 吵 2
+    assert scores[0, cols["odour"]] == 3 and scores[0, cols["noise"]] == 3
+    assert first[0, cols["odour"]] == 0 and first[0, cols["noise"]] == 3
+    assert scores[1].sum() == 0 and negated[1]
+    # 灰色 is an ignore phrase: no dust
+    assert scores[2, cols["dust"]] == 0 and scores[2, cols["water"]] == 2
+
+
+def test_lexicon_decision_rule(tiny_lexicon: Lexicon) -> None:
+    got = tiny_lexicon.match([
+        "恶臭，施工吵",        # tie 3:3 -> first mention (odour at 0)
+        "施工吵，恶臭",        # tie 3:3 -> first mention (noise at 0)
+        "施工",                # 1 < min_score -> undecided
+        "没有臭",              # only negated hits -> other
+        "smells of sewage",   # odour 2 vs water 1
+        "sewage river",       # water 1 + 2 = 3 vs odour 0
+        "灰 臭",               # tie 2:2, dust first
+        "",
+    ])
+    assert got.tolist() == ["odour", "noise", "", "other", "odour", "water", "dust", ""]
+
+
+def test_lexicon_tie_same_position_uses_priority() -> None:
+    lex = Lexicon({"water": {2: ["x"]}, "odour": {2: ["x"]}},
+                  priority=["odour", "noise", "dust", "water", "waste", "other"])
+    assert lex.match(["x"]).tolist() == ["odour"]
+
+
+def test_lexicon_ascii_word_boundaries(tiny_lexicon: Lexicon) -> None:
+    lex = Lexicon({"odour": {2: ["tar"]}})
+    assert lex.match(["tar smell", "start", "TAR!"]).tolist() == ["odour", "", "odour"]
+    hits = tiny_lexicon.explain("Smells bad")
+    assert [(h.matched, h.keyword, h.category, h.weight) for h in hits] == [
+        ("smells", "smell*", "odour", 2)]
+
+
+def test_lexicon_lang_restriction(tiny_lexicon: Lexicon) -> None:
+    assert tiny_lexicon.match(["臭 smell"], lang="en").tolist() == ["odour"]
+    scores, _, _ = tiny_lexicon.scores(["臭 smell"], lang="zh")
+    assert scores.sum() == 2
+
+
+def test_explain_shipped_lexicon(lex: Lexicon) -> None:
+    hits = lex.explain("没有异味，但是噪音很大")
+    assert [(h.matched, h.category, h.negated) for h in hits] == [
+        ("异味", "odour", True), ("噪音", "noise", False)]
+    # 影响 is an ignore phrase, so its 响 is not noise
+    assert lex.explain("严重影响生活") == []
+
+
+def test_lexicon_invalid(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        Lexicon({"smell": {2: ["臭"]}})
+    with pytest.raises(InputError):
+        Lexicon({"odour": {2: [False]}})  # YAML's unquoted `no`
+    bad = tmp_path / "lex.yaml"
+    bad.write_text("categories: [1, 2]\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        Lexicon.load(bad)
+
+
+# --- fill_categories ----------------------------------------------------------------
+
+
+def test_fill_categories_keeps_given_and_marks_sources() -> None:
+    frame = pd.DataFrame({
+        "complaint_id": ["a", "b", "c", "d"],
+        "category": pd.array(["noise", pd.NA, "", pd.NA], dtype="str"),
+        "text": ["太臭了", "太臭了", "", "燥音太大了"],
+    })
+    out = fill_categories(frame)
+    assert out["category"].tolist() == ["noise", "odour", "other", out["category"].iloc[3]]
+    assert out["category_source"].tolist() == ["input", "lexicon", "default", "model"]
+    assert out["category"].iloc[3] in CATEGORIES
+    assert frame["category"].isna().sum() == 2  # input untouched
+    assert fill_categories(frame, default="odour")["category"].iloc[2] == "odour"
+
+
+def test_fill_categories_without_category_column() -> None:
+    out = fill_categories(pd.DataFrame({"text": ["河里有死鱼", "no problem"]}))
+    assert out["category"].iloc[0] == "water"
+    assert set(out["category_source"]) <= {"lexicon", "model"}
+    with pytest.raises(InputError):
+        fill_categories(pd.DataFrame({"x": [1]}))
+    with pytest.raises(InputError):
+        fill_categories(pd.DataFrame({"text": ["a"]}), default="smell")
+
+
+# --- model ------------------------------------------------------------------------------
+
+TINY = pd.DataFrame({
+    "text": ["很臭", "臭味大", "smell bad", "噪音大", "很吵", "loud noise", "扬尘", "灰尘多",
+             "dust", "污水", "河水黑", "river", "垃圾", "倾倒垃圾", "trash", "辐射", "咨询",
+             "radiation"],
+    "category": [c for c in CATEGORIES for _ in range(3)],
+})
+
+
+def test_model_matches_sklearn_pipeline() -> None:
+    """Prediction from the stored arrays equals TfidfVectorizer + LogisticRegression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    model = ec.train_model(TINY, seed=0, min_df=1)
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=1, sublinear_tf=True)
+    clf = LogisticRegression(C=10.0, max_iter=5000, random_state=0)
+    clf.fit(vec.fit_transform(TINY["text"]), TINY["category"])
+    probe = ["很臭很臭", "loud river", "未知", ""]
+    expected = clf.decision_function(vec.transform(probe))
+    np.testing.assert_allclose(model.decision_function(probe), expected, atol=1e-9)
+    assert model.predict(probe).tolist() == clf.predict(vec.transform(probe)).tolist()
+
+
+def test_model_roundtrip_npz(tmp_path: Path) -> None:
+    model = ec.train_model(TINY, seed=0, min_df=1)
+    path = ec.save_model(model, tmp_path / "m.npz")
+    back = ec.load_model(path)
+    probe = ["臭", "吵", "dust", "河"]
+    np.testing.assert_array_equal(back.decision_function(probe), model.decision_function(probe))
+    np.testing.assert_allclose(back.predict_proba(probe).sum(axis=1), 1.0)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(InputError):
+        ec.load_model(tmp_path / "bad.npz")
+    with pytest.raises(InputError):
+        ec.load_model(tmp_path / "missing.npz")
+
+
+def test_load_model_retrains_when_file_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    TINY.to_csv(tmp_path / "train.csv", index=False)
+    monkeypatch.setattr(ec, "MODEL_PATH", tmp_path / "absent.npz")
+    monkeypatch.setattr(ec, "TRAIN_PATH", tmp_path / "train.csv")
+    monkeypatch.setattr(ec, "_MODEL_CACHE", {})
+    with pytest.warns(RuntimeWarning, match="retraining"):
+        model = ec.load_model()
+    assert len(model.vocabulary_) > 0 and not (tmp_path / "absent.npz").exists()
+    labels, sources = ec.classify_with_source(["", "很臭"], model=model)
+    assert labels.tolist() == ["other", "odour"] and sources.tolist() == ["default", "lexicon"]
+
+
+def test_train_model_rejects_bad_labels() -> None:
+    with pytest.raises(InputError):
+        ec.train_model(pd.DataFrame({"text": ["a"], "category": ["smell"]}))
+    with pytest.raises(InputError):
+        ec.train_model(pd.DataFrame({"text": ["a"]}))
+
+
+def test_training_set_deterministic_and_disjoint_from_eval() -> None:
+    a = ec.build_training_set(seed=0)
+    pd.testing.assert_frame_equal(a, ec.build_training_set(seed=0))
+    assert not a.equals(ec.build_training_set(seed=1))
+    assert set(a["category"]) == set(CATEGORIES)
+    assert set(a["lang"]) == {"zh", "en"}
+    shipped = pd.read_csv(ec.TRAIN_PATH, dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(shipped, a.astype(object), check_dtype=False)
+    evalset = pd.read_csv(EVAL, dtype=str, keep_default_na=False)
+    assert not set(evalset["text"]) & set(a["text"])  # never train on the evaluation set
+
+
+@pytest.mark.slow
+def test_shipped_model_is_reproducible(tmp_path: Path) -> None:
+    """`envtrace classify train` with seed 0 rebuilds the shipped model."""
+    rebuilt = ec.rebuild(seed=0, train_path=tmp_path / "t.csv", model_path=tmp_path / "m.npz")
+    again = ec.load_model(tmp_path / "m.npz")
+    shipped = ec.load_model()
+    assert rebuilt.vocabulary_.tolist() == shipped.vocabulary_.tolist()
+    np.testing.assert_allclose(rebuilt.coef_, shipped.coef_, atol=1e-6)
+    np.testing.assert_array_equal(again.coef_, rebuilt.coef_)
+    evalset = pd.read_csv(EVAL, dtype=str, keep_default_na=False)
+    texts = evalset["text"].tolist()
+    assert again.predict(texts).tolist() == shipped.predict(texts).tolist()
+
+
+# --- evaluation set ---------------------------------------------------------------------
+
+
+def test_eval_set_shape() -> None:
+    evalset = pd.read_csv(EVAL, dtype=str, keep_default_na=False)
+    assert list(evalset.columns) == ["text", "category", "lang"]
+    assert len(evalset) >= 200
+    assert evalset["text"].is_unique
+    counts = evalset["category"].value_counts()
+    assert set(counts.index) == set(CATEGORIES) and counts.min() >= 20
+
+
+def test_eval_macro_f1_at_least_090() -> None:
+    evalset = pd.read_csv(EVAL, dtype=str, keep_default_na=False)
+    table = ec.evaluate(evalset)
+    assert table.loc["macro avg", "f1"] >= 0.90, table.round(3).to_string()
+    assert (table.loc[list(CATEGORIES), "f1"] >= 0.80).all(), table.round(3).to_string()
+
+
+# --- command line -----------------------------------------------------------------------
+
+
+def test_cli_evaluate_and_explain() -> None:
+    from typer.testing import CliRunner
+
+    from envtrace.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["classify", "evaluate", "--eval", str(EVAL)])
+    assert res.exit_code == 0, res.output
+    assert "macro avg" in res.output and "odour" in res.output
+    res = runner.invoke(app, ["classify", "explain", "太臭了"])
+    assert res.exit_code == 0 and res.output.startswith("odour\tlexicon")
+    res = runner.invoke(app, ["classify", "evaluate", "--eval", "does-not-exist.csv"])
+    assert res.exit_code == 2
