@@ -1,0 +1,147 @@
+"""Evaluate envtrace attribution on generated worlds against their ground truth.
+
+For each (seed, preset) a world is generated with :func:`envtrace.sample.generate`, written
+to a temporary dataset folder, traced with :func:`envtrace.pipeline.trace` (the same code
+as ``envtrace trace``), and scored against ``truth/complaints.csv``:
+
+top1
+    complaint-weighted share of clustered, source-caused complaints (truth
+    ``source_enterprise_id`` non-empty, in a cluster) whose event's top-1 suspect is their
+    true source;
+top3
+    the same with the true source among the event's first three suspects;
+innocent
+    share of all clustered complaints that are *blamed on an innocent enterprise*: their
+    event's top-1 suspect has ``score >= 0.5`` and is not that complaint's true source
+    (background complaints have no true source, so any blame of them is innocent);
+naive_top1, naive_innocent
+    the same for the NAIVE method: the operating enterprise nearest the event centre
+    whose industry weight for the event's category is > 0 (always blames, score 1).
+
+Permutation p-values do not change ranks or scores, so they are skipped here
+(``n_permutations=0`` for attribution and for the events scan) to keep the run short.
+
+Usage::
+
+    .venv/bin/python benchmarks/eval_attribution.py --seeds 0 1 2 3 4 \
+        --presets shandong dense_decoys long_lag mobile valley strong_prevailing --out benchmarks/results/eval_tune.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from envtrace import geo, pipeline, profiles, sample
+from envtrace.attribution import CATEGORIES
+
+
+def naive_top1(result: pipeline.TraceResult) -> pd.Series:
+    """Nearest operating enterprise with a matching industry weight > 0, per event."""
+    ev = result.events
+    ent = result.enterprises
+    prof = profiles.profile_for(ent["industry_code"].fillna("").astype(str).tolist())
+    status = ent["status"].fillna("").astype(str).str.lower().to_numpy()
+    out = {}
+    for _, e in ev.iterrows():
+        k = e["category"]
+        if k not in CATEGORIES:
+            out[e["cluster_id"]] = ""
+            continue
+        ok = (prof[k].to_numpy() > 0) & (status != "closed")
+        if not ok.any():
+            out[e["cluster_id"]] = ""
+            continue
+        d, _ = geo.distance_bearing(e["lon"], e["lat"], ent["lon"].to_numpy()[ok], ent["lat"].to_numpy()[ok])
+        out[e["cluster_id"]] = str(ent["enterprise_id"].to_numpy()[ok][int(np.argmin(d))])
+    return pd.Series(out, dtype="object")
+
+
+def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = None) -> dict:
+    t0 = time.perf_counter()
+    world = sample.generate(seed, config=sample.WorldConfig.preset(preset, seed=seed))
+    d = workdir / f"w{seed}_{preset}"
+    world.write(d)
+    if overrides:  # model constants through the dataset's envtrace.toml [attribution]
+        toml = (d / "envtrace.toml").read_text(encoding="utf-8")
+        lines = "".join(f"{k} = {v}\n" for k, v in overrides.items())
+        (d / "envtrace.toml").write_text(toml + "\n[attribution]\n" + lines, encoding="utf-8")
+    t1 = time.perf_counter()
+    res = pipeline.trace(d, n_permutations=0, lang="en", seed=0, event_params={"n_permutations": 0})
+    t2 = time.perf_counter()
+    truth = pd.read_csv(d / "truth" / "complaints.csv", dtype=str, keep_default_na=False)
+    truth["source_row"] = truth["source_row"].astype(int)
+    comp = res.complaints[["source_row", "cluster_id"]].copy()
+    comp["source_row"] = comp["source_row"].astype(int)
+    comp = comp.merge(truth[["source_row", "source_enterprise_id", "cause"]], on="source_row", how="left")
+    comp["source_enterprise_id"] = comp["source_enterprise_id"].fillna("")
+    cl = comp[comp["cluster_id"] != "-1"]
+    cand = res.candidates
+    top1 = cand[cand["rank"] == 1].set_index("cluster_id")
+    t1_id = cl["cluster_id"].map(top1["enterprise_id"]).fillna("")
+    t1_score = cl["cluster_id"].map(top1["score"]).fillna(0.0)
+    top3 = cand[cand["rank"] <= 3].groupby("cluster_id")["enterprise_id"].agg(set)
+    in3 = [src in top3.get(c, set()) for c, src in zip(cl["cluster_id"], cl["source_enterprise_id"], strict=True)]
+    src = cl["source_enterprise_id"] != ""
+    naive = naive_top1(res)
+    n_id = cl["cluster_id"].map(naive).fillna("")
+    blamed = (t1_score >= 0.5) & (t1_id != "") & (t1_id != cl["source_enterprise_id"])
+    n_blamed = (n_id != "") & (n_id != cl["source_enterprise_id"])
+    n_src = int(src.sum())
+    return {
+        "seed": seed, "preset": preset,
+        "complaints": len(comp), "clustered": len(cl), "clustered_source": n_src,
+        "clusters": len(res.events),
+        "top1": float((t1_id[src] == cl["source_enterprise_id"][src]).mean()) if n_src else np.nan,
+        "top3": float(np.asarray(in3)[src.to_numpy()].mean()) if n_src else np.nan,
+        "innocent": float(blamed.mean()) if len(cl) else np.nan,
+        "naive_top1": float((n_id[src] == cl["source_enterprise_id"][src]).mean()) if n_src else np.nan,
+        "naive_innocent": float(n_blamed.mean()) if len(cl) else np.nan,
+        "generate_s": round(t1 - t0, 1), "trace_s": round(t2 - t1, 1),
+        "attribution_s": res.summary["durations_s"].get("attribution_s"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102, 103, 104])
+    ap.add_argument("--presets", nargs="+", default=["shandong", "dense_decoys", "long_lag", "mobile",
+                                                     "valley", "strong_prevailing"])
+    ap.add_argument("--out", type=Path, default=None, help="CSV of per-world results")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="AttributionParams overrides (TOML values), e.g. eb_iterations=0")
+    args = ap.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            for preset in args.presets:
+                r = score_world(seed, preset, Path(tmp), dict(kv.split("=", 1) for kv in args.set))
+                rows.append(r)
+                print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()),
+                      flush=True)
+    df = pd.DataFrame(rows)
+    w = df["clustered_source"]
+    print(f"\nmachine: {platform.platform()} python {sys.version.split()[0]}")
+    print(df.to_string(index=False))
+    tot = {
+        "top1 (mean of worlds)": df["top1"].mean(), "top1 (pooled)": np.average(df["top1"].fillna(0), weights=w),
+        "top3 (mean)": df["top3"].mean(), "innocent (mean)": df["innocent"].mean(),
+        "naive_top1 (mean)": df["naive_top1"].mean(), "naive_innocent (mean)": df["naive_innocent"].mean(),
+    }
+    for k, v in tot.items():
+        print(f"{k}: {v:.3f}")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(args.out, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,509 @@
+"""The ``trace`` pipeline: ingest → classify → events → attribution, and its output folder.
+
+:func:`trace` runs the stages on a dataset folder, explicit files or an already loaded
+:class:`envtrace.io.Dataset`, and returns a :class:`TraceResult` holding every frame, so a
+notebook can look at each stage. :func:`write_trace` writes the folder that
+``envtrace trace --out DIR`` promises (``docs`` in ``shared/DESIGN.md``), atomically::
+
+    complaints.csv  rejects.csv  clusters.csv  clusters.geojson  candidates.csv  summary.json
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from envtrace import __version__
+from envtrace._atomic import atomic_dir
+from envtrace.errors import InputError
+
+__all__ = [
+    "COMPLAINT_COLUMNS",
+    "CLUSTER_COLUMNS",
+    "REJECT_COLUMNS",
+    "TraceResult",
+    "trace",
+    "write_trace",
+]
+
+COMPLAINT_COLUMNS: list[str] = [
+    "complaint_id", "received_at", "lon", "lat", "category", "channel", "complainant_key",
+    "cluster_id", "duplicate_of",
+]
+CLUSTER_COLUMNS: list[str] = [
+    "cluster_id", "category", "n_complaints", "n_complainants", "start", "end", "lon", "lat",
+    "radius_m", "p_value",
+]
+REJECT_COLUMNS: list[str] = ["source_file", "source_row", "record_id", "reason"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class TraceResult:
+    """Everything one trace run produced.
+
+    Attributes
+    ----------
+    complaints : DataFrame
+        Accepted complaints, categories filled, with ``cluster_id`` (``"-1"`` = none).
+    events : GeoDataFrame
+        One row per event (:mod:`envtrace.events`).
+    candidates : DataFrame
+        Ranked suspects (:func:`envtrace.attribution.rank_suspects`).
+    rejects : DataFrame
+        Rejected input rows of every file read.
+    enterprises, wind, alarms : DataFrame or None
+        The other inputs as read.
+    summary : dict
+        What ``summary.json`` holds.
+    tz : str
+        Zone of the output times.
+    """
+
+    complaints: pd.DataFrame
+    events: Any
+    candidates: pd.DataFrame
+    rejects: pd.DataFrame
+    enterprises: pd.DataFrame
+    wind: pd.DataFrame | None = None
+    alarms: pd.DataFrame | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    tz: str = "Asia/Shanghai"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _call_with_accepted(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` with only the keyword arguments its signature accepts."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # pragma: no cover
+        return fn(*args, **kwargs)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return fn(*args, **kwargs)
+    return fn(*args, **{k: v for k, v in kwargs.items() if k in sig.parameters})
+
+
+def trace(
+    dataset: Any = None,
+    *,
+    complaints: str | os.PathLike[str] | None = None,
+    enterprises: str | os.PathLike[str] | None = None,
+    wind: str | os.PathLike[str] | None = None,
+    alarms: str | os.PathLike[str] | None = None,
+    profile: str | os.PathLike[str] | None = None,
+    columns: Mapping[str, str] | None = None,
+    boundary: str | os.PathLike[str] | None = None,
+    tz: str | None = None,
+    max_distance_m: float = 20000.0,
+    n_permutations: int = 999,
+    lang: str = "zh",
+    seed: int = 0,
+    event_params: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    min_intensity: float | None = 2.0,
+    wind_station: str | None = None,
+) -> TraceResult:
+    """Run ingest → classify → events → attribution.
+
+    Parameters
+    ----------
+    dataset : path or Dataset, optional
+        A dataset folder (``--data DIR``) or a loaded :class:`envtrace.io.Dataset`.
+        Explicit file arguments override the folder's files.
+    complaints, enterprises, wind, alarms : path, optional
+        Input files (CSV/XLSX).
+    profile, columns, boundary, tz
+        As in :func:`envtrace.io.load_dataset`.
+    max_distance_m : float
+        Candidate pruning radius from each event's centre, metres.
+    n_permutations : int
+        Permutations for the suspects' p-values.
+    lang : {"zh", "en"}
+        Language of the evidence lines.
+    seed : int
+        Seeds every random step.
+    event_params : mapping, optional
+        Passed to :func:`envtrace.events.find_events` (over ``envtrace.toml [events]``).
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+    start, end : str, optional
+        (smellpgh hook) Period filter on ``received_at``, dates or date-times in the output
+        zone, both inclusive (a bare date ``end`` means the whole day). Complaints outside
+        it are left out of every stage and counted in ``counts.outside_period``; the wind
+        record is cut to the period ± 3 days (the attribution's background is the period's
+        wind, not the whole record).
+    min_intensity : float or None
+        (smellpgh hook) Complaints whose ``intensity`` is known and below this (a smell
+        rated 1 = "just fine") are kept and counted but never clustered (``cluster_id``
+        ``-1``), so they cannot help form an event. Default 2; ``None`` clusters all. No
+        effect when the source has no intensity. ``envtrace.toml [events] min_intensity``
+        overrides the default.
+    wind_station : str, optional
+        (smellpgh hook) Use only this wind station's record. Default: every station; the
+        attribution then takes, per complaint and hour, the nearest station with data.
+
+    Returns
+    -------
+    TraceResult
+
+    Raises
+    ------
+    InputError
+        Unusable input (missing file, no usable rows, ...).
+    """
+    from envtrace import attribution, classify, events, io
+
+    if lang not in ("zh", "en"):
+        raise InputError(f"unknown language {lang!r} (use zh or en)")
+    durations: dict[str, float] = {}
+    say = progress or (lambda _stage: None)
+
+    t0 = time.perf_counter()
+    say("ingest")
+    paths: dict[str, Path] = {}
+    if isinstance(dataset, io.Dataset):
+        ds = dataset
+        root = None
+    else:
+        root = Path(dataset) if dataset is not None else None
+        if root is None and (complaints is None or enterprises is None):
+            raise InputError("give a dataset folder or both a complaints and an enterprises file")
+        for name, p in (("complaints", complaints), ("enterprises", enterprises), ("wind", wind),
+                        ("alarms", alarms), ("boundary", boundary)):
+            if p is not None:
+                if not Path(p).is_file():
+                    raise InputError(f"{p}: no such file")
+                paths[name] = Path(p)
+        ds = io.load_dataset(
+            root, tz=tz, columns=dict(columns) if columns else None, profile=profile,
+            boundary=str(boundary) if boundary is not None else None,
+            complaints=complaints, enterprises=enterprises, wind=wind, alarms=alarms,
+        )
+    out_tz = tz or ds.config.tz or "Asia/Shanghai"
+    # smellpgh hooks: period filter and wind station choice -----------------------
+    n_outside = 0
+    ds_wind = ds.wind
+    if start is not None or end is not None:
+        t0_, t1_ = _period_bounds(start, end, out_tz)
+        rt = ds.complaints["received_at"]
+        keep = pd.Series(True, index=ds.complaints.index)
+        if t0_ is not None:
+            keep &= rt >= t0_
+        if t1_ is not None:
+            keep &= rt < t1_
+        n_outside = int((~keep).sum())
+        ds = _replace_complaints(ds, ds.complaints.loc[keep.to_numpy()].reset_index(drop=True))
+        if ds_wind is not None and len(ds_wind):
+            wt = ds_wind["time"]
+            wk = pd.Series(True, index=ds_wind.index)
+            if t0_ is not None:
+                wk &= wt >= t0_ - pd.Timedelta(days=3)
+            if t1_ is not None:
+                wk &= wt < t1_ + pd.Timedelta(days=3)
+            ds_wind = ds_wind.loc[wk.to_numpy()].reset_index(drop=True)
+    if wind_station is not None and ds_wind is not None:
+        sids = ds_wind["station_id"].astype(str)
+        if not (sids == str(wind_station)).any():
+            raise InputError(f"wind station {wind_station!r} not in the wind data "
+                             f"(stations: {', '.join(sorted(set(sids))) or 'none'})")
+        ds_wind = ds_wind.loc[(sids == str(wind_station)).to_numpy()].reset_index(drop=True)
+    durations["ingest_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say("classify")
+    comp = ds.complaints
+    if len(comp):
+        comp = classify.fill_categories(comp)
+    durations["classify_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say("events")
+    params: dict[str, Any] = dict(ds.config.events or {})
+    params.update(dict(event_params or {}))
+    params.setdefault("seed", seed)
+    params.setdefault("n_permutations", n_permutations)
+    # smellpgh hook: intensity below min_intensity ("just fine") never forms an event
+    min_int = params.pop("min_intensity", min_intensity)
+    low = np.zeros(len(comp), dtype=bool)
+    if min_int is not None and "intensity" in comp.columns:
+        inten = pd.to_numeric(comp["intensity"], errors="coerce").to_numpy(dtype=float)
+        low = np.isfinite(inten) & (inten < float(min_int))
+    labels = np.full(len(comp), "-1", dtype=object)
+    if (~low).any():
+        lab_sub, ev = _call_with_accepted(events.find_events, comp.loc[~low], **params)
+        labels[~low] = np.asarray(lab_sub).astype(str)
+    else:
+        ev = _empty_events()
+    comp = comp.assign(cluster_id=pd.Series(labels.astype(str), index=comp.index, dtype="str"))
+    durations["events_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say("attribution")
+    att_cfg = dict(ds.config.attribution or {})
+    prm = None
+    if att_cfg:
+        known = set(attribution.AttributionParams.__dataclass_fields__)
+        unknown = sorted(set(att_cfg) - known)
+        if unknown:
+            raise InputError(f"envtrace.toml [attribution]: unknown key(s) {', '.join(unknown)}")
+        prm = attribution.AttributionParams(**att_cfg)
+    cand = attribution.rank_suspects(
+        ev, comp, ds.enterprises, wind=ds_wind, alarms=ds.alarms,
+        max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
+        params=prm,
+    )
+    info = dict(cand.attrs.get("info", {}))
+    durations["attribution_s"] = time.perf_counter() - t0
+
+    # provenance -------------------------------------------------------------------
+    hashes: dict[str, str] = {}
+    files = dict(ds.summary.get("files", {})) if ds.summary else {}
+    if root is not None:
+        for f in files:
+            p = root / f
+            if p.is_file():
+                hashes[f] = _sha256(p)
+        toml = root / "envtrace.toml"
+        if toml.is_file():
+            hashes["envtrace.toml"] = _sha256(toml)
+    for p in paths.values():
+        hashes[p.name] = _sha256(p)
+    warnings = list(ds.summary.get("warnings", [])) if ds.summary else []
+    warnings += [w for w in info.get("warnings", []) if w not in warnings]
+    warnings += _wind_coverage_warnings(comp, ds_wind, out_tz)  # smellpgh hook
+    n_clustered = int((comp["cluster_id"] != "-1").sum()) if len(comp) else 0
+    summary: dict[str, Any] = {
+        "envtrace_version": __version__,
+        "parameters": {
+            "data": str(root) if root is not None else None,
+            "complaints": str(paths["complaints"]) if "complaints" in paths else None,
+            "enterprises": str(paths["enterprises"]) if "enterprises" in paths else None,
+            "wind": str(paths["wind"]) if "wind" in paths else None,
+            "alarms": str(paths["alarms"]) if "alarms" in paths else None,
+            "boundary": str(paths["boundary"]) if "boundary" in paths else None,
+            "profile": str(profile) if profile is not None else None,
+            "columns": dict(columns) if columns else {},
+            "tz": out_tz,
+            "max_distance_m": float(max_distance_m),
+            "permutations": int(n_permutations),
+            "lang": lang,
+            "seed": int(seed),
+            "start": start,
+            "end": end,
+            "min_intensity": None if min_int is None else float(min_int),
+            "wind_station": wind_station,
+            "events": {k: v for k, v in params.items() if _jsonable(v)},
+            "attribution": att_cfg,
+        },
+        "inputs_sha256": hashes,
+        "files": files,
+        "rows": {
+            "read": ds.summary.get("rows_read") if ds.summary else None,
+            "accepted": ds.summary.get("rows_accepted") if ds.summary else None,
+            "rejected": ds.summary.get("rows_rejected") if ds.summary else None,
+        },
+        "evidence": {"wind": bool(info.get("wind", False)), "alarms": bool(info.get("alarms", False))},
+        "counts": {
+            "outside_period": n_outside,
+            "below_min_intensity": int(low.sum()),
+            "complaints": int(len(comp)),
+            "clustered_complaints": n_clustered,
+            "clusters": int(len(ev)),
+            "candidates": int(len(cand)),
+            "rejects": int(len(ds.rejects)),
+        },
+        "warnings": warnings,
+        "durations_s": {k: round(v, 3) for k, v in durations.items()},
+    }
+    return TraceResult(
+        complaints=comp, events=ev, candidates=cand, rejects=ds.rejects, enterprises=ds.enterprises,
+        wind=ds_wind, alarms=ds.alarms, summary=summary, tz=out_tz,
+    )
+
+
+# --- smellpgh hooks: period filter, wind coverage -----------------------------------
+def _period_bounds(start: str | None, end: str | None, tz: str) -> tuple[Any, Any]:
+    """``[start, end)`` as aware timestamps in ``tz``; a bare-date ``end`` covers its day."""
+
+    def one(text: str, *, is_end: bool) -> pd.Timestamp:
+        try:
+            ts = pd.Timestamp(str(text).strip())
+        except (ValueError, TypeError):
+            raise InputError(f"period: cannot read {text!r} as a date (use YYYY-MM-DD)") from None
+        if ts is pd.NaT:
+            raise InputError(f"period: cannot read {text!r} as a date (use YYYY-MM-DD)")
+        bare = ts == ts.normalize() and len(str(text).strip()) <= 10
+        ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+        if is_end:
+            ts = (ts + pd.Timedelta(days=1)) if bare else ts + pd.Timedelta(seconds=1)
+        return ts
+
+    t0 = one(start, is_end=False) if start is not None else None
+    t1 = one(end, is_end=True) if end is not None else None
+    if t0 is not None and t1 is not None and t1 <= t0:
+        raise InputError(f"period: end {end} is before start {start}")
+    return t0, t1
+
+
+def _replace_complaints(ds: Any, complaints: pd.DataFrame) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(ds, complaints=complaints)
+
+
+def _wind_coverage_warnings(comp: pd.DataFrame, wind: pd.DataFrame | None, tz: str) -> list[str]:
+    """A warning when clustered complaints fall outside the wind record (no wind evidence)."""
+    if wind is None or len(wind) == 0 or len(comp) == 0 or "cluster_id" not in comp:
+        return []
+    clustered = comp.loc[comp["cluster_id"].astype(str) != "-1", "received_at"]
+    if len(clustered) == 0:
+        return []
+    w0 = wind["time"].min()
+    w1 = wind["time"].max() + pd.Timedelta(hours=1)
+    out = int(((clustered < w0) | (clustered >= w1)).sum())
+    if not out:
+        return []
+    fmt = "%Y-%m-%d %H:%M"
+    return [f"{out} clustered complaint(s) fall outside the wind record "
+            f"({w0.tz_convert(tz).strftime(fmt)} to {w1.tz_convert(tz).strftime(fmt)}): "
+            "no wind evidence for them"]
+
+
+def _jsonable(v: Any) -> bool:
+    try:
+        json.dumps(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _empty_events() -> Any:
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(
+        {c: pd.Series(dtype="float64" if c in ("lon", "lat", "radius_m", "p_value") else "object")
+         for c in CLUSTER_COLUMNS},
+        geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+    )
+
+
+def _iso(values: Any, tz: str) -> pd.Series:
+    """Aware datetimes -> ISO 8601 strings with offset (``2026-10-29T22:15:00+08:00``)."""
+    s = pd.Series(values)
+    if len(s) == 0:
+        return pd.Series([], dtype="str")
+    if not isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = pd.to_datetime(s, errors="coerce")
+        if not isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.dt.tz_localize(tz)
+    s = s.dt.tz_convert(tz)
+    txt = s.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    txt = txt.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+    return txt.fillna("").astype(str)
+
+
+def _col(frame: pd.DataFrame, name: str, default: Any = "") -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([default] * len(frame), index=frame.index)
+
+
+def write_trace(result: TraceResult, out_dir: str | os.PathLike[str]) -> Path:
+    """Write the ``envtrace trace`` output folder atomically (all files or none).
+
+    Parameters
+    ----------
+    result : TraceResult
+    out_dir : path
+        Replaced whole on success; left untouched when anything fails.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+    """
+    import geopandas as gpd
+
+    t0 = time.perf_counter()
+    tz = result.tz
+    comp = result.complaints
+    c_out = pd.DataFrame({
+        "complaint_id": _col(comp, "complaint_id").astype(str),
+        "received_at": _iso(_col(comp, "received_at", pd.NaT), tz).to_numpy(),
+        "lon": pd.to_numeric(_col(comp, "lon", np.nan), errors="coerce").round(6),
+        "lat": pd.to_numeric(_col(comp, "lat", np.nan), errors="coerce").round(6),
+        "category": _col(comp, "category").fillna("other").astype(str),
+        "channel": _col(comp, "channel").fillna("").astype(str),
+        "complainant_key": _col(comp, "complainant_key").fillna("").astype(str),
+        "cluster_id": _col(comp, "cluster_id", "-1").fillna("-1").astype(str),
+        "duplicate_of": _col(comp, "duplicate_of").fillna("").astype(str),
+    })[COMPLAINT_COLUMNS]
+
+    ev = result.events
+    ev_df = pd.DataFrame({c: (ev[c].to_numpy() if c in ev.columns else [None] * len(ev))
+                          for c in CLUSTER_COLUMNS})
+    if len(ev_df):
+        ev_df["cluster_id"] = ev_df["cluster_id"].astype(str)
+        ev_df["start"] = _iso(ev["start"], tz).to_numpy()
+        ev_df["end"] = _iso(ev["end"], tz).to_numpy()
+        for c in ("lon", "lat"):
+            ev_df[c] = pd.to_numeric(ev_df[c], errors="coerce").round(6)
+        ev_df["radius_m"] = pd.to_numeric(ev_df["radius_m"], errors="coerce").round(1)
+    geoms = ev.geometry.to_numpy() if len(ev) and hasattr(ev, "geometry") else []
+    crs = ev.crs if getattr(ev, "crs", None) is not None else "EPSG:4326"
+    gdf = gpd.GeoDataFrame(ev_df, geometry=gpd.GeoSeries(list(geoms), crs=crs))
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+
+    cand = result.candidates
+    from envtrace.attribution import CANDIDATE_COLUMNS
+
+    cand_out = cand[CANDIDATE_COLUMNS].copy() if len(cand) else pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    rej = result.rejects
+    rej_out = (rej[REJECT_COLUMNS].copy() if len(rej) else pd.DataFrame(columns=REJECT_COLUMNS))
+
+    summary = dict(result.summary)
+    with atomic_dir(out_dir) as tmp:
+        c_out.to_csv(tmp / "complaints.csv", index=False, encoding="utf-8")
+        rej_out.to_csv(tmp / "rejects.csv", index=False, encoding="utf-8")
+        ev_df.to_csv(tmp / "clusters.csv", index=False, encoding="utf-8")
+        _write_geojson(gdf, tmp / "clusters.geojson")
+        cand_out.to_csv(tmp / "candidates.csv", index=False, encoding="utf-8", float_format="%.6g")
+        durations = dict(summary.get("durations_s", {}))
+        durations["write_s"] = round(time.perf_counter() - t0, 3)
+        summary["durations_s"] = durations
+        summary["outputs"] = {
+            "complaints.csv": int(len(c_out)), "rejects.csv": int(len(rej_out)),
+            "clusters.csv": int(len(ev_df)), "candidates.csv": int(len(cand_out)),
+        }
+        (tmp / "summary.json").write_text(
+            json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return Path(out_dir)
+
+
+def _write_geojson(gdf: Any, path: Path) -> None:
+    """GeoJSON FeatureCollection (an empty one when there are no clusters)."""
+    if len(gdf) == 0:
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": []}), encoding="utf-8")
+        return
+    path.write_text(gdf.to_json(na="null", drop_id=True, ensure_ascii=False), encoding="utf-8")

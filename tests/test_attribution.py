@@ -1,0 +1,250 @@
+"""Tests of envtrace.attribution on hand-built worlds whose answer is plain geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from envtrace import attribution as at
+from envtrace import geo, wind
+from envtrace.errors import InputError
+
+TZ = "Asia/Shanghai"
+LON0, LAT0 = 117.0, 35.6
+CRS = geo.local_crs([LON0], [LAT0])
+
+
+def fake_profile_for(codes):
+    """Chemical plants (C26): odour 1, reach 3 km; construction (E47): noise 1, reach 300 m."""
+    rows = []
+    for c in codes:
+        if c.startswith("C26"):
+            rows.append({"odour": 1.0, "noise": 0.1, "dust": 0.1, "water": 0.5, "waste": 0.2,
+                         "reach_m": 3000.0, "operating_hours": "24h", "known": True})
+        elif c.startswith("E47"):
+            rows.append({"odour": 0.0, "noise": 1.0, "dust": 0.8, "water": 0.0, "waste": 0.2,
+                         "reach_m": 300.0, "operating_hours": "day", "known": True})
+        else:
+            rows.append({"odour": 0.0, "noise": 0.0, "dust": 0.0, "water": 0.0, "waste": 0.0,
+                         "reach_m": 1000.0, "operating_hours": "night_possible", "known": False})
+    return pd.DataFrame(rows)
+
+
+def lonlat(x, y):
+    return geo.unproject(np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float)), CRS)
+
+
+def enterprises(extra=()):
+    """A: chemical plant 3 km west of the village; B: the same industry 500 m east."""
+    rows = [("A", "Alpha Chem", "C2614", -3000.0, 0.0), ("B", "Beta Chem", "C2614", 500.0, 0.0), *extra]
+    lon, lat = lonlat([r[3] for r in rows], [r[4] for r in rows])
+    return pd.DataFrame({
+        "enterprise_id": [r[0] for r in rows], "name": [r[1] for r in rows],
+        "industry": [r[2] + " 有机化学原料制造" for r in rows], "industry_code": [r[2] for r in rows],
+        "lon": lon, "lat": lat, "status": "operating",
+        "closed_on": pd.Series([pd.NaT] * len(rows), dtype=f"datetime64[ns, {TZ}]"),
+    })
+
+
+COMPLAINT_TIMES = ["2025-06-10 20:10", "2025-06-10 20:40", "2025-06-10 21:05", "2025-06-10 21:30",
+                   "2025-06-10 22:15", "2025-06-10 22:50"]
+XS = np.array([0.0, 200.0, -150.0, 100.0, -50.0, 250.0])
+YS = np.array([0.0, 100.0, -200.0, 250.0, 50.0, -100.0])
+
+
+def complaints(category="odour", times=COMPLAINT_TIMES, xs=XS, ys=YS):
+    lon, lat = lonlat(xs, ys)
+    n = len(times)
+    return pd.DataFrame({
+        "complaint_id": [f"c{i}" for i in range(n)],
+        "received_at": pd.to_datetime(times).tz_localize(TZ),
+        "lon": lon, "lat": lat, "category": category, "channel": "hotline",
+        "complainant_key": [f"k{i}" for i in range(n)], "duplicate_of": "", "cluster_id": "E1",
+    })
+
+
+def event_of(comp):
+    return pd.DataFrame({
+        "cluster_id": ["E1"], "category": [comp["category"].iloc[0]],
+        "lon": [comp["lon"].mean()], "lat": [comp["lat"].mean()],
+        "start": [comp["received_at"].min()], "end": [comp["received_at"].max()],
+    })
+
+
+def wind_year(*, seed=1, prevailing=None, west_at=COMPLAINT_TIMES):
+    """A year of hourly wind, 3 m/s, class D; random directions (or a prevailing one),
+    and west wind (270°) in the 6 hours before each complaint time."""
+    times = pd.date_range("2025-01-01", periods=365 * 24, freq="h", tz=TZ)
+    rng = np.random.default_rng(seed)
+    d = rng.uniform(0, 360, times.size) if prevailing is None else np.full(times.size, float(prevailing))
+    for t in pd.to_datetime(west_at).tz_localize(TZ):
+        i = times.get_indexer([t.floor("h")])[0]
+        d[i - 6:i + 1] = 270.0
+    return pd.DataFrame({"time": times, "wind_dir_deg": d, "wind_speed_ms": 3.0, "station_id": "",
+                         "lon": np.nan, "lat": np.nan, "stability": "D"})
+
+
+def rank(comp, ent, **kw):
+    kw.setdefault("profile_for", fake_profile_for)
+    kw.setdefault("lang", "en")
+    return at.rank_suspects(event_of(comp), comp, ent, **kw)
+
+
+# --------------------------------------------------------------------------- physics
+def test_plume_centreline_matches_briggs_with_meander_floor():
+    c, inside = at.plume_concentration(0.0, -1000.0, 0.0, 3.0, "D")  # 1 km south of a source, north wind
+    sy = max(float(wind.sigma_y(1000.0, "D")), 1000.0 * np.tan(np.deg2rad(12.0)))
+    sz = float(wind.sigma_z(1000.0, "D"))
+    assert c == pytest.approx(1.0 / (np.pi * 3.0 * sy * sz), rel=2e-3)
+    assert bool(inside)
+
+
+def test_plume_is_zero_upwind_and_falls_off_crosswind():
+    c_up, in_up = at.plume_concentration(0.0, 1000.0, 0.0, 3.0, "D")
+    assert c_up == 0.0 and not bool(in_up)
+    c_axis, _ = at.plume_concentration(0.0, -1000.0, 0.0, 3.0, "D")
+    c_off, in_off = at.plume_concentration(600.0, -1000.0, 0.0, 3.0, "D")
+    assert 0 < c_off < c_axis
+    assert not bool(in_off)  # 600 m > 2 sigma_y (2 x 212 m)
+
+
+def test_calm_spreads_in_every_direction():
+    c, inside = at.plume_concentration([1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0], np.nan, 0.2, "F")
+    assert np.allclose(c, c[0]) and c[0] > 0
+    assert not inside.any()
+
+
+def test_lag_prior_decays_and_sums_to_one():
+    p = at.lag_prior(6, 1.5)
+    assert p.size == 7 and p.sum() == pytest.approx(1.0)
+    assert np.all(np.diff(p) < 0)
+    assert at.lag_prior(12, 4.0).size == 13
+
+
+# --------------------------------------------------------------------------- ranking
+def test_upwind_far_plant_beats_near_plant_with_small_p():
+    r = rank(complaints(), enterprises(), wind=wind_year(), n_permutations=199, seed=3)
+    assert list(r.columns) == at.CANDIDATE_COLUMNS
+    assert r["enterprise_id"].tolist() == ["A", "B"]
+    assert r["rank"].tolist() == [1, 2]
+    a = r.iloc[0]
+    assert a["score"] > 0.9 and r.iloc[1]["score"] < 0.05
+    assert a["p_value"] == pytest.approx(1 / 200)  # no shifted wind year does better
+    assert a["distance_m"] == pytest.approx(3000 + XS.mean(), abs=5)  # from the event centre
+    assert 265 < a["bearing_deg"] < 275
+    assert a["evidence"].startswith("upwind in 100% of complaint hours")
+    assert "3.1 km W" in a["evidence"] and "p=0.005" in a["evidence"]
+    assert r.attrs["info"]["wind"] is True
+
+
+def test_same_seed_same_p_values():
+    kw = {"wind": wind_year(), "n_permutations": 99, "seed": 5}
+    a = rank(complaints(), enterprises(), **kw)
+    b = rank(complaints(), enterprises(), **kw)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_prevailing_wind_from_the_plant_is_no_evidence():
+    """Wind always from the west: the complaints say nothing about timing (R = 1)."""
+    specific = rank(complaints(), enterprises(), wind=wind_year(), n_permutations=99)
+    climate = rank(complaints(), enterprises(), wind=wind_year(prevailing=270.0), n_permutations=99)
+    a_spec = specific.set_index("enterprise_id").loc["A"]
+    a_clim = climate.set_index("enterprise_id").loc["A"]
+    assert a_clim["score"] < a_spec["score"] - 0.3
+    assert a_clim["p_value"] == 1.0  # every shifted year gives the same statistic
+    assert "(100% of all hours)" in a_clim["evidence"]
+
+
+def test_closed_enterprise_is_never_blamed():
+    ent = enterprises()
+    ent.loc[0, "status"] = "closed"
+    ent.loc[0, "closed_on"] = pd.Timestamp("2025-05-01", tz=TZ)
+    r = rank(complaints(), ent, wind=wind_year(), n_permutations=0)
+    assert r["enterprise_id"].tolist() == ["B"]
+    assert r["p_value"].isna().all()
+
+
+def test_closed_without_date_is_excluded():
+    ent = enterprises()
+    ent.loc[0, "status"] = "closed"
+    r = rank(complaints(), ent, wind=wind_year(), n_permutations=0)
+    assert "A" not in r["enterprise_id"].tolist()
+
+
+def test_without_wind_evidence_says_so_and_nearest_leads():
+    r = rank(complaints(), enterprises(), wind=None)
+    assert r["enterprise_id"].tolist() == ["B", "A"]
+    assert r["p_value"].isna().all()
+    assert r["evidence"].str.startswith("no wind data").all()
+    assert r.attrs["info"]["wind"] is False
+    zh = rank(complaints(), enterprises(), wind=None, lang="zh")
+    assert zh["evidence"].str.startswith("无风向数据").all()
+    assert "距离" in zh.iloc[0]["evidence"] and "（东）" in zh.iloc[0]["evidence"]
+
+
+def test_noise_event_nearest_construction_site_wins():
+    extra = (("S1", "Site near", "E4710", 100.0, 50.0), ("S2", "Site far", "E4710", -600.0, 0.0))
+    comp = complaints(category="noise")
+    r = rank(comp, enterprises(extra), wind=wind_year(), n_permutations=99)
+    assert r.iloc[0]["enterprise_id"] == "S1"
+    assert r["p_value"].isna().all()  # noise has no wind term
+    assert r.iloc[0]["evidence"].startswith("noise event: no wind term")
+
+
+def test_max_distance_prunes_from_event_centre():
+    r = rank(complaints(), enterprises(), wind=wind_year(), n_permutations=0, max_distance_m=1000)
+    assert r["enterprise_id"].tolist() == ["B"]
+
+
+def test_duplicates_and_repeat_calls_are_not_independent_evidence():
+    base = rank(complaints(), enterprises(), wind=wind_year(), n_permutations=0)
+    # an east-wind-hour report that duplicates c0 must change nothing
+    comp = complaints()
+    extra = complaints(times=["2025-03-01 10:00"], xs=[0.0], ys=[0.0]).assign(
+        complaint_id="d1", duplicate_of="c0", complainant_key="k9")
+    with_dup = rank(pd.concat([comp, extra], ignore_index=True), enterprises(), wind=wind_year(), n_permutations=0)
+    pd.testing.assert_series_equal(base["score"], with_dup["score"])
+    # the same household calling 6 times weighs as one complainant, not six
+    one = complaints().assign(complainant_key="k0")
+    r_one = rank(one, enterprises(), wind=wind_year(), n_permutations=0)
+    assert r_one.iloc[0]["enterprise_id"] == "A"
+    assert r_one.iloc[0]["score"] < base.iloc[0]["score"]
+
+
+def test_alarms_before_complaints_raise_the_score():
+    al = pd.DataFrame({
+        "enterprise_id": ["B", "B", "B"],
+        "time": pd.to_datetime(["2025-06-10 17:00", "2025-06-10 19:30", "2025-06-10 21:00"]).tz_localize(TZ),
+        "pollutant": ["VOCs", "VOCs", "VOCs"], "value": [5.0, 6.0, 7.0], "limit": [2.0, 2.0, 2.0],
+    })
+    no = rank(complaints(), enterprises(), wind=None).set_index("enterprise_id")
+    yes = rank(complaints(), enterprises(), wind=None, alarms=al).set_index("enterprise_id")
+    assert yes.loc["B", "score"] > no.loc["B", "score"]
+    assert "3 VOCs alarms within 6 h before complaints" in yes.loc["B", "evidence"]
+    assert "no alarms within 6 h" in yes.loc["A", "evidence"]
+    assert yes.attrs["info"]["alarms"] is True
+
+
+def test_no_events_gives_empty_frame_with_columns():
+    comp = complaints()
+    r = at.rank_suspects(event_of(comp).iloc[:0], comp, enterprises(), profile_for=fake_profile_for)
+    assert list(r.columns) == at.CANDIDATE_COLUMNS and len(r) == 0
+
+
+def test_bad_input_raises_input_error():
+    comp = complaints()
+    with pytest.raises(InputError):
+        at.rank_suspects(event_of(comp), comp.drop(columns="cluster_id"), enterprises(),
+                         profile_for=fake_profile_for)
+    with pytest.raises(InputError):
+        rank(comp, enterprises(), lang="fr")
+    with pytest.raises(InputError):
+        rank(comp, enterprises(), wind=pd.DataFrame({"time": [pd.Timestamp("2025-01-01", tz=TZ)]}))
+
+
+def test_hours_mask_spellings():
+    assert at._hours_mask("24h").sum() == 24
+    assert at._hours_mask("day").sum() == 12
+    assert at._hours_mask((22, 4)).sum() == 6
+    assert at._hours_mask("8-18")[8] == 1 and at._hours_mask("8-18")[18] == 0

@@ -1,0 +1,397 @@
+"""Tests for envtrace.events and its grid DBSCAN."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from scipy.spatial import cKDTree
+from sklearn.cluster import DBSCAN
+from sklearn.metrics import adjusted_rand_score
+
+from envtrace import _grid_dbscan, geo
+from envtrace.errors import InputError
+from envtrace.events import (
+    SpaceTimeEvents,
+    find_events,
+    hotspot_trends,
+    mann_kendall,
+    scan_pvalues,
+    spacetime_coordinates,
+    spatial_hotspots,
+)
+
+T0 = pd.Timestamp("2026-06-01 20:00", tz="Asia/Shanghai")
+LON0, LAT0 = 117.0, 36.0
+CRS0 = geo.local_crs(LON0, LAT0)  # metres around (LON0, LAT0)
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    """Complaints frame from dicts with x_m, y_m (metres from LON0/LAT0) and h (hours)."""
+    out = []
+    lon, lat = geo.unproject([r.get("x_m", 0.0) for r in rows], [r.get("y_m", 0.0) for r in rows],
+                             CRS0)
+    for i, r in enumerate(rows):
+        out.append({
+            "complaint_id": r.get("id", f"c{i:03d}"),
+            "received_at": T0 + pd.Timedelta(hours=r.get("h", 0.0)),
+            "lon": float(lon[i]),
+            "lat": float(lat[i]),
+            "category": r.get("category", "odour"),
+            "complainant_key": r.get("key", f"k{i:03d}"),
+            "duplicate_of": r.get("dup", ""),
+        })
+    df = pd.DataFrame(out)
+    df["received_at"] = pd.to_datetime(df["received_at"])
+    return df
+
+
+def burst(n: int = 5, *, key=None, category: str = "odour", x0: float = 0.0, h0: float = 0.0,
+          prefix: str = "b") -> list[dict]:
+    """n complaints within 40 m and 2 hours."""
+    return [
+        {"id": f"{prefix}{i}", "x_m": x0 + 10.0 * i, "y_m": 0.0, "h": h0 + 0.5 * i,
+         "category": category, "key": key if key is not None else f"{prefix}k{i}"}
+        for i in range(n)
+    ]
+
+
+PARAMS = {"eps_m": 1000.0, "window_h": 48.0, "min_complainants": 3, "n_permutations": 0}
+
+
+# ----------------------------------------------------------------- clustering fixtures
+
+
+def test_burst_and_far_point() -> None:
+    df = frame(burst(5) + [{"id": "far", "x_m": 20_000.0, "h": 1.0}])
+    labels, events = find_events(df, **PARAMS)
+    assert len(events) == 1
+    ev = events.iloc[0]
+    members = sorted(f"b{i}" for i in range(5))
+    expected = "E" + hashlib.sha1("\n".join(members).encode()).hexdigest()[:10]
+    assert ev["cluster_id"] == expected
+    assert labels.tolist() == [expected] * 5 + ["-1"]
+    assert ev["category"] == "odour"
+    assert ev["n_complaints"] == 5 and ev["n_complainants"] == 5
+    assert ev["start"] == T0 and ev["end"] == T0 + pd.Timedelta(hours=2)
+    # centre = mean of x 0..40 m -> 20 m east; radius = 20 m
+    assert ev["radius_m"] == pytest.approx(20.0, abs=0.5)
+    cx, cy = geo.project(ev["lon"], ev["lat"], CRS0)
+    assert float(cx) == pytest.approx(20.0, abs=0.01) and float(cy) == pytest.approx(0.0, abs=0.01)
+    assert np.isnan(ev["p_value"])
+    # footprint: WGS84 polygon holding every member, hull buffered by 100 m
+    assert events.crs.to_epsg() == 4326
+    pts = shapely.points(df["lon"].to_numpy()[:5], df["lat"].to_numpy()[:5])
+    assert shapely.contains(ev.geometry, pts).all()
+    assert not shapely.contains(ev.geometry, shapely.Point(df["lon"].iloc[5], df["lat"].iloc[5]))
+    assert labels.index.equals(df.index)
+
+
+def test_one_complainant_is_no_event() -> None:
+    df = frame(burst(5, key="same"))
+    labels, events = find_events(df, **PARAMS)
+    assert len(events) == 0
+    assert (labels == "-1").all()
+    # one person is enough when asked for
+    _, events1 = find_events(df, **{**PARAMS, "min_complainants": 1})
+    assert len(events1) == 1
+    assert events1["n_complaints"].iloc[0] == 5 and events1["n_complainants"].iloc[0] == 1
+
+
+def test_blank_keys_each_count_as_one() -> None:
+    df = frame(burst(3, key=""))
+    labels, events = find_events(df, **PARAMS)
+    assert len(events) == 1 and events["n_complainants"].iloc[0] == 3
+    assert (labels != "-1").all()
+
+
+def test_repeat_callers_count_once_in_core_condition() -> None:
+    # two people, one calling three times: 4 complaints but 2 distinct complainants
+    rows = burst(4)
+    rows[2]["key"] = rows[3]["key"] = rows[1]["key"]
+    labels, events = find_events(frame(rows), **PARAMS)
+    assert len(events) == 0
+    rows.append({"id": "third", "x_m": 5.0, "h": 0.2, "key": "new"})
+    labels, events = find_events(frame(rows), **PARAMS)
+    assert len(events) == 1 and events["n_complainants"].iloc[0] == 3
+
+
+def test_duplicates_inherit_and_do_not_count() -> None:
+    rows = burst(2) + [
+        {"id": "d1", "x_m": 30.0, "h": 0.1, "key": "other1", "dup": "b0"},
+        {"id": "d2", "x_m": 5_000.0, "h": 0.1, "key": "other2", "dup": "b1"},
+    ]
+    labels, events = find_events(frame(rows), **PARAMS)
+    assert len(events) == 0  # 2 originals only: duplicates do not make a third person
+    rows = burst(3) + [
+        {"id": "d1", "x_m": 9_000.0, "h": 200.0, "key": "other", "dup": "b0"},
+        {"id": "d2", "x_m": 0.0, "h": 0.0, "dup": "d1"},  # chain d2 -> d1 -> b0
+        {"id": "lone", "x_m": 0.0, "h": 0.0, "dup": "not-here"},  # unknown original: a complaint
+    ]
+    labels, events = find_events(frame(rows), **PARAMS)
+    assert len(events) == 1
+    eid = events["cluster_id"].iloc[0]
+    assert labels.tolist() == [eid] * 6
+    # the id comes from the clustered members, duplicates only add to the counts
+    members = sorted(["b0", "b1", "b2", "lone"])
+    assert eid == "E" + hashlib.sha1("\n".join(members).encode()).hexdigest()[:10]
+    assert events["n_complaints"].iloc[0] == 6
+    # the far duplicate does not stretch the event
+    assert events["radius_m"].iloc[0] < 100
+
+
+def test_categories_do_not_merge() -> None:
+    df = frame(burst(3, category="odour", prefix="o") + burst(2, category="noise", prefix="n"))
+    labels, events = find_events(df, **PARAMS)
+    assert events["category"].tolist() == ["odour"]
+    assert (labels.iloc[3:] == "-1").all() and (labels.iloc[:3] != "-1").all()
+    df2 = frame(burst(3, category="odour", prefix="o") + burst(3, category="noise", prefix="n"))
+    labels2, events2 = find_events(df2, **PARAMS)
+    assert sorted(events2["category"]) == ["noise", "odour"]
+    assert labels2.iloc[0] != labels2.iloc[3]
+
+
+def test_missing_category_is_not_clustered() -> None:
+    df = frame(burst(4))
+    df["category"] = pd.Series([None] * 4, dtype="str")
+    labels, events = find_events(df, **PARAMS)
+    assert len(events) == 0 and (labels == "-1").all()
+
+
+def test_space_time_metric_is_an_ellipsoid() -> None:
+    # three complainants: centre, 0.6 eps east & 0.6 window later, and its mirror
+    inside = [{"x_m": 0.0, "h": 0.0}, {"x_m": 600.0, "h": 28.8}, {"x_m": -600.0, "h": -28.8}]
+    _, ev_in = find_events(frame(inside), **PARAMS)
+    assert len(ev_in) == 1  # (0.6² + 0.6²) = 0.72 <= 1
+    outside = [{"x_m": 0.0, "h": 0.0}, {"x_m": 800.0, "h": 38.4}, {"x_m": -800.0, "h": -38.4}]
+    _, ev_out = find_events(frame(outside), **PARAMS)
+    assert len(ev_out) == 0  # (0.8² + 0.8²) = 1.28 > 1
+    pts = spacetime_coordinates(frame(inside), eps_m=1000.0, window_h=48.0)
+    assert pts[1, 2] - pts[0, 2] == pytest.approx(600.0)
+    assert np.hypot(pts[1, 0] - pts[0, 0], pts[1, 1] - pts[0, 1]) == pytest.approx(600.0, rel=1e-3)
+
+
+def test_ids_stable_under_shuffling() -> None:
+    rng = np.random.default_rng(3)
+    rows = burst(6, prefix="a") + burst(4, x0=5_000.0, h0=100.0, prefix="z")
+    rows += [{"id": f"r{i}", "x_m": float(rng.uniform(-3e4, 3e4)), "h": float(rng.uniform(0, 800))}
+             for i in range(30)]
+    df = frame(rows)
+    lab1, ev1 = find_events(df, **PARAMS)
+    shuffled = df.sample(frac=1.0, random_state=1)
+    lab2, ev2 = find_events(shuffled, **PARAMS)
+    assert lab2.index.equals(shuffled.index)
+    assert lab1.sort_index().equals(lab2.sort_index())
+    assert sorted(ev1["cluster_id"]) == sorted(ev2["cluster_id"])
+    assert len(ev1) >= 2
+
+
+def test_estimator_and_defaults() -> None:
+    df = frame(burst(3, category="noise"))
+    est = SpaceTimeEvents(n_permutations=0).fit(df)
+    assert len(est.events_) == 1  # noise default: 300 m, 24 h, 3 complainants
+    far = frame([{"x_m": 0.0, "category": "noise"}, {"x_m": 400.0, "category": "noise"},
+                 {"x_m": 200.0, "y_m": 350.0, "category": "noise"}])
+    assert len(SpaceTimeEvents(n_permutations=0).fit(far).events_) == 0
+    assert len(SpaceTimeEvents(n_permutations=0, params={"noise": {"eps_m": 500}})
+               .fit(far).events_) == 1
+    assert est.crs_ is not None
+
+
+def test_empty_and_bad_input() -> None:
+    df = frame(burst(2))
+    labels, events = find_events(df.iloc[:0], **PARAMS)
+    assert len(labels) == 0 and len(events) == 0
+    assert list(events.columns[:10]) == ["cluster_id", "category", "n_complaints",
+                                         "n_complainants", "start", "end", "lon", "lat",
+                                         "radius_m", "p_value"]
+    with pytest.raises(InputError):
+        find_events(df.drop(columns=["lon"]), **PARAMS)
+    bad = df.copy()
+    bad.loc[0, "lat"] = np.nan
+    with pytest.raises(InputError):
+        find_events(bad, **PARAMS)
+    dup = df.copy()
+    dup["complaint_id"] = "same"
+    with pytest.raises(InputError):
+        find_events(dup, **PARAMS)
+    with pytest.raises(InputError):
+        find_events(df, **{**PARAMS, "eps_m": -1.0})
+
+
+# ----------------------------------------------------------------- grid DBSCAN vs sklearn
+
+
+def _random_points(seed: int) -> tuple[np.ndarray, float, int]:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 1500))
+    dim = int(rng.integers(2, 4))
+    x = np.r_[rng.uniform(0, 10, (n, dim)), rng.normal(5, 0.4, (n // 3, dim))]
+    return x, float(rng.uniform(0.1, 1.2)), int(rng.integers(1, 8))
+
+
+@pytest.mark.parametrize("small", [True, False])
+@pytest.mark.parametrize("seed", range(12))
+def test_grid_dbscan_equals_sklearn(seed: int, small: bool, monkeypatch) -> None:
+    monkeypatch.setattr(_grid_dbscan, "_SMALL", 10**9 if small else 0)
+    x, eps, m = _random_points(seed)
+    labels, core = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m)
+    sk = DBSCAN(eps=eps, min_samples=m, algorithm="kd_tree").fit(x)
+    sk_core = np.zeros(len(x), dtype=bool)
+    sk_core[sk.core_sample_indices_] = True
+    np.testing.assert_array_equal(core, sk_core)
+    np.testing.assert_array_equal(labels == -1, sk.labels_ == -1)
+    assert adjusted_rand_score(sk.labels_[core], labels[core]) == 1.0
+    # a border point may join any cluster it touches; ours must be one of those
+    to_sk = dict(zip(labels[core].tolist(), sk.labels_[core].tolist(), strict=True))
+    border = np.flatnonzero(~core & (labels >= 0))
+    near = cKDTree(x[core]).query_ball_point(x[border], eps)
+    for b, nb in zip(border, near, strict=True):
+        assert to_sk[int(labels[b])] in set(sk.labels_[core][nb].tolist())
+
+
+@pytest.mark.parametrize("small", [True, False])
+@pytest.mark.parametrize("seed", range(8))
+def test_grid_dbscan_distinct_groups_brute_force(seed: int, small: bool, monkeypatch) -> None:
+    monkeypatch.setattr(_grid_dbscan, "_SMALL", 10**9 if small else 0)
+    x, eps, m = _random_points(100 + seed)
+    x = x[:600]
+    groups = np.random.default_rng(seed).integers(0, max(1, len(x) // 3), len(x))
+    _, core = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m, groups=groups)
+    near = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)) <= eps
+    distinct = np.array([len(set(groups[near[i]])) for i in range(len(x))])
+    np.testing.assert_array_equal(core, distinct >= m)
+    # all groups distinct -> plain DBSCAN
+    _, core_all = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m, groups=np.arange(len(x)))
+    np.testing.assert_array_equal(core_all, near.sum(axis=1) >= m)
+
+
+def test_events_equal_sklearn_on_scaled_points() -> None:
+    rng = np.random.default_rng(7)
+    rows = [{"x_m": float(rng.normal(0, 3000)), "y_m": float(rng.normal(0, 3000)),
+             "h": float(rng.uniform(0, 24 * 30))} for _ in range(800)]
+    df = frame(rows)
+    labels, _ = find_events(df, **PARAMS)
+    pts = spacetime_coordinates(df, eps_m=1000.0, window_h=48.0)
+    sk = DBSCAN(eps=1000.0, min_samples=3).fit(pts)
+    np.testing.assert_array_equal(labels.to_numpy() == "-1", sk.labels_ == -1)
+    assert adjusted_rand_score(sk.labels_, labels.to_numpy()) > 0.999
+
+
+# ----------------------------------------------------------------- significance
+
+
+def scan_fixture(seed: int, *, with_burst: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 300
+    rows = [{"id": f"u{i:03d}", "x_m": float(rng.uniform(0, 11_000)),
+             "y_m": float(rng.uniform(0, 11_000)), "h": float(rng.uniform(0, 24 * 60))}
+            for i in range(n)]
+    if with_burst:
+        rows += [{"id": f"s{i:02d}", "x_m": 5_000.0 + float(rng.normal(0, 80)),
+                  "y_m": 5_000.0 + float(rng.normal(0, 80)), "h": 24 * 30 + float(rng.uniform(0, 6))}
+                 for i in range(15)]
+    return frame(rows)
+
+
+def test_scan_burst_is_significant() -> None:
+    df = scan_fixture(0, with_burst=True)
+    labels, events = find_events(df, **{**PARAMS, "n_permutations": 999, "seed": 1})
+    burst_id = labels[df["complaint_id"] == "s00"].iloc[0]
+    assert burst_id != "-1"
+    p_burst = events.set_index("cluster_id").loc[burst_id, "p_value"]
+    assert p_burst <= 0.01
+    assert ((events["p_value"] > 0) & (events["p_value"] <= 1)).all()
+
+
+def test_scan_random_data_not_significant_and_reproducible() -> None:
+    not_small = 0
+    for seed in range(3):
+        df = scan_fixture(seed, with_burst=False)
+        _, events = find_events(df, **{**PARAMS, "n_permutations": 199, "seed": seed})
+        assert len(events) > 0
+        not_small += int(events["p_value"].min() > 0.05)
+    assert not_small >= 2
+    pv1 = scan_pvalues(df, events, n_permutations=99, seed=5, eps_m=1000.0, window_h=48.0,
+                       min_complainants=3)
+    pv2 = scan_pvalues(df, events, n_permutations=99, seed=5, eps_m=1000.0, window_h=48.0,
+                       min_complainants=3)
+    pd.testing.assert_series_equal(pv1, pv2)
+    assert pv1.index.tolist() == events["cluster_id"].tolist()
+    # p-values are multiples of 1/(R + 1)
+    np.testing.assert_allclose((pv1 * 100) % 1, 0, atol=1e-9)
+    assert scan_pvalues(df, events, n_permutations=0).isna().all()
+
+
+# ----------------------------------------------------------------- hotspots and trends
+
+
+def test_spatial_hotspots_ignore_time() -> None:
+    rows = [{"x_m": 10.0 * i, "h": 24.0 * 30 * i, "key": f"k{i}"} for i in range(3)]
+    rows.append({"id": "far", "x_m": 9_000.0})
+    df = frame(rows)
+    labels, hot = spatial_hotspots(df, eps_m=300.0, min_complainants=3)
+    assert len(hot) == 1 and hot["cluster_id"].iloc[0].startswith("H")
+    assert labels.tolist()[:3] == [hot["cluster_id"].iloc[0]] * 3 and labels.iloc[3] == "-1"
+    _, none = spatial_hotspots(df, eps_m=300.0, min_complainants=3, category="noise")
+    assert len(none) == 0
+    # in space-time they are months apart: no event
+    assert len(find_events(df, **PARAMS)[1]) == 0
+
+
+def test_mann_kendall_known_values() -> None:
+    z, p = mann_kendall([1, 2, 3, 4, 5])
+    # S = 10, var = 5·4·15/18, z = (10 - 1)/sqrt(var)
+    assert z == pytest.approx(9 / np.sqrt(50 / 3))
+    assert p == pytest.approx(0.02749, abs=1e-4)
+    assert mann_kendall([3, 3, 3, 3]) == (0.0, 1.0)
+    assert mann_kendall([1, 2]) == (0.0, 1.0)
+    assert mann_kendall([5, 4, 3, 2, 1])[0] < 0
+
+
+def test_hotspot_trends_labels() -> None:
+    rng = np.random.default_rng(0)
+    months = pd.period_range("2026-01", "2026-06", freq="M")
+    sites = {  # monthly counts at five sites 5 km apart
+        "grow": [3, 4, 5, 6, 8, 10],
+        "flat": [5, 5, 5, 5, 5, 5],
+        "last": [0, 0, 0, 0, 0, 6],
+        "onoff": [6, 0, 0, 6, 0, 0],
+        "fall": [10, 8, 6, 5, 4, 3],
+    }
+    rows = []
+    for s, (site, counts) in enumerate(sites.items()):
+        for m, c in enumerate(counts):
+            start = (months[m].start_time.tz_localize("Asia/Shanghai") - T0) / pd.Timedelta(hours=1)
+            for i in range(c):
+                rows.append({"id": f"{site}-{m}-{i}", "x_m": 5_000.0 * s + 10.0 * (i % 5),
+                             "y_m": 20_000.0 + 10.0 * (i // 5), "h": start + 24.0 * i + 1.0})
+    # sparse background over 40 km x 40 km, 30 a month
+    for m in range(6):
+        start = (months[m].start_time.tz_localize("Asia/Shanghai") - T0) / pd.Timedelta(hours=1)
+        for i in range(30):
+            rows.append({"id": f"bg-{m}-{i}", "x_m": float(rng.uniform(-10_000, 30_000)),
+                         "y_m": float(rng.uniform(-20_000, 20_000)),
+                         "h": start + float(rng.uniform(0, 24 * 27))})
+    df = frame(rows)
+    out = hotspot_trends(df, eps_m=300.0, min_complainants=3)
+    labels, _ = spatial_hotspots(df, eps_m=300.0, min_complainants=3)
+    ids = df["complaint_id"].to_numpy()
+    got = {site: out.set_index("cluster_id").loc[labels[ids == f"{site}-5-0"].iloc[0]]
+           for site in ("grow", "flat", "last")}
+    got["onoff"] = out.set_index("cluster_id").loc[labels[ids == "onoff-0-0"].iloc[0]]
+    got["fall"] = out.set_index("cluster_id").loc[labels[ids == "fall-0-0"].iloc[0]]
+    assert {k: v["label"] for k, v in got.items()} == {
+        "grow": "intensifying", "flat": "persistent", "last": "new", "onoff": "sporadic",
+        "fall": "diminishing",
+    }
+    month_cols = [str(m) for m in months]
+    assert list(out.columns[-6:]) == month_cols
+    assert got["grow"][month_cols].tolist() == sites["grow"]
+    assert got["flat"]["n_hot_months"] == 6
+    # months=2: the last two months only
+    last2 = hotspot_trends(df, months=2, eps_m=300.0, min_complainants=3)
+    assert list(last2.columns[-2:]) == month_cols[-2:]

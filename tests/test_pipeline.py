@@ -1,0 +1,209 @@
+"""Tests of envtrace.pipeline and the ``envtrace trace`` command-line contract."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from envtrace import geo, pipeline
+from envtrace.cli import app
+
+TZ = "Asia/Shanghai"
+LON0, LAT0 = 117.0, 35.6
+CRS = geo.local_crs([LON0], [LAT0])
+COMPLAINT_TIMES = ["2025-06-10 20:10", "2025-06-10 20:40", "2025-06-10 21:05", "2025-06-10 21:30",
+                   "2025-06-10 22:15", "2025-06-10 22:50"]
+
+
+@pytest.fixture(autouse=True)
+def _pii_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ENVTRACE_PII_KEY", "test-key")
+    monkeypatch.setenv("ENVTRACE_VAR", str(tmp_path / "var"))
+
+
+def lonlat(x, y):
+    lon, lat = geo.unproject(np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float)), CRS)
+    return [f"{v:.6f}" for v in lon], [f"{v:.6f}" for v in lat]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def make_dataset(root: Path, *, wind: bool = True, bad_row: bool = True) -> Path:
+    """A village with 6 odour complaints at west-wind hours; plant A 3 km west, B 500 m east."""
+    root.mkdir(parents=True, exist_ok=True)
+    xs = [0, 200, -150, 100, -50, 250]
+    ys = [0, 100, -200, 250, 50, -100]
+    lon, lat = lonlat(xs, ys)
+    rows = [[f"T{i}", t, lon[i], lat[i], "wgs84", "12369", "odour", "化工厂异味很重", "",
+             f"居民{i}", f"1380000000{i}"] for i, t in enumerate(COMPLAINT_TIMES)]
+    rows.append(["T9", "2025-06-01 10:00", lon[0], lat[0], "wgs84", "12369", "noise", "噪音", "", "居民9",
+                 "13800000009"])
+    if bad_row:
+        rows.append(["T10", "2025-06-02 10:00", "", "", "wgs84", "12369", "odour", "臭", "", "居民10", ""])
+    write_csv(root / "complaints.csv", ["complaint_id", "received_at", "lon", "lat", "crs", "channel",
+                                        "category", "text", "address", "complainant", "phone"], rows)
+    elon, elat = lonlat([-3000, 500], [0, 0])
+    write_csv(root / "enterprises.csv", ["enterprise_id", "name", "industry", "lon", "lat", "status"], [
+        ["A", "甲化工有限公司", "C2614 有机化学原料制造", elon[0], elat[0], "operating"],
+        ["B", "乙化工有限公司", "C2614 有机化学原料制造", elon[1], elat[1], "operating"],
+    ])
+    if wind:
+        times = pd.date_range("2025-05-20", "2025-07-10", freq="h", tz=TZ)
+        rng = np.random.default_rng(1)
+        d = rng.uniform(0, 360, times.size).round()
+        for t in pd.to_datetime(COMPLAINT_TIMES).tz_localize(TZ):
+            i = times.get_indexer([t.floor("h")])[0]
+            d[i - 6:i + 1] = 270
+        write_csv(root / "wind.csv", ["time", "wind_dir_deg", "wind_speed_ms"],
+                  [[t.strftime("%Y-%m-%d %H:%M"), int(v), 3.0] for t, v in zip(times, d, strict=True)])
+    write_csv(root / "alarms.csv", ["enterprise_id", "time", "pollutant", "value", "limit"],
+              [["A", "2025-06-10 19:00", "VOCs", "150", "60"]])
+    return root
+
+
+def run(args: list[str]):
+    return CliRunner().invoke(app, args)
+
+
+EXPECTED = {
+    "complaints.csv": pipeline.COMPLAINT_COLUMNS,
+    "rejects.csv": ["source_file", "source_row", "record_id", "reason"],
+    "clusters.csv": ["cluster_id", "category", "n_complaints", "n_complainants", "start", "end", "lon",
+                     "lat", "radius_m", "p_value"],
+    "candidates.csv": ["cluster_id", "rank", "enterprise_id", "name", "score", "distance_m", "bearing_deg",
+                       "p_value", "evidence"],
+}
+
+
+def test_trace_writes_the_contract_files(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data")
+    out = tmp_path / "out"
+    res = run(["trace", "--data", str(data), "--out", str(out), "--permutations", "99", "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPECTED, "clusters.geojson", "summary.json"])
+    frames = {n: pd.read_csv(out / n, dtype=str, keep_default_na=False) for n in EXPECTED}
+    for name, cols in EXPECTED.items():
+        assert list(frames[name].columns) == cols, name
+    comp = frames["complaints.csv"]
+    assert len(comp) == 7  # 8 rows read, 1 rejected
+    assert comp["received_at"].str.endswith("+08:00").all()
+    assert comp.loc[comp["complaint_id"] == "T0", "received_at"].item() == "2025-06-10T20:10:00+08:00"
+    odour = comp[comp["complaint_id"].isin([f"T{i}" for i in range(6)])]
+    assert odour["cluster_id"].nunique() == 1 and odour["cluster_id"].iloc[0] != "-1"
+    assert comp.loc[comp["complaint_id"] == "T9", "cluster_id"].item() == "-1"
+    assert not comp["complainant_key"].str.contains("居民").any()
+    rej = frames["rejects.csv"]
+    assert rej["source_file"].tolist() == ["complaints.csv"] and rej["source_row"].tolist() == ["8"]
+    cand = frames["candidates.csv"]
+    assert cand["enterprise_id"].tolist()[0] == "A" and cand["rank"].tolist() == ["1", "2"]
+    assert float(cand["p_value"].iloc[0]) <= 0.05
+    assert 0.0 <= float(cand["score"].iloc[0]) <= 1.0
+    assert "alarms within 6 h before complaints" in cand["evidence"].iloc[0]
+    gj = json.loads((out / "clusters.geojson").read_text(encoding="utf-8"))
+    assert gj["type"] == "FeatureCollection" and len(gj["features"]) == 1
+    assert gj["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    sha = hashlib.sha256((data / "complaints.csv").read_bytes()).hexdigest()
+    assert s["inputs_sha256"]["complaints.csv"] == sha
+    assert s["evidence"] == {"wind": True, "alarms": True}
+    assert s["files"]["complaints.csv"]["rows_read"] == 8
+    assert s["files"]["complaints.csv"]["rows_accepted"] + s["files"]["complaints.csv"]["rows_rejected"] == 8
+    assert s["parameters"]["permutations"] == 99 and s["parameters"]["lang"] == "en"
+    assert {"ingest_s", "classify_s", "events_s", "attribution_s", "write_s"} <= set(s["durations_s"])
+    text = "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
+    assert "居民" not in text and "1380000000" not in text  # no personal data anywhere
+
+
+def test_explicit_files_give_the_same_candidates(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data")
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run(["trace", "--data", str(data), "--out", str(a), "--permutations", "19"]).exit_code == 0
+    res = run(["trace", "--complaints", str(data / "complaints.csv"), "--enterprises",
+               str(data / "enterprises.csv"), "--wind", str(data / "wind.csv"), "--alarms",
+               str(data / "alarms.csv"), "--permutations", "19", "--out", str(b)])
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(a / "candidates.csv"), pd.read_csv(b / "candidates.csv"))
+    assert "上风向" in pd.read_csv(a / "candidates.csv")["evidence"].iloc[0]  # zh by default
+
+
+def test_without_wind_summary_and_evidence_say_so(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data", wind=False)
+    out = tmp_path / "out"
+    assert run(["trace", "--data", str(data), "--out", str(out), "--lang", "en"]).exit_code == 0
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["evidence"]["wind"] is False
+    assert any("no wind data" in w for w in s["warnings"])
+    cand = pd.read_csv(out / "candidates.csv")
+    assert cand["evidence"].str.startswith("no wind data").all()
+    assert cand["p_value"].isna().all()
+
+
+def test_failing_run_leaves_the_old_dir_untouched(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "marker.txt").write_text("old", encoding="utf-8")
+    (data / "enterprises.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")  # unusable
+    res = run(["trace", "--data", str(data), "--out", str(out)])
+    assert res.exit_code == 2
+    assert sorted(p.name for p in out.iterdir()) == ["marker.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no temp dir left
+
+
+def test_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    res = run(["trace", "--complaints", str(tmp_path / "nope.csv"), "--enterprises",
+               str(tmp_path / "nope2.csv"), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    err = res.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("envtrace: error:") and "nope.csv" in err[0]
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_trace_function_returns_all_frames(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data")
+    r = pipeline.trace(data, n_permutations=0, lang="en")
+    assert isinstance(r, pipeline.TraceResult)
+    assert len(r.events) == 1 and len(r.candidates) == 2
+    assert (r.complaints["cluster_id"] != "-1").sum() == 6
+    assert r.summary["counts"]["clusters"] == 1 and r.wind is not None and r.alarms is not None
+
+
+@pytest.mark.slow
+def test_generated_world_beats_the_naive_method(tmp_path: Path) -> None:
+    """On a generated county, top-1 accuracy beats 'nearest enterprise of a matching industry'."""
+    from envtrace import profiles, sample
+
+    d = sample.generate(3).write(tmp_path / "world")
+    r = pipeline.trace(d, n_permutations=0, lang="en", event_params={"n_permutations": 0})
+    truth = pd.read_csv(d / "truth" / "complaints.csv", dtype=str, keep_default_na=False)
+    truth["source_row"] = truth["source_row"].astype(int)
+    comp = r.complaints[["source_row", "cluster_id"]].astype({"source_row": int})
+    comp = comp.merge(truth[["source_row", "source_enterprise_id"]], on="source_row")
+    comp = comp[(comp["cluster_id"] != "-1") & (comp["source_enterprise_id"] != "")]
+    top = r.candidates[r.candidates["rank"] == 1].set_index("cluster_id")["enterprise_id"]
+    ent = r.enterprises
+    prof = profiles.profile_for(ent["industry_code"].tolist())
+    naive = {}
+    for _, e in r.events.iterrows():
+        ok = (prof[e["category"]].to_numpy() > 0) if e["category"] in prof.columns else np.zeros(len(ent), bool)
+        ok &= ent["status"].to_numpy() != "closed"
+        dist, _ = geo.distance_bearing(e["lon"], e["lat"], ent["lon"].to_numpy(), ent["lat"].to_numpy())
+        naive[e["cluster_id"]] = ent["enterprise_id"].to_numpy()[np.argmin(np.where(ok, dist, np.inf))]
+    ours = (comp["cluster_id"].map(top) == comp["source_enterprise_id"]).mean()
+    base = (comp["cluster_id"].map(naive) == comp["source_enterprise_id"]).mean()
+    assert len(comp) > 50
+    assert ours > base + 0.1
