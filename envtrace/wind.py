@@ -1,4 +1,4 @@
-"""Wind: parsing directions and speeds, Pasquill stability, Briggs plume spreads, wind climate.
+"""Wind: parsing directions and speeds, Pasquill stability, Briggs plume spreads, wind climate, ESDR exports.
 
 Conventions: the wind direction is the direction the wind blows FROM, in degrees clockwise
 from north, in [0, 360); NaN means calm or variable. Speeds are in m/s at 10 m.
@@ -40,8 +40,10 @@ day and night. Missing wind speed gives D.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,6 +60,11 @@ __all__ = [
     "sigma_z",
     "sector_of",
     "wind_climate",
+    "read_esdr",
+    "read_wind_manifest",
+    "read_wind_any",
+    "is_esdr",
+    "is_wind_manifest",
 ]
 
 SECTORS: tuple[str, ...] = (
@@ -591,3 +598,381 @@ def wind_climate(wind: pd.DataFrame, *, calm_ms: float = 0.5) -> pd.DataFrame:
             "mean_speed_ms": mean_speed,
         }
     )
+
+
+# --------------------------------------------------------------------------- ESDR exports
+# ESDR (Environmental Sensor Data Repository, CMU CREATE Lab; esdr.cmucreatelab.org) CSV
+# exports, e.g. Allegheny County Health Department monitors used by Smell Pittsburgh:
+#
+#   EpochTime,3.feed_28.H2S_PPM,...,3.feed_28.SONICWD_DEG,3.feed_28.SONICWS_MPH
+#   1477891800,0.0,...,351.0,4.7
+#
+# Time stamps: ESDR stamps an hourly average at the MIDDLE of its averaging hour, so a
+# stamp hh:30 stands for the hour hh:00-hh:59 and the Wind frame's ``time`` (hour start)
+# is the stamp floored to the hour. Flooring is done on the UTC instant; in every zone
+# with whole-hour offsets (America/New_York included) that is the local hour too.
+ESDR_TIME_COLUMN = "EpochTime"
+ESDR_DIR_SUFFIX = "SONICWD_DEG"
+ESDR_SPEED_SUFFIXES: dict[str, str] = {
+    "SONICWS_MPH": "mph", "WS_MPH": "mph", "_MPH": "mph",
+    "_M_S": "m/s", "_MS": "m/s", "_KMH": "km/h", "_KPH": "km/h", "_KNOTS": "knots", "_KT": "knots",
+}
+MANIFEST_COLUMNS: tuple[str, ...] = ("station_id", "lat", "lon", "file", "wind_dir_column", "wind_speed_column")
+_WIND_COLUMNS = ["time", "wind_dir_deg", "wind_speed_ms", "station_id", "lon", "lat", "stability"]
+_REJECT_COLUMNS = ["source_file", "source_row", "record_id", "reason"]
+
+
+def _input_error(reason: str) -> Exception:
+    from envtrace.errors import InputError
+
+    return InputError(reason)
+
+
+def _pick_column(columns: list[str], given: str | None, suffixes: tuple[str, ...], what: str, name: str) -> str:
+    if given is not None:
+        if given not in columns:
+            raise _input_error(f"{name}: no column {given!r} ({what})")
+        return given
+    found = [c for c in columns if any(c.upper().endswith(s) for s in suffixes)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise _input_error(f"{name}: no {what} column (*{suffixes[0]}); name it explicitly")
+    raise _input_error(f"{name}: several {what} columns ({', '.join(found)}); name one explicitly")
+
+
+def _speed_unit_of(column: str) -> str | None:
+    up = column.upper()
+    for suffix, unit in ESDR_SPEED_SUFFIXES.items():
+        if up.endswith(suffix):
+            return unit
+    return None
+
+
+def is_esdr(columns: Any) -> bool:
+    """True when a header looks like an ESDR export (``EpochTime`` and ``*SONICWD_DEG``)."""
+    cols = [str(c).strip() for c in columns]
+    return ESDR_TIME_COLUMN in cols and any(c.upper().endswith(ESDR_DIR_SUFFIX) for c in cols)
+
+
+def is_wind_manifest(columns: Any) -> bool:
+    """True when a header looks like a station manifest (``file`` and ``wind_dir_column``)."""
+    cols = {str(c).strip().casefold() for c in columns}
+    return {"file", "wind_dir_column"} <= cols
+
+
+def _esdr_result(
+    path: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    station_id: str,
+    lon: float,
+    lat: float,
+    dir_column: str | None,
+    speed_column: str | None,
+    speed_unit: str | None,
+    time_column: str,
+    tz: str,
+    source_name: str | None = None,
+    centre: tuple[float, float] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """ESDR export -> (Wind frame with ``source_file, source_row``, rejects, summary)."""
+    if isinstance(path, pd.DataFrame):
+        raw, name = path, source_name or "<frame>"
+    else:
+        from envtrace.io import read_table
+
+        raw, name = read_table(path), source_name or Path(path).name
+    raw = raw.rename(columns=lambda c: str(c).strip())
+    cols = list(raw.columns)
+    if time_column not in cols:
+        raise _input_error(f"{name}: no {time_column} column (not an ESDR export)")
+    dcol = _pick_column(cols, dir_column, (ESDR_DIR_SUFFIX,), "wind direction", name)
+    scol = _pick_column(cols, speed_column, tuple(ESDR_SPEED_SUFFIXES), "wind speed", name)
+    unit = speed_unit or _speed_unit_of(scol)
+    if unit is None:
+        raise _input_error(f"{name}: unit of {scol!r} unknown (give speed_unit: m/s, mph, km/h, knots)")
+    n = len(raw)
+    reason = np.full(n, "", dtype=object)
+
+    def reject(mask: np.ndarray, code: str) -> None:
+        m = mask & (reason == "")
+        reason[m] = code
+
+    t_txt = raw[time_column].astype(str).str.strip()
+    epoch = pd.to_numeric(t_txt, errors="coerce").to_numpy(dtype=float)
+    reject((t_txt == "").to_numpy() | raw[time_column].isna().to_numpy(), "missing_time")
+    reject(~np.isfinite(epoch) | (epoch < 86400.0) | (epoch >= 4102444800.0), "unparsable_time")
+    s_txt = raw[scol].astype(str).str.strip().replace({"nan": "", "NaN": "", "None": ""})
+    spd, s_bad = parse_speed(pd.to_numeric(s_txt, errors="coerce").to_numpy(dtype=float), unit=unit, errors="mask")
+    s_bad = np.asarray(s_bad, dtype=bool) | ((s_txt != "").to_numpy() & ~np.isfinite(spd))
+    reject((s_txt == "").to_numpy() | s_bad, "bad_value: wind_speed")
+    d_txt = raw[dcol].astype(str).str.strip().replace({"nan": "", "NaN": "", "None": ""})
+    d_num = pd.to_numeric(d_txt, errors="coerce").to_numpy(dtype=float)
+    d_bad = (d_txt != "").to_numpy() & (~np.isfinite(d_num) | (d_num < 0) | (d_num > 360))
+    reject(d_bad, "bad_value: wind_dir")
+    deg = np.where(np.isfinite(d_num) & ~d_bad, np.mod(d_num, 360.0), np.nan)
+    ok = reason == ""
+    hour_ns = np.zeros(n, dtype=np.int64)
+    hour_ns[ok] = (np.floor(epoch[ok] / 3600.0) * 3600.0).astype(np.int64) * 1_000_000_000
+    # a second row for the same hour: the first (in file order) is kept
+    dup = np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(ok)
+    dup[idx[pd.Series(hour_ns[idx]).duplicated(keep="first").to_numpy()]] = True
+    reject(dup, "duplicate_id: time")
+    sel = np.flatnonzero(reason == "")
+    order = sel[np.argsort(hour_ns[sel], kind="stable")]
+    time = pd.Series(pd.DatetimeIndex(hour_ns[order].astype("datetime64[ns]"), tz="UTC").tz_convert(tz))
+    u = np.asarray(spd, dtype=float)[order]
+    slon, slat = (float(lon), float(lat)) if np.isfinite(lon) and np.isfinite(lat) else (centre or (np.nan, np.nan))
+    if np.isfinite(slon) and np.isfinite(slat):
+        stab = estimate_stability(time + pd.Timedelta(minutes=30), u, lat=slat, lon=slon, tz=tz)
+    else:  # no position to put the sun at: neutral
+        stab = np.full(len(order), "D", dtype=object)
+    frame = pd.DataFrame(
+        {
+            "time": time,
+            "wind_dir_deg": deg[order],
+            "wind_speed_ms": u,
+            "station_id": pd.Series([str(station_id)] * len(order), dtype="str"),
+            "lon": np.full(len(order), float(lon)),
+            "lat": np.full(len(order), float(lat)),
+            "stability": pd.Series(np.asarray(stab, dtype=object), dtype="str"),
+            "source_file": pd.Series([name] * len(order), dtype="str"),
+            "source_row": pd.Series(order + 1, dtype="int64"),
+        }
+    )
+    bad = np.flatnonzero(reason != "")
+    rejects = pd.DataFrame(
+        {
+            "source_file": pd.Series([name] * len(bad), dtype="str"),
+            "source_row": pd.Series(bad + 1, dtype="int64"),
+            "record_id": pd.Series([str(station_id)] * len(bad), dtype="str"),
+            "reason": pd.Series(reason[bad], dtype="str"),
+        }
+    )
+    codes = pd.Series(reason[bad], dtype="str").str.split(":").str[0]
+    summary: dict[str, Any] = {
+        "file": name,
+        "rows_read": int(n),
+        "rows_accepted": int(len(order)),
+        "rows_rejected": int(len(bad)),
+        "rejects_by_reason": {str(k): int(v) for k, v in codes.value_counts().sort_index().items()},
+        "station_id": str(station_id),
+        "wind_dir_column": dcol,
+        "wind_speed_column": scol,
+        "speed_unit": unit,
+        "out_of_order_rows": int((np.diff(epoch[ok]) < 0).sum()) if ok.sum() > 1 else 0,
+        "first_hour": time.iloc[0].isoformat() if len(time) else None,
+        "last_hour": time.iloc[-1].isoformat() if len(time) else None,
+        "warnings": [],
+    }
+    return frame, rejects, summary
+
+
+def read_esdr(
+    path: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    station_id: str,
+    lon: float,
+    lat: float,
+    dir_column: str | None = None,
+    speed_column: str | None = None,
+    speed_unit: str | None = None,
+    time_column: str = ESDR_TIME_COLUMN,
+    tz: str = "Asia/Shanghai",
+) -> pd.DataFrame:
+    """Read one station's hourly wind from an ESDR CSV export.
+
+    Parameters
+    ----------
+    path : path-like or DataFrame
+        The export (``EpochTime`` + ``<feed>.<channel>`` columns), or a frame of it.
+    station_id : str
+        Id given to every row (e.g. the ESDR feed number ``"28"``).
+    lon, lat : float
+        Station position, WGS84 degrees.
+    dir_column : str, optional
+        Direction column (degrees the wind blows FROM). Default: the one column whose
+        name ends with ``SONICWD_DEG``.
+    speed_column : str, optional
+        Speed column. Default: the one column ending with ``SONICWS_MPH`` (or another
+        unit suffix: ``_MPH``, ``_MS``/``_M_S``, ``_KMH``/``_KPH``, ``_KNOTS``/``_KT``).
+    speed_unit : {"m/s", "mph", "km/h", "knots"}, optional
+        Unit of the speed column; default from its suffix (``*_MPH``: mph, × 0.44704).
+    time_column : str
+        Unix seconds (UTC), default ``EpochTime``.
+    tz : str
+        Zone the times are expressed in (the instants do not depend on it).
+
+    Returns
+    -------
+    DataFrame
+        Wind frame ``time, wind_dir_deg, wind_speed_ms, station_id, lon, lat, stability``
+        (+ ``source_file, source_row``, data rows from 1), sorted by time (exports may be
+        out of order). ``time`` is the hour start: ESDR stamps an hourly average at the
+        middle of its hour, so ``hh:30`` → ``hh:00`` (the UTC instant floored to the
+        hour). Stability is estimated at the station (:func:`estimate_stability`, sun
+        at mid-hour). Hours missing from the export are simply absent (gaps).
+
+        Rows dropped, with reasons, are in ``frame.attrs["rejects"]`` (``source_file,
+        source_row, record_id, reason``): ``missing_time`` / ``unparsable_time``;
+        ``bad_value: wind_speed`` (empty, non-numeric or negative speed: no wind that
+        hour); ``bad_value: wind_dir`` (non-numeric, or outside 0–360; an EMPTY
+        direction with a speed is kept as NaN = calm/variable); ``duplicate_id: time``
+        (a second row for the same hour). ``frame.attrs["summary"]`` has the counts.
+
+    Raises
+    ------
+    envtrace.errors.InputError
+        No time column, no (or several candidate) wind columns, unknown speed unit.
+    """
+    frame, rejects, summary = _esdr_result(
+        path, station_id=station_id, lon=lon, lat=lat, dir_column=dir_column,
+        speed_column=speed_column, speed_unit=speed_unit, time_column=time_column, tz=tz,
+    )
+    frame.attrs["rejects"] = rejects
+    frame.attrs["summary"] = summary
+    return frame
+
+
+def _manifest_result(
+    path: str | os.PathLike[str], *, tz: str
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    from envtrace.io import read_table
+
+    p = Path(path)
+    man = read_table(p).rename(columns=lambda c: str(c).strip().casefold())
+    missing = [c for c in ("station_id", "lat", "lon", "file", "wind_dir_column") if c not in man]
+    if missing:
+        raise _input_error(f"{p.name}: wind manifest lacks column(s) {', '.join(missing)}")
+    if len(man) == 0:
+        raise _input_error(f"{p.name}: wind manifest lists no station")
+    frames, rejects, per_file, warn = [], [], {}, []
+    for i, row in enumerate(man.to_dict("records"), start=1):
+        sid = str(row["station_id"]).strip()
+        lon, lat = pd.to_numeric(pd.Series([row["lon"], row["lat"]]), errors="coerce").to_numpy(dtype=float)
+        if not sid or not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 90 or abs(lon) > 180:
+            raise _input_error(f"{p.name}: row {i}: station_id, lon and lat must be given (WGS84 degrees)")
+        f = Path(str(row["file"]).strip())
+        f = f if f.is_absolute() else p.parent / f
+        if not f.is_file():
+            raise _input_error(f"{p.name}: row {i}: {f.name}: no such file")
+        fr, rj, sm = _esdr_result(
+            f, station_id=sid, lon=float(lon), lat=float(lat),
+            dir_column=str(row.get("wind_dir_column") or "").strip() or None,
+            speed_column=str(row.get("wind_speed_column") or "").strip() or None,
+            speed_unit=str(row.get("speed_unit") or "").strip() or None,
+            time_column=str(row.get("time_column") or "").strip() or ESDR_TIME_COLUMN, tz=tz,
+        )
+        frames.append(fr)
+        rejects.append(rj)
+        key = sm["file"] if sm["file"] not in per_file else f"{sm['file']} (station {sid})"
+        per_file[key] = {k: v for k, v in sm.items() if k not in ("file", "warnings")}
+        per_file[key]["sha256"] = _sha256(f)
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.sort_values(["station_id", "time"], kind="stable").reset_index(drop=True)
+    rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=_REJECT_COLUMNS)
+    codes = rej["reason"].astype(str).str.split(":").str[0] if len(rej) else pd.Series([], dtype="str")
+    summary: dict[str, Any] = {
+        "file": p.name,
+        "rows_read": int(sum(v["rows_read"] for v in per_file.values())),
+        "rows_accepted": int(len(frame)),
+        "rows_rejected": int(len(rej)),
+        "rejects_by_reason": {str(k): int(v) for k, v in codes.value_counts().sort_index().items()},
+        "stations": {v["station_id"]: f for f, v in per_file.items()},
+        "station_files": per_file,
+        "warnings": warn,
+    }
+    return frame, rej, summary
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_wind_manifest(path: str | os.PathLike[str], *, tz: str = "Asia/Shanghai") -> pd.DataFrame:
+    """Read every station listed in a wind manifest (e.g. Smell Pittsburgh's ``monitors.csv``).
+
+    The manifest is a CSV with one row per station: ``station_id, lat, lon, file,
+    wind_dir_column, wind_speed_column`` (+ optional ``name``, ``speed_unit``,
+    ``time_column``). ``file`` is an ESDR export (see :func:`read_esdr`); a relative
+    path is resolved against the manifest's folder. Empty column names fall back to
+    :func:`read_esdr`'s auto-detection.
+
+    Returns
+    -------
+    DataFrame
+        One Wind frame for all stations, sorted by ``station_id`` then ``time``, with
+        ``source_file, source_row`` of the station file. ``attrs["rejects"]`` holds every
+        station file's rejected rows; ``attrs["summary"]`` the counts per file.
+
+    Raises
+    ------
+    envtrace.errors.InputError
+        Missing manifest columns, a listed file that does not exist, or an unusable export.
+    """
+    frame, rejects, summary = _manifest_result(path, tz=tz)
+    frame.attrs["rejects"] = rejects
+    frame.attrs["summary"] = summary
+    return frame
+
+
+def _header(path: Path) -> list[str]:
+    """Column names of a CSV (first line only) or an XLSX file."""
+    if path.suffix.casefold() == ".xlsx":
+        from envtrace.io import read_table
+
+        return list(read_table(path).columns)
+    import csv
+
+    with open(path, "rb") as fh:
+        first = fh.readline(1 << 16)
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            line = first.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return []
+    rows = list(csv.reader([line]))
+    return [c.strip() for c in rows[0]] if rows else []
+
+
+def read_wind_any(
+    path: str | os.PathLike[str],
+    *,
+    tz: str = "Asia/Shanghai",
+    columns: Any = None,
+    centre: tuple[float, float] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
+    """ESDR export or manifest → ``(frame, rejects, summary)``; ``None`` for any other file.
+
+    Used by :func:`envtrace.io.read_wind` (so ``--wind`` accepts all three): an ESDR
+    export is recognised by ``EpochTime`` and a ``*SONICWD_DEG`` column; it then needs a
+    station position, so a bare ESDR export is read with ``station_id`` from the file
+    name and NaN position (prefer a manifest). A manifest by ``file`` and
+    ``wind_dir_column``. ``columns`` are the file's headers when already known.
+    """
+    p = Path(path)
+    if columns is None:
+        if p.suffix.casefold() not in (".csv", ".txt", ".xlsx") or not p.is_file():
+            return None
+        columns = _header(p)
+    if is_wind_manifest(columns):
+        return _manifest_result(path, tz=tz)
+    if is_esdr(columns):
+        sid = re.sub(r"^esdr_", "", p.stem)
+        fr, rj, sm = _esdr_result(path, station_id=sid, lon=np.nan, lat=np.nan, dir_column=None,
+                                  speed_column=None, speed_unit=None, time_column=ESDR_TIME_COLUMN,
+                                  tz=tz, centre=centre)
+        sm["warnings"].append(f"{p.name}: ESDR export without a station position "
+                              "(station_id from the file name); a wind manifest gives positions")
+        return fr, rj, sm
+    return None

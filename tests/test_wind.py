@@ -246,3 +246,123 @@ def test_wind_climate_shares():
     assert by.loc["E", "hours"] == 0
     assert c["share"].sum() == pytest.approx(1.0)
     assert by.loc["N", "mean_speed_ms"] == pytest.approx(3.0)
+
+
+# --------------------------------------------------------------------------- ESDR exports
+# 1546300800 = 2019-01-01T00:00:00Z = 2018-12-31 19:00 in New York (UTC-5).
+_ESDR = (
+    "EpochTime,3.feed_9.H2S_PPM,3.feed_9.SONICWD_DEG,3.feed_9.SONICWS_MPH\n"
+    "1546309800,0.0,90.0,10.0\n"  # 02:30Z -> hour 02:00Z; 10 mph
+    "1546302600,0.1,360.0,5.0\n"  # 00:30Z, out of order; 360 -> 0
+    "1546306200,0.2,,\n"  # 01:30Z: no wind at all -> rejected (a gap)
+    "1546313400,0.0,,0.0\n"  # 03:30Z: no direction, 0 mph -> kept, direction NaN (calm)
+    "1546313400,0.0,10.0,1.0\n"  # second row for 03:00Z -> duplicate
+    "abc,0.0,10.0,1.0\n"  # unreadable time
+)
+
+
+@pytest.fixture
+def esdr_file(tmp_path):
+    p = tmp_path / "esdr_feed9.csv"
+    p.write_text(_ESDR, encoding="utf-8")
+    return p
+
+
+def test_read_esdr_floors_sorts_converts(esdr_file):
+    w = wind.read_esdr(esdr_file, station_id="9", lon=-79.9, lat=40.4, tz="America/New_York")
+    assert list(w.columns[:7]) == [
+        "time", "wind_dir_deg", "wind_speed_ms", "station_id", "lon", "lat", "stability"
+    ]
+    expected = pd.to_datetime(
+        ["2018-12-31 19:00", "2018-12-31 21:00", "2018-12-31 22:00"]
+    ).tz_localize("America/New_York")
+    assert list(w["time"]) == list(expected)
+    assert str(w["time"].dt.tz) == "America/New_York"
+    np.testing.assert_allclose(w["wind_dir_deg"], [0.0, 90.0, np.nan])
+    np.testing.assert_allclose(w["wind_speed_ms"], [5 * 0.44704, 10 * 0.44704, 0.0])
+    assert w["source_row"].tolist() == [2, 1, 4]
+    assert set(w["station_id"]) == {"9"} and set(w["lon"]) == {-79.9}
+    # night in Pittsburgh (19:30-22:30 local, late December): stable classes, calm -> F
+    assert w["stability"].tolist()[-1] == "F"
+    rj = w.attrs["rejects"]
+    assert rj["source_row"].tolist() == [3, 5, 6]
+    assert rj["reason"].tolist() == ["bad_value: wind_speed", "duplicate_id: time", "unparsable_time"]
+    s = w.attrs["summary"]
+    assert (s["rows_read"], s["rows_accepted"], s["rows_rejected"]) == (6, 3, 3)
+    assert s["speed_unit"] == "mph" and s["wind_dir_column"] == "3.feed_9.SONICWD_DEG"
+
+
+def test_read_esdr_explicit_columns_and_unit(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("EpochTime,a.DIR,a.SPD\n1546302600,180,3.5\n", encoding="utf-8")
+    w = wind.read_esdr(p, station_id="a", lon=0.5, lat=0.5, dir_column="a.DIR",
+                       speed_column="a.SPD", speed_unit="m/s", tz="UTC")
+    assert w["time"].iloc[0] == pd.Timestamp("2019-01-01 00:00", tz="UTC")
+    assert w["wind_dir_deg"].iloc[0] == 180.0 and w["wind_speed_ms"].iloc[0] == 3.5
+
+
+@pytest.mark.parametrize(
+    "header, kwargs, message",
+    [
+        ("Time,x.SONICWD_DEG,x.SONICWS_MPH", {}, "EpochTime"),
+        ("EpochTime,x.SONICWS_MPH", {}, "wind direction"),
+        ("EpochTime,x.SONICWD_DEG,y.SONICWD_DEG,x.SONICWS_MPH", {}, "several"),
+        ("EpochTime,x.SONICWD_DEG,x.SPD", {"speed_column": "x.SPD"}, "unit"),
+        ("EpochTime,x.SONICWD_DEG,x.SONICWS_MPH", {"dir_column": "nope"}, "nope"),
+    ],
+)
+def test_read_esdr_unusable_input(tmp_path, header, kwargs, message):
+    from envtrace.errors import InputError
+
+    p = tmp_path / "bad.csv"
+    p.write_text(header + "\n" + ",".join(["1546302600"] + ["1"] * header.count(",")) + "\n")
+    with pytest.raises(InputError, match=message):
+        wind.read_esdr(p, station_id="x", lon=0.0, lat=0.0, **kwargs)
+
+
+def test_read_wind_manifest_relative_paths(tmp_path, esdr_file):
+    sub = tmp_path / "m"
+    sub.mkdir()
+    (sub / "b.csv").write_text(
+        "EpochTime,3.feed_1.SONICWD_DEG..3.feed_2.SONICWD_DEG,3.feed_1.SONICWS_MPH..3.feed_2.SONICWS_MPH\n"
+        "1546306200,270,1\n1546302600,180,2\n",
+        encoding="utf-8",
+    )
+    man = sub / "monitors.csv"
+    man.write_text(
+        "station_id,name,lat,lon,file,wind_dir_column,wind_speed_column\n"
+        "9,A,40.4,-79.9,../esdr_feed9.csv,3.feed_9.SONICWD_DEG,3.feed_9.SONICWS_MPH\n"
+        "2,B,40.5,-79.8,b.csv,3.feed_1.SONICWD_DEG..3.feed_2.SONICWD_DEG,"
+        "3.feed_1.SONICWS_MPH..3.feed_2.SONICWS_MPH\n",
+        encoding="utf-8",
+    )
+    w = wind.read_wind_manifest(man, tz="UTC")
+    assert w["station_id"].tolist() == ["2", "2", "9", "9", "9"]
+    assert w.loc[w["station_id"] == "2", "wind_dir_deg"].tolist() == [180.0, 270.0]
+    assert w.loc[w["station_id"] == "2", "lat"].tolist() == [40.5, 40.5]
+    s = w.attrs["summary"]
+    assert s["rows_read"] == 8 and s["rows_accepted"] == 5 and s["rows_rejected"] == 3
+    assert set(w.attrs["rejects"]["source_file"]) == {"esdr_feed9.csv"}
+    assert wind.is_wind_manifest(["station_id", "file", "wind_dir_column"])
+    assert wind.is_esdr(["EpochTime", "3.feed_9.SONICWD_DEG"]) and not wind.is_esdr(["time", "wind_dir"])
+
+
+def test_read_wind_manifest_missing_file(tmp_path):
+    from envtrace.errors import InputError
+
+    man = tmp_path / "monitors.csv"
+    man.write_text("station_id,lat,lon,file,wind_dir_column\n1,40,-80,nothere.csv,x\n")
+    with pytest.raises(InputError, match="nothere.csv"):
+        wind.read_wind_manifest(man)
+
+
+def test_io_read_wind_detects_esdr_and_manifest(tmp_path, esdr_file):
+    from envtrace import io
+
+    res = io.read_wind(esdr_file, tz="America/New_York")
+    assert res.frame["station_id"].unique().tolist() == ["feed9"]
+    assert res.summary["rows_read"] == len(res.frame) + len(res.rejects) == 6
+    canon = tmp_path / "wind.csv"
+    canon.write_text("time,wind_dir_deg,wind_speed_ms\n2019-01-01 00:00,90,2\n", encoding="utf-8")
+    assert wind.read_wind_any(canon) is None
+    assert io.read_wind(canon, tz="UTC").frame["wind_dir_deg"].tolist() == [90.0]
