@@ -29,7 +29,7 @@ A profile (``--profile NAME|FILE``) is a YAML file describing one source's layou
     drop_columns: [complainant, phone]   # never read these (e.g. no identity in the source)
     speed_unit: m/s               # wind speed unit for wind files (m/s, mph, km/h, knots)
 
-Bundled profiles live in ``envtrace/profiles/*.yaml`` (package data).
+Bundled profiles live in ``envtrace/column_profiles/*.yaml`` (package data).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from envtrace.errors import InputError
 
 __all__ = ["Config", "Profile", "load_config", "load_profile", "PROFILE_DIR"]
 
-PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+PROFILE_DIR = Path(__file__).resolve().parent / "column_profiles"
 
 
 class Profile(BaseModel):
