@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 metadata = sa.MetaData()
 
@@ -55,6 +55,18 @@ events = sa.Table(
     sa.Column("footprint_wkt", sa.Text(), nullable=True),
     sa.Column("top_enterprise_id", sa.String(64), nullable=False, server_default=""),
     sa.Column("top_score", sa.Float(), nullable=True),
+)
+
+#: Ranked suspects of each event (ranks 1–5 of the trace's candidates; revision 0002).
+#: ``events.top_enterprise_id``/``top_score`` repeat rank 1 for the case rules.
+event_suspects = sa.Table(
+    "event_suspects",
+    metadata,
+    sa.Column("cluster_id", sa.String(64), sa.ForeignKey("events.cluster_id"), primary_key=True),
+    sa.Column("rank", sa.Integer(), primary_key=True),
+    sa.Column("enterprise_id", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.Text(), nullable=False, server_default=""),
+    sa.Column("score", sa.Float(), nullable=True),
 )
 
 event_complaints = sa.Table(

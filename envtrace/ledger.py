@@ -5,7 +5,8 @@ them along ``open → diagnosing → rectifying → closed → verified`` (and b
 ``rectifying`` on recurrence or by hand); a colour is computed *from data, as of a date*:
 
 ========  =================================================================================
-colour    rule (``as_of`` = end of that local day; thresholds in :class:`LedgerRules`)
+colour    rule, first match in this order (``as_of`` = end of that local day; thresholds
+          in :class:`LedgerRules`; status, owner and deadline replayed as of that day)
 ========  =================================================================================
 red       not closed and past its deadline; or reopened on recurrence and not closed again;
           or closed/verified and a recurrence happened by ``as_of``
@@ -15,13 +16,48 @@ green     verified, with no recurrence so far in the watch period
 blue      everything else (on track; closed and awaiting verification)
 ========  =================================================================================
 
+Owner and deadline (:meth:`LedgerRules.assign`): the most specific ``[ledger]`` rule
+matching the case's township (``area``) and category wins (area and category > area >
+category > catch-all; ties go to the first listed); no match gives ``default_owner``
+(待指派). The deadline is the opening day (local) plus the rule's ``deadline_days``, else
+``[ledger.deadline_days]`` of the category (defaults odour 30, noise 15, dust 15, water 30,
+waste 15, other 30). Changes by hand (``set_status``) are audited.
+
+A case's *source* is its enterprise: the credible top-1 suspect (score ≥
+``min_suspect_score``, 0.5) of the event that opened it, or, if it had none, the
+enterprise named by the first ``rectified``/``penalty_case``/``police_transfer`` row of
+``actions.csv`` applied to it ("source confirmed by action", audited).
+
 Recurrence: after a case's (last) closure and within ``watch_days`` (90), complaints of
 the case's category that are attributable to its source (members of an event whose
-top-1 suspect is the case's enterprise with score ≥ ``min_suspect_score``) or place
-(inside the case footprint buffered by ``recurrence_buffer_m``, 500 m) from at least
-``recurrence_households`` (5) distinct households (``complainant_key``; empty keys do not
-count) within any ``recurrence_window_days`` (30) days. ``Ledger.update`` reopens such a
-case (``closed/verified → rectifying``, by ``envtrace``, why ``recurrence: ...``).
+top-1 suspect is the source with score ≥ ``min_suspect_score``, or in which the source
+is ranked 1–3 with score ≥ ``link_min_score``, 0.1) or place (inside the case footprint
+buffered by ``recurrence_buffer_m``, 500 m) from at least ``recurrence_households`` (5)
+distinct households (``complainant_key``; empty keys do not count) within any
+``recurrence_window_days`` (30) days. ``Ledger.update`` reopens such a case
+(``closed/verified → rectifying``, by ``envtrace``, why ``recurrence: ...``, at the time
+the rule was met), before applying a later action to it.
+
+How an ``actions.csv`` row reaches a case (:meth:`Ledger._resolve_case`): a row naming a
+complaint goes to the case holding it. A row naming enterprise X on day D goes, among
+the cases opened by D, to one where X is *linked*: tier 1 = X is the case's source, or
+X is ranked 1–3 with score ≥ ``link_min_score`` among the suspects of one of the case's
+events that started by D; tier 2 = X is any listed suspect (ranks 1–5) of such an event.
+The best tier wins; within it, a case the action can act on as of D (open/diagnosing/
+rectifying; for ``verified``: closed), then the case with the most recent such event,
+then the lowest case id. Rows that reach no case stay pending (``Ledger.pending_actions``,
+``UpdateReport.pending``, ``envtrace ledger show``/``update``) and are retried later.
+
+KPIs (:func:`kpis`, local dates, both ends inclusive; previous = the preceding period
+of the same length): ``received`` complaints received in the period; ``closed`` of
+those, closed by the period's end (their own ``closed_at``, else their case's first
+closure); ``closure_rate`` = closed / received; ``on_time_rate`` = closed by the
+deadline / closed (the case's deadline, else received + ``complaint_days``, 15);
+``satisfaction_rate`` = (satisfied + partly) / answered; ``inspections`` and
+``inspection_person_times`` (sum of ``persons``), ``penalty_cases``,
+``police_transfers``: actions dated in the period; ``recurrences``: reopenings on
+recurrence in the period; ``cases_opened``. Complaints count once by ``complaint_id``
+(re-numbered rows of overlapping exports are mapped to the stored id, see step 2).
 
 Storage is SQLite (``$ENVTRACE_VAR/ledger.sqlite``, default ``./var``) or any SQLAlchemy
 URL; the schema (:mod:`envtrace._ledger_schema`) is migrated with Alembic on open. Every
@@ -44,21 +80,24 @@ What ``Ledger.update(dataset, month)`` does, in order:
    an empty ``area`` (later exports know more); a new id whose content hash (received
    time, lon/lat to 5 decimals, household, channel) is already stored is a re-numbered
    row of an overlapping export and is mapped to the stored id, not added.
-3. Stores new events (by ``cluster_id``) with their top-1 suspect and member complaints.
+3. Stores new events (by ``cluster_id``) with their ranked suspects (ranks 1–5) and
+   member complaints. A new event sharing complaints with a stored one is that event
+   re-traced from a later, overlapping export: its new complaints join the stored event
+   (and its case) and no event is added.
 4. Each new event, oldest first: with a credible suspect (top-1 score ≥
    ``min_suspect_score``) it joins the latest case of that enterprise and category that
    is open (else closed but within the watch period); without one it joins a case of
    the same area and category whose footprint intersects the event's. Otherwise a case
    opens (id ``YYYYMM-NNN``, opened at the event's start, owner and deadline by rule).
 5. Stores ``actions.csv`` rows not seen before (a hash of the row) and applies every
-   not-yet-applied row to its case (by complaint membership, else the enterprise's
-   latest case opened by that date), effective at the end of the action's date:
-   inspection: open → diagnosing; rectified: → closed; verified: closed → verified;
-   penalty_case/police_transfer: recorded. Rows naming no case stay pending and are
-   retried by later updates.
+   not-yet-applied row dated up to the month's end to its case (see above), effective
+   at the end of the action's date: inspection: open → diagnosing; rectified: → closed;
+   verified: closed → verified; penalty_case/police_transfer: recorded. Rows dated
+   after the month wait for the update of their month; rows naming no case stay
+   pending and are retried by later updates.
 6. Reopens closed/verified cases whose recurrence rule is met by the month's end.
 
-Each change of status, owner, deadline or event membership is a ``status_history`` row
+Each change of status, owner, deadline, source or event membership is a ``status_history`` row
 (``at`` = when it happened in the data, ``by``, ``why``). Running the same update twice
 writes nothing the second time.
 """
@@ -160,6 +199,12 @@ COMPLAINT_COLUMNS = (
     "satisfaction",
     "duplicate_of",
 )
+#: Actions that confirm the enterprise they name as the source of the case they apply to.
+CONFIRMING_ACTIONS = frozenset({"rectified", "penalty_case", "police_transfer"})
+#: Suspects kept per event (the trace's ranks 1..5); actions naming an enterprise use them.
+MAX_SUSPECT_RANK = 5
+#: Ranks of an event's suspects that count as "credible" for an action naming the enterprise.
+ACTION_RANKS = 3
 _PAUSE_ENV = "ENVTRACE_LEDGER_TEST_PAUSE"
 _SYSTEM = "envtrace"
 
@@ -206,6 +251,7 @@ class LedgerRules:
         recurrence_window_days = 30  # ... within this many days = recurrence
         recurrence_buffer_m = 500    # case footprint buffer for place attribution (metres)
         min_suspect_score = 0.5      # top-1 candidate score that makes a credible suspect
+        link_min_score = 0.1         # a rank 1-3 suspect with this score links an enterprise to an event
         complaint_days = 15          # on-time limit of a complaint that is in no case (days)
         [ledger.deadline_days]       # days from opening, by category
         odour = 30
@@ -232,6 +278,7 @@ class LedgerRules:
     recurrence_window_days: int = 30
     recurrence_buffer_m: float = 500.0
     min_suspect_score: float = 0.5
+    link_min_score: float = 0.1
     complaint_days: int = 15
     tz: str = "Asia/Shanghai"
 
@@ -275,7 +322,7 @@ class LedgerRules:
                         "recurrence_window_days", "complaint_days", "default_deadline_days"):
                 if key in kwargs:
                     kwargs[key] = int(kwargs[key])
-            for key in ("recurrence_buffer_m", "min_suspect_score"):
+            for key in ("recurrence_buffer_m", "min_suspect_score", "link_min_score"):
                 if key in kwargs:
                     kwargs[key] = float(kwargs[key])
         except (KeyError, TypeError, ValueError) as exc:
@@ -315,12 +362,16 @@ class UpdateReport:
     complaints_updated: int = 0
     complaints_renumbered: int = 0
     events_new: int = 0
+    events_merged: int = 0
     cases_opened: int = 0
     events_attached: int = 0
     actions_new: int = 0
     actions_applied: int = 0
     actions_unresolved: int = 0
+    actions_not_due: int = 0
     reopened: int = 0
+    #: Unresolved rows naming an enterprise, ``"YYYY-MM-DD action enterprise_id"``.
+    pending: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -666,7 +717,7 @@ class Ledger:
             self._assign_events(conn, month, report, by=by)
             _test_pause()
             self._ingest_actions(conn, actions, report)
-            self._apply_pending_actions(conn, report, by=by)
+            self._apply_pending_actions(conn, last, report, by=by)
             self._reopen_recurrences(conn, end_utc, report, by=by)
             row = conn.execute(sa.select(S.updates).where(S.updates.c.month == month)).first()
             if row is None:
@@ -790,11 +841,20 @@ class Ledger:
         tz = self.rules.tz
         cands = getattr(result, "candidates", None)
         top: dict[str, tuple[str, float, str]] = {}
+        ranked: dict[str, list[dict[str, Any]]] = {}
         if cands is not None and len(cands):
             c = pd.DataFrame(cands).copy()
             c["rank"] = pd.to_numeric(c["rank"], errors="coerce")
-            for rec in c.loc[c["rank"] == 1].to_dict("records"):
-                top[str(rec["cluster_id"])] = (_s(rec["enterprise_id"]), _f(rec.get("score")) or 0.0, _s(rec.get("name")))
+            for rec in c.loc[c["rank"].between(1, MAX_SUSPECT_RANK)].sort_values("rank").to_dict("records"):
+                ent = _s(rec["enterprise_id"])
+                if not ent:
+                    continue
+                cl = _s(rec["cluster_id"])
+                if int(rec["rank"]) == 1:
+                    top[cl] = (ent, _f(rec.get("score")) or 0.0, _s(rec.get("name")))
+                if all(r["rank"] != int(rec["rank"]) for r in ranked.get(cl, [])):
+                    ranked.setdefault(cl, []).append({"cluster_id": cl, "rank": int(rec["rank"]), "enterprise_id": ent,
+                                                      "name": _s(rec.get("name")), "score": _f(rec.get("score"))})
         self._names = {k: v[2] for k, v in top.items()}
         members: dict[str, list[str]] = {}
         if "cluster_id" in month_frame:
@@ -812,6 +872,9 @@ class Ledger:
             wkt = geom.wkt if geom is not None and not getattr(geom, "is_empty", True) else None
             ent, score, _name = top.get(cl, ("", None, ""))
             mem = sorted(set(members.get(cl, [])))
+            if mem and self._merge_retraced(conn, cl, mem, _utc(rec["end"], tz), report):
+                existing.add(cl)
+                continue
             area_votes = pd.Series([areas.get(m, "") for m in mem if areas.get(m, "")], dtype=object)
             area = str(area_votes.value_counts().index[0]) if len(area_votes) else ""
             conn.execute(
@@ -835,8 +898,48 @@ class Ledger:
             )
             if mem:
                 conn.execute(S.event_complaints.insert(), [{"cluster_id": cl, "complaint_id": m} for m in mem])
+            if ranked.get(cl):
+                conn.execute(S.event_suspects.insert(), ranked[cl])
             existing.add(cl)
             report.events_new += 1
+
+    def _merge_retraced(
+        self, conn: Connection, cluster_id: str, members: list[str], end: dt.datetime | None, report: UpdateReport
+    ) -> bool:
+        """A new event sharing complaints with a stored one is that event re-traced from a later export.
+
+        Its complaints not yet in any event join the stored event with the largest
+        overlap (and that event's case); no new event is stored. Returns whether it merged.
+        """
+        stored: dict[str, set[str]] = {}
+        for chunk in range(0, len(members), 500):
+            for cl, cid in conn.execute(
+                sa.select(S.event_complaints.c.cluster_id, S.event_complaints.c.complaint_id)
+                .where(S.event_complaints.c.complaint_id.in_(members[chunk : chunk + 500]))
+            ):
+                stored.setdefault(cl, set()).add(cid)
+        if not stored:
+            return False
+        target = max(sorted(stored), key=lambda k: len(stored[k]))
+        taken = set().union(*stored.values())
+        new = [m for m in members if m not in taken]
+        if new:
+            conn.execute(S.event_complaints.insert(), [{"cluster_id": target, "complaint_id": m} for m in new])
+            n = conn.execute(sa.select(sa.func.count()).select_from(S.event_complaints)
+                             .where(S.event_complaints.c.cluster_id == target)).scalar()
+            values: dict[str, Any] = {"n_complaints": int(n)}
+            old_end = conn.execute(sa.select(S.events.c.end).where(S.events.c.cluster_id == target)).scalar()
+            if end is not None and old_end is not None and end > old_end:
+                values["end"] = end
+            conn.execute(S.events.update().where(S.events.c.cluster_id == target).values(**values))
+            for (case_id,) in conn.execute(sa.select(S.case_events.c.case_id).where(S.case_events.c.cluster_id == target)):
+                have = {r[0] for r in conn.execute(
+                    sa.select(S.case_complaints.c.complaint_id).where(S.case_complaints.c.case_id == case_id))}
+                rows = [{"case_id": case_id, "complaint_id": m} for m in new if m not in have]
+                if rows:
+                    conn.execute(S.case_complaints.insert(), rows)
+        report.events_merged += 1
+        return True
 
     def _assign_events(self, conn: Connection, month: str, report: UpdateReport, *, by: str) -> None:
         """Open a case per unassigned event, or attach it to a matching case."""
@@ -1001,7 +1104,20 @@ class Ledger:
             conn.execute(S.actions.insert(), rows)
         report.actions_new += len(rows)
 
-    def _resolve_case(self, conn: Connection, complaint_id: str, enterprise_id: str, day: dt.date) -> str | None:
+    def _resolve_case(
+        self, conn: Connection, complaint_id: str, enterprise_id: str, action: str, day: dt.date
+    ) -> tuple[str | None, str]:
+        """The case an ``actions.csv`` row applies to, and how it was matched (see the module notes).
+
+        1. A row naming a complaint: the case holding that complaint.
+        2. A row naming an enterprise X, dated D: among the cases opened by the end of D,
+           tier 1 = X is the case's named suspect, or X is ranked 1..``ACTION_RANKS`` with
+           score >= ``link_min_score`` in one of the case's events that started by D;
+           tier 2 = X is any listed suspect (ranks 1..5) of such an event. The best tier
+           wins; within it a case the action can act on as of D (open/diagnosing/
+           rectifying; for ``verified``: closed) is preferred, then the case with the most
+           recent such event (or opening), then the lower case id.
+        """
         if complaint_id:
             row = conn.execute(
                 sa.select(S.case_complaints.c.case_id)
@@ -1009,36 +1125,102 @@ class Ledger:
                 .order_by(S.case_complaints.c.case_id)
             ).first()
             if row is not None:
-                return row[0]
-        if enterprise_id:
-            row = conn.execute(
-                sa.select(S.cases.c.case_id)
-                .where(
-                    S.cases.c.enterprise_id == enterprise_id,
-                    S.cases.c.opened_at <= _end_of_day_utc(day, self.rules.tz),
-                )
-                .order_by(S.cases.c.opened_at.desc())
-            ).first()
-            if row is not None:
-                return row[0]
-        return None
+                return row[0], f"complaint {complaint_id}"
+        if not enterprise_id:
+            return None, ""
+        rules = self.rules
+        until = _end_of_day_utc(day, rules.tz)
+        best: dict[str, tuple[int, dt.datetime, str]] = {}  # case -> (tier, most recent, how)
 
-    def _apply_pending_actions(self, conn: Connection, report: UpdateReport, *, by: str) -> None:
+        def offer(case_id: str, tier: int, when: dt.datetime, how: str) -> None:
+            old = best.get(case_id)
+            if old is None or (tier, -when.timestamp()) < (old[0], -old[1].timestamp()):
+                best[case_id] = (tier, when, how)
+
+        for case_id, opened in conn.execute(
+            sa.select(S.cases.c.case_id, S.cases.c.opened_at).where(
+                S.cases.c.enterprise_id == enterprise_id, S.cases.c.opened_at <= until
+            )
+        ):
+            offer(case_id, 1, opened, f"named suspect {enterprise_id}")
+        q = (
+            sa.select(S.case_events.c.case_id, S.event_suspects.c.cluster_id, S.event_suspects.c.rank,
+                      S.event_suspects.c.score, S.events.c.start)
+            .join(S.events, S.events.c.cluster_id == S.event_suspects.c.cluster_id)
+            .join(S.case_events, S.case_events.c.cluster_id == S.event_suspects.c.cluster_id)
+            .join(S.cases, S.cases.c.case_id == S.case_events.c.case_id)
+            .where(S.event_suspects.c.enterprise_id == enterprise_id, S.events.c.start <= until,
+                   S.cases.c.opened_at <= until)
+        )
+        for case_id, cluster_id, rank, score, start in conn.execute(q):
+            credible = rank <= ACTION_RANKS and (score or 0.0) >= rules.link_min_score
+            offer(case_id, 1 if credible else 2, start,
+                  f"{enterprise_id} suspect rank {rank} (score {score or 0.0:.2f}) of event {cluster_id}")
+        if not best:
+            return None, ""
+        can = {"closed"} if action == "verified" else OPEN_STATUSES
+
+        def key(case_id: str) -> tuple:
+            tier, when, _ = best[case_id]
+            return (tier, self._status_at(conn, case_id, until) not in can, -when.timestamp(), case_id)
+
+        case_id = min(best, key=key)
+        return case_id, best[case_id][2]
+
+    def _status_at(self, conn: Connection, case_id: str, until: dt.datetime) -> str:
+        """A case's status at ``until`` (naive UTC), from its audit trail."""
+        row = conn.execute(
+            sa.select(S.status_history.c.new)
+            .where(S.status_history.c.case_id == case_id, S.status_history.c.field == "status",
+                   S.status_history.c.at <= until)
+            .order_by(S.status_history.c.at.desc(), S.status_history.c.history_id.desc())
+        ).first()
+        return row[0] if row is not None else self._status(conn, case_id)
+
+    def _apply_pending_actions(self, conn: Connection, last_day: dt.date, report: UpdateReport, *, by: str) -> None:
+        """Apply not-yet-applied ``actions.csv`` rows dated up to ``last_day``, oldest first."""
         pending = conn.execute(
             sa.select(S.actions)
             .where(S.actions.c.case_id.is_(None), S.actions.c.source == "actions")
             .order_by(S.actions.c.date, S.actions.c.action_id)
         ).all()
+        data: _RecurrenceData | None = None
         for act in pending:
-            case_id = self._resolve_case(conn, act.complaint_id, act.enterprise_id, act.date)
+            if act.date > last_day:  # applied by the update of its own month (or a later one)
+                report.actions_not_due += 1
+                continue
+            case_id, how = self._resolve_case(conn, act.complaint_id, act.enterprise_id, act.action, act.date)
             if case_id is None:
                 report.actions_unresolved += 1
+                if act.enterprise_id:
+                    report.pending.append(f"{act.date.isoformat()} {act.action} {act.enterprise_id}")
                 continue
             conn.execute(S.actions.update().where(S.actions.c.action_id == act.action_id).values(case_id=case_id))
             at = _end_of_day_utc(act.date, self.rules.tz)
-            self._action_effect(conn, case_id, act.action, at, by=by, why=f"action {act.action}: {act.note}".strip(": "),
-                                strict=False)
+            case = conn.execute(sa.select(S.cases).where(S.cases.c.case_id == case_id)).first()
+            if case.status in DONE_STATUSES:  # a recurrence before the action comes first (audit in data order)
+                data = data or _RecurrenceData.load(conn)
+                self._reopen_if_recurred(conn, case, at, data, report, by=by)
+            why = f"action {act.action} ({how}): {act.note}" if act.enterprise_id and not how.startswith("complaint") \
+                else f"action {act.action}: {act.note}"
+            self._action_effect(conn, case_id, act.action, at, by=by, why=why.strip(": "), strict=False)
+            if act.enterprise_id and act.action in CONFIRMING_ACTIONS:
+                self._confirm_source(conn, case_id, act.enterprise_id, act.action, at, by=by)
             report.actions_applied += 1
+
+    def _confirm_source(self, conn: Connection, case_id: str, enterprise_id: str, action: str, at: dt.datetime,
+                        *, by: str) -> None:
+        """A case with no named suspect takes the enterprise a confirming action names (audited)."""
+        row = conn.execute(sa.select(S.cases.c.enterprise_id).where(S.cases.c.case_id == case_id)).first()
+        if row is None or row[0]:
+            return
+        name = conn.execute(
+            sa.select(S.event_suspects.c.name).where(S.event_suspects.c.enterprise_id == enterprise_id,
+                                                     S.event_suspects.c.name != "")
+        ).scalar() or ""
+        conn.execute(S.cases.update().where(S.cases.c.case_id == case_id)
+                     .values(enterprise_id=enterprise_id, enterprise_name=name))
+        self._log(conn, case_id, "enterprise", None, enterprise_id, at, by, f"source confirmed by action {action}")
 
     def _action_effect(
         self, conn: Connection, case_id: str, action: str, at: dt.datetime, *, by: str, why: str, strict: bool
@@ -1075,17 +1257,23 @@ class Ledger:
             return
         data = _RecurrenceData.load(conn)
         for case in done:
-            closed_at = self._last_closure(conn, case.case_id)
-            if closed_at is None:
-                continue
-            hit = data.recurrence(case, closed_at, until, self.rules)
-            if hit is None:
-                continue
-            when, n = hit
-            why = (f"recurrence: {n} households within {self.rules.recurrence_window_days} days "
-                   f"after closure on {_local(closed_at, self.rules.tz).date().isoformat()}")
-            self._set(conn, case.case_id, "status", case.status, "rectifying", when, by, why)
-            report.reopened += 1
+            self._reopen_if_recurred(conn, case, until, data, report, by=by)
+
+    def _reopen_if_recurred(self, conn: Connection, case: Any, until: dt.datetime, data: _RecurrenceData,
+                            report: UpdateReport, *, by: str) -> bool:
+        """Reopen a closed/verified case whose recurrence rule is met by ``until`` (naive UTC)."""
+        closed_at = self._last_closure(conn, case.case_id)
+        if closed_at is None:
+            return False
+        hit = data.recurrence(case, closed_at, until, self.rules)
+        if hit is None:
+            return False
+        when, n = hit
+        why = (f"recurrence: {n} households within {self.rules.recurrence_window_days} days "
+               f"after closure on {_local(closed_at, self.rules.tz).date().isoformat()}")
+        self._set(conn, case.case_id, "status", case.status, "rectifying", when, by, why)
+        report.reopened += 1
+        return True
 
     # ------------------------------------------------------------------ manual changes
     def set_status(
@@ -1218,6 +1406,85 @@ class Ledger:
         with self.engine.connect() as conn:
             return pd.read_sql(q, conn)
 
+    def pending_actions(self, *, until: Any = None) -> pd.DataFrame:
+        """``actions.csv`` rows not applied to any case (dated up to ``until``, default all), oldest first.
+
+        Rows naming a complaint that is in no case stay here for good (they still count
+        in the KPIs); rows naming an enterprise wait for a case in which it is a suspect.
+        """
+        q = (sa.select(S.actions.c.date, S.actions.c.action, S.actions.c.complaint_id, S.actions.c.enterprise_id,
+                       S.actions.c.persons, S.actions.c.note)
+             .where(S.actions.c.case_id.is_(None), S.actions.c.source == "actions")
+             .order_by(S.actions.c.date, S.actions.c.action_id))
+        if until is not None:
+            q = q.where(S.actions.c.date <= _date(until))
+        with self.engine.connect() as conn:
+            return pd.read_sql(q, conn)
+
+    def case_events(self, case_id: str | None = None) -> pd.DataFrame:
+        """The events of one case (or of every case), oldest first.
+
+        Returns
+        -------
+        DataFrame
+            ``case_id, cluster_id, month, category, area, start, end`` (local time),
+            ``n_complaints, n_complainants, lon, lat`` (WGS84 degrees of the centre),
+            ``radius_m`` (metres), ``p_value``, ``top_enterprise_id, top_name, top_score``
+            (the trace's rank-1 suspect; ``""``/NaN when none) and ``footprint_wkt``
+            (WGS84 polygon, or None).
+        """
+        top = S.event_suspects.alias("top")
+        q = (
+            sa.select(S.case_events.c.case_id, S.events.c.cluster_id, S.events.c.month, S.events.c.category,
+                      S.events.c.area, S.events.c.start, S.events.c.end, S.events.c.n_complaints,
+                      S.events.c.n_complainants, S.events.c.lon, S.events.c.lat, S.events.c.radius_m,
+                      S.events.c.p_value, S.events.c.top_enterprise_id,
+                      sa.func.coalesce(top.c.name, "").label("top_name"), S.events.c.top_score,
+                      S.events.c.footprint_wkt)
+            .join(S.events, S.events.c.cluster_id == S.case_events.c.cluster_id)
+            .outerjoin(top, sa.and_(top.c.cluster_id == S.events.c.cluster_id, top.c.rank == 1))
+            .order_by(S.case_events.c.case_id, S.events.c.start, S.events.c.cluster_id)
+        )
+        with self.engine.connect() as conn:
+            if case_id is not None:
+                self._status(conn, str(case_id))
+                q = q.where(S.case_events.c.case_id == str(case_id))
+            df = pd.read_sql(q, conn)
+        for col in ("start", "end"):
+            df[col] = _local_series(df[col], self.rules.tz)
+        return df
+
+    def case_complaints(self, case_id: str) -> pd.DataFrame:
+        """The complaints of one case, oldest first (no personal data: households are keyed hashes).
+
+        Returns
+        -------
+        DataFrame
+            ``complaint_id, received_at`` (local), ``lon, lat`` (WGS84 degrees),
+            ``category, channel, complainant_key, area, closed_at`` (local or NaT),
+            ``satisfaction, duplicate_of, cluster_id`` (the case's event holding it).
+        """
+        c = S.complaints.c
+        ev = (sa.select(S.event_complaints.c.complaint_id, sa.func.min(S.event_complaints.c.cluster_id).label("cluster_id"))
+              .join(S.case_events, S.case_events.c.cluster_id == S.event_complaints.c.cluster_id)
+              .where(S.case_events.c.case_id == str(case_id))
+              .group_by(S.event_complaints.c.complaint_id)
+              .subquery())
+        q = (
+            sa.select(c.complaint_id, c.received_at, c.lon, c.lat, c.category, c.channel, c.complainant_key, c.area,
+                      c.closed_at, c.satisfaction, c.duplicate_of, sa.func.coalesce(ev.c.cluster_id, "").label("cluster_id"))
+            .join(S.case_complaints, S.case_complaints.c.complaint_id == c.complaint_id)
+            .outerjoin(ev, ev.c.complaint_id == c.complaint_id)
+            .where(S.case_complaints.c.case_id == str(case_id))
+            .order_by(c.received_at, c.complaint_id)
+        )
+        with self.engine.connect() as conn:
+            self._status(conn, str(case_id))
+            df = pd.read_sql(q, conn)
+        for col in ("received_at", "closed_at"):
+            df[col] = _local_series(df[col], self.rules.tz)
+        return df
+
     def kpis(self, start: Any, end: Any | None = None, *, by_area: bool = False) -> pd.DataFrame:
         """See :func:`kpis`; ``start`` may be a month ``YYYY-MM`` (then ``end`` is omitted)."""
         return kpis(self.engine, start, end, by_area=by_area, rules=self.rules)
@@ -1232,6 +1499,10 @@ class Ledger:
 
     def import_xlsx(self, path: str | os.PathLike[str], *, by: str = "import") -> int:
         """Import cases from a bureau's Excel ledger (Chinese headers; colour is ignored).
+
+        A 颜色依据 (reason) cell starting with "reopened on recurrence" on a 整改中 case
+        keeps the reopening's meaning (red until closed), so an exported ledger imports
+        back with the same colours.
 
         New cases are inserted, known ones updated field by field (with history). Returns
         the number of cases inserted or changed.
@@ -1317,6 +1588,7 @@ def _actions_frame(frame: Any) -> pd.DataFrame:
 class _RecurrenceData:
     complaints: pd.DataFrame  # complaint_id, received_at (naive UTC), lon, lat, category, key
     top: pd.DataFrame  # complaint_id, top_enterprise_id, top_score
+    suspects: pd.DataFrame  # complaint_id, enterprise_id, rank (<= ACTION_RANKS), score
 
     @classmethod
     def load(cls, conn: Connection) -> _RecurrenceData:
@@ -1331,7 +1603,14 @@ class _RecurrenceData:
             .join(S.events, S.events.c.cluster_id == S.event_complaints.c.cluster_id),
             conn,
         )
-        return cls(c, t)
+        s = pd.read_sql(
+            sa.select(S.event_complaints.c.complaint_id, S.event_suspects.c.enterprise_id, S.event_suspects.c.rank,
+                      S.event_suspects.c.score)
+            .join(S.event_suspects, S.event_suspects.c.cluster_id == S.event_complaints.c.cluster_id)
+            .where(S.event_suspects.c.rank <= ACTION_RANKS),
+            conn,
+        )
+        return cls(c, t, s)
 
     def recurrence(self, case: Any, closed_at: dt.datetime, until: dt.datetime,
                    rules: LedgerRules) -> tuple[dt.datetime, int] | None:
@@ -1347,6 +1626,9 @@ class _RecurrenceData:
             t = self.top
             ids = set(t.loc[(t["top_enterprise_id"] == case.enterprise_id)
                             & (t["top_score"].fillna(0.0) >= rules.min_suspect_score), "complaint_id"])
+            sus = self.suspects
+            ids |= set(sus.loc[(sus["enterprise_id"] == case.enterprise_id)
+                               & (sus["score"].fillna(0.0) >= rules.link_min_score), "complaint_id"])
             attributable |= sel["complaint_id"].isin(ids).to_numpy()
         fp = _footprint(case.footprint_wkt, case.lon, case.lat)
         attributable |= _within_buffer(fp, rules.recurrence_buffer_m, sel["lon"].to_numpy(), sel["lat"].to_numpy())
@@ -1683,6 +1965,7 @@ _IMPORT_HEADERS = {
     "status": ("状态", "办理状态", "status"),
     "closed_at": ("结案日期", "办结日期", "closed_at"),
     "verified_at": ("核查日期", "销号日期", "verified_at"),
+    "reason": ("颜色依据", "reason"),
 }
 _CATEGORY_IN = {**{v: k for k, v in CATEGORY_ZH.items()}, "恶臭": "odour", "臭气": "odour", "废气": "odour",
                 "大气": "odour", "噪音": "noise", "粉尘": "dust", "水": "water", "废水": "water", "固体废物": "waste",
@@ -1768,7 +2051,10 @@ def _import_xlsx(ledger: Ledger, path: Path, *, by: str) -> int:
                 for step in _status_path(current, status):
                     at_raw = get("verified_at") if step == "verified" else get("closed_at") if step == "closed" else None
                     at = _utc(at_raw, tz) if _s(at_raw) else (opened if old is None else now)
-                    ledger._set(conn, case_id, "status", current, step, at, by, why)
+                    reopened = step == "rectifying" and _s(get("reason")).startswith(("reopened on recurrence",
+                                                                                       "recurrence"))
+                    ledger._set(conn, case_id, "status", current, step, at, by,
+                                f"recurrence ({why})" if reopened else why)
                     current = step
                 touched = True
             changed += touched

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fcntl
 import os
@@ -148,6 +149,31 @@ def test_migrations_build_exactly_the_declared_schema(ledger):
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == S.SCHEMA_REVISION
 
 
+def test_migration_0002_backfills_rank_1_suspects(tmp_path):
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    import envtrace.ledger as L
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = sa.create_engine(url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(L.__file__).parent / "_ledger_migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(sa.text(
+            "INSERT INTO events (cluster_id, month, category, area, n_complaints, n_complainants, start, \"end\", "
+            "lon, lat, top_enterprise_id, top_score) VALUES ('EA', '2026-10', 'odour', '', 6, 6, '2026-10-03', "
+            "'2026-10-05', 116.0, 39.0, 'E1', 0.8), ('EB', '2026-10', 'noise', '', 2, 2, '2026-10-10', "
+            "'2026-10-10', 116.2, 39.2, '', NULL)"))
+    engine.dispose()
+    with Ledger(url).engine.connect() as conn:
+        rows = conn.execute(sa.select(S.event_suspects.c.cluster_id, S.event_suspects.c.rank,
+                                      S.event_suspects.c.enterprise_id, S.event_suspects.c.score)).all()
+    assert [tuple(r) for r in rows] == [("EA", 1, "E1", 0.8)]
+
+
 # --------------------------------------------------------------------------- update
 def test_update_opens_cases_with_owner_and_deadline_by_rule(oct_ledger):
     cases = oct_ledger.cases("2026-10-31").set_index("enterprise_id")
@@ -219,6 +245,36 @@ def test_actions_csv_rows_move_cases(ledger):
     assert steps["new"].tolist() == ["open", "diagnosing", "closed", "verified"]
     assert [t.date() for t in steps["at"]] == [dt.date(2026, 10, d) for d in (3, 6, 20, 28)]
     assert ledger.actions(case)["action"].tolist() == ["inspection", "penalty_case", "rectified", "verified"]
+
+
+def test_enterprise_actions_reach_cases_through_ranked_suspects(ledger):
+    tr = traced(OCT, {"EA": [f"a{i}" for i in range(6)], "EB": ["b0", "b1"]}, {"EA": ("E1", 0.8), "EB": ("E9", 0.2)})
+    more = [("EA", 2, "E2", 0.3), ("EB", 2, "E7", 0.15), ("EB", 4, "E8", 0.02)]
+    tr.candidates = pd.concat([tr.candidates, pd.DataFrame(
+        [{"cluster_id": c, "rank": r, "enterprise_id": e, "name": f"{e}厂", "score": sc} for c, r, e, sc in more])])
+    acts = [
+        ("2026-10-02", "inspection", "", "E7", 1, "before any event names E7: pending"),
+        ("2026-10-11", "inspection", "", "E8", 2, ""),  # rank 4 of EB: a listed suspect (tier 2)
+        ("2026-10-12", "penalty_case", "", "E7", 0, ""),  # rank 2, score 0.15 >= 0.1: linked; confirms E7
+        ("2026-10-20", "rectified", "", "E2", 2, ""),  # rank 2 of EA: closes the E1 case
+        ("2026-10-25", "inspection", "", "E5", 2, "no event names E5: pending"),
+        ("2026-11-03", "rectified", "", "E7", 2, ""),  # after October: waits for the November update
+    ]
+    report = ledger.update(dataset(OCT, acts), "2026-10", trace=tr)
+    assert (report.actions_applied, report.actions_unresolved, report.actions_not_due) == (3, 2, 1)
+    assert report.pending == ["2026-10-02 inspection E7", "2026-10-25 inspection E5"]
+    cases = ledger.cases("2026-10-31").set_index("category")
+    assert (cases.loc["odour", "status"], cases.loc["odour", "enterprise_id"]) == ("closed", "E1")
+    assert (cases.loc["noise", "status"], cases.loc["noise", "enterprise_id"]) == ("diagnosing", "E7")
+    hist = ledger.history(cases.loc["noise", "case_id"])
+    assert hist["why"].iloc[-2:].tolist() == [
+        "action inspection (E8 suspect rank 4 (score 0.02) of event EB)",
+        "source confirmed by action penalty_case",
+    ]
+    report = ledger.update(dataset(OCT, acts), "2026-11", trace=tr)
+    assert (report.actions_applied, report.actions_unresolved, report.actions_not_due) == (1, 2, 0)
+    assert ledger.cases("2026-11-30").set_index("category").loc["noise", "status"] == "closed"
+    assert ledger.pending_actions()["enterprise_id"].tolist() == ["E7", "E5"]
 
 
 # --------------------------------------------------------------------------- lifecycle
@@ -487,3 +543,247 @@ def test_cli_show_set_record_kpis(oct_ledger, tmp_path):
     finally:
         os.close(fd)
     assert res.exit_code == 2 and res.stderr.startswith("envtrace: error: ledger is busy")
+
+
+# --------------------------------------------------------------------------- the sample county, month by month
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+WALK_MONTHS = ["2025-11", "2025-12"] + [f"2026-{m:02d}" for m in range(1, 11)]
+
+
+def sample_trace(sub):  # noqa: ANN001, ANN201
+    from envtrace import pipeline
+
+    return pipeline.trace(sub, n_permutations=99, seed=0)
+
+
+@pytest.fixture(scope="module")
+def sample_env(tmp_path_factory):  # noqa: ANN201
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ENVTRACE_PII_KEY", "ledger-walk")
+        mp.setenv("ENVTRACE_VAR", str(tmp_path_factory.mktemp("var")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def sample(sample_env):  # noqa: ANN001, ANN201
+    from envtrace import io
+
+    ds = io.load_dataset(SAMPLE)
+    truth = pd.read_csv(SAMPLE / "truth" / "complaints.csv", dtype=str, keep_default_na=False)
+    raw = pd.read_csv(SAMPLE / "complaints.csv", dtype=str, keep_default_na=False)
+    truth["complaint_id"] = raw["complaint_id"]  # the truth rows follow complaints.csv row by row
+    sources = pd.read_csv(SAMPLE / "truth" / "sources.csv", dtype=str, keep_default_na=False)
+    truth = truth.loc[truth["complaint_id"] != ""].drop_duplicates("complaint_id")  # bad rows were rejected
+    return SimpleNamespace(dataset=ds, source_of=truth.set_index("complaint_id")["source_enterprise_id"],
+                           sources=sources.set_index("enterprise_id"))
+
+
+@pytest.fixture(scope="module")
+def walk(sample, tmp_path_factory):  # noqa: ANN001, ANN201
+    """Twelve monthly updates of the sample county (low permutation counts for speed)."""
+    led = Ledger(f"sqlite:///{tmp_path_factory.mktemp('walk') / 'ledger.sqlite'}",
+                 rules=LedgerRules.from_config(sample.dataset.config))
+    reports = {m: led.update(sample.dataset, m, trace=sample_trace) for m in WALK_MONTHS}
+    return SimpleNamespace(ledger=led, reports=reports, **vars(sample))
+
+
+def day(s: str) -> dt.date:
+    return dt.date.fromisoformat(s)
+
+
+def enterprise_action_cases(walk, enterprise: str, action: str) -> list[str | None]:  # noqa: ANN001
+    a = walk.ledger.actions()
+    rows = a.loc[(a["enterprise_id"] == enterprise) & (a["action"] == action)].sort_values("date")
+    return [None if pd.isna(c) else c for c in rows["case_id"]]
+
+
+@pytest.mark.slow
+def test_walk_opens_cases_in_the_months_the_true_sources_are_active(walk):
+    led = walk.ledger
+    opened = {m: r.cases_opened for m, r in walk.reports.items()}
+    assert sum(opened.values()) == len(led.cases("2026-10-31"))
+    events = led.case_events()
+    cases = led.cases("2026-10-31").set_index("case_id")
+    members = pd.concat([led.case_complaints(cid) for cid in cases.index], ignore_index=True)
+    members["source"] = members["complaint_id"].map(walk.source_of)
+    for ent, src in walk.sources.iterrows():
+        a, b = day(src["active_from"]), day(src["active_to"])
+        # the first event holding at least 3 of this source's complaints starts while the source is active,
+        # and its case is open that day (opened then, or earlier by a neighbouring event)
+        n = members.loc[members["source"] == ent, "cluster_id"].value_counts()
+        mine = events.loc[events["cluster_id"].map(n).fillna(0) >= 3].sort_values("start")
+        assert len(mine), ent
+        first = mine.iloc[0]
+        assert a <= first["start"].date() <= b, (ent, first["start"])
+        assert cases.loc[first["case_id"], "opened_at"] <= first["start"]
+        assert led.cases(first["start"].date()).set_index("case_id").loc[first["case_id"], "status"] == "open"
+
+
+@pytest.mark.slow
+def test_walk_colours_follow_deadlines_for_cases_nobody_closed(walk):
+    led, rules = walk.ledger, walk.ledger.rules
+    final = led.cases("2026-10-31")
+    never_closed = final.loc[final["status"].isin(["open", "diagnosing"]) & (final["n_events"] > 0)]
+    assert len(never_closed) >= 5
+    cache: dict[dt.date, pd.DataFrame] = {}
+
+    def at(d: dt.date) -> pd.DataFrame:
+        if d not in cache:
+            cache[d] = led.cases(d).set_index("case_id")
+        return cache[d]
+
+    checked = 0
+    for r in never_closed.head(8).itertuples():
+        dl = r.deadline
+        before = at(dl - dt.timedelta(days=rules.warn_days + 1))
+        warn = at(dl - dt.timedelta(days=rules.warn_days))
+        after = at(dl + dt.timedelta(days=1))
+        if before.loc[r.case_id, "status"] == "diagnosing" and before.loc[r.case_id, "reason"] == "on track":
+            assert before.loc[r.case_id, "colour"] == "blue"
+            checked += 1
+        assert warn.loc[r.case_id, "colour"] == "yellow", r.case_id
+        assert (after.loc[r.case_id, "colour"], after.loc[r.case_id, "reason"]) == ("red", "overdue by 1 days")
+    assert checked >= 1  # at least one went blue -> yellow -> red
+
+
+@pytest.mark.slow
+def test_walk_enterprise_actions_reach_cases_where_the_enterprise_is_a_suspect(walk):
+    led = walk.ledger
+    ev = led.case_events()
+    acts = led.actions()
+    ent_rows = acts.loc[(acts["enterprise_id"] != "") & (acts["source"] == "actions")]
+    with led.engine.connect() as conn:
+        sus = pd.read_sql(sa.select(S.event_suspects, S.events.c.start)
+                          .join(S.events, S.events.c.cluster_id == S.event_suspects.c.cluster_id), conn)
+    for r in ent_rows.itertuples():
+        until = pd.Timestamp(r.date, tz=TZ) + pd.Timedelta(days=1)
+        events = set(sus.loc[(sus["enterprise_id"] == r.enterprise_id)
+                             & (pd.to_datetime(sus["start"]).dt.tz_localize("UTC") < until), "cluster_id"])
+        if pd.isna(r.case_id):
+            assert not events, (r.date, r.action, r.enterprise_id)  # truly unmatched: no event names it
+        else:
+            assert set(ev.loc[ev["case_id"] == r.case_id, "cluster_id"]) & events or (
+                led.cases("2026-10-31").set_index("case_id").loc[r.case_id, "enterprise_id"] == r.enterprise_id)
+    # top-1 matching reached 3 of the 6 rectifications; ranked suspects reach all whose enterprise is listed
+    rect = ent_rows.loc[ent_rows["action"] == "rectified"]
+    assert len(rect) == 6 and rect["case_id"].notna().sum() >= 5
+    pending = led.pending_actions()
+    named = pending.loc[pending["enterprise_id"] != ""]
+    last = walk.reports["2026-10"]
+    assert last.pending == [f"{r.date} {r.action} {r.enterprise_id}" for r in named.itertuples()]
+    assert last.actions_not_due == 0 and last.actions_unresolved == len(pending)
+
+
+@pytest.mark.slow
+def test_walk_case_closes_on_rectified_and_turns_green_on_verification(walk):
+    led = walk.ledger
+    (case,) = set(enterprise_action_cases(walk, "E020", "rectified") + enterprise_action_cases(walk, "E020", "verified"))
+    assert case is not None
+    at = {d: led.cases(d).set_index("case_id").loc[case] for d in ("2026-06-01", "2026-06-03", "2026-06-09")}
+    assert at["2026-06-01"]["status"] in ("open", "diagnosing", "rectifying")
+    assert (at["2026-06-03"]["status"], at["2026-06-03"]["colour"]) == ("closed", "blue")
+    assert (at["2026-06-09"]["status"], at["2026-06-09"]["colour"]) == ("verified", "green")
+    assert at["2026-06-09"]["closed_at"].date() == dt.date(2026, 6, 2)
+    hist = led.history(case)
+    assert "source confirmed by action penalty_case" in hist.loc[hist["field"] == "enterprise", "why"].tolist()
+
+
+@pytest.mark.slow
+def test_walk_recurring_source_e068_is_reopened_and_red(walk):
+    led = walk.ledger
+    src = walk.sources.loc["E068"]
+    assert (src["recurrence_from"], src["active_to"]) == ("2026-04-09", "2026-04-22")
+    first = enterprise_action_cases(walk, "E068", "rectified")[0]  # 2026-01-25
+    assert first is not None and enterprise_action_cases(walk, "E068", "verified")[0] == first
+    row = led.cases("2026-02-15").set_index("case_id").loc[first]
+    assert (row["status"], row["colour"], row["enterprise_id"]) == ("verified", "green", "E068")
+    hist = led.history(first)
+    reopen = hist.loc[hist["why"].str.startswith("recurrence")]
+    assert len(reopen) == 1 and reopen["new"].iloc[0] == "rectifying"
+    assert pd.Timestamp("2026-02-08", tz=TZ) < reopen["at"].iloc[0] <= pd.Timestamp("2026-04-22", tz=TZ)
+    row = led.cases("2026-04-22").set_index("case_id").loc[first]
+    assert (row["status"], row["colour"]) == ("rectifying", "red")
+    # the second rectification (22 April) reaches a case holding the complaints that came back from 9 April
+    second = enterprise_action_cases(walk, "E068", "rectified")[1]
+    cc = led.case_complaints(second)
+    back = cc.loc[cc["received_at"] >= pd.Timestamp("2026-04-09", tz=TZ), "complaint_id"].map(walk.source_of)
+    assert (back == "E068").sum() >= 3
+    assert led.cases("2026-04-23").set_index("case_id").loc[second, "status"] == "closed"
+
+
+@pytest.mark.slow
+def test_walk_exported_ledger_imports_back_unchanged(walk, tmp_path):
+    path = walk.ledger.export_xlsx(tmp_path / "台账.xlsx", as_of="2026-10-31")
+    fresh = Ledger(f"sqlite:///{tmp_path / 'imported.sqlite'}", rules=walk.ledger.rules)
+    n = len(walk.ledger.cases("2026-10-31"))
+    assert fresh.import_xlsx(path) == n
+    cols = ["case_id", "title", "area", "category", "owner", "deadline", "status", "colour", "reason", "closed_at",
+            "verified_at"]
+    for as_of in ("2026-10-31", "2026-12-31"):  # colours recomputed, also later
+        a = walk.ledger.cases(as_of)[cols]
+        b = fresh.cases(as_of)[cols]
+        pd.testing.assert_frame_equal(a.assign(closed_at=a["closed_at"].dt.date, verified_at=a["verified_at"].dt.date),
+                                      b.assign(closed_at=b["closed_at"].dt.date, verified_at=b["verified_at"].dt.date))
+    assert fresh.import_xlsx(path) == 0
+
+
+@pytest.mark.slow
+def test_walk_overlapping_and_renumbered_exports_do_not_double_count(sample, walk, tmp_path):
+    """Spring again, from three overlapping exports; the third re-numbers the rows it repeats."""
+    frame = sample.dataset.complaints
+    t = frame["received_at"]
+    e1 = frame.loc[(t >= pd.Timestamp("2026-03-01", tz=TZ)) & (t < pd.Timestamp("2026-04-16", tz=TZ))]
+    e2 = frame.loc[(t >= pd.Timestamp("2026-04-01", tz=TZ)) & (t < pd.Timestamp("2026-05-01", tz=TZ))]
+    e3 = frame.loc[(t >= pd.Timestamp("2026-04-20", tz=TZ)) & (t < pd.Timestamp("2026-06-01", tz=TZ))].copy()
+    april = e3["received_at"] < pd.Timestamp("2026-05-01", tz=TZ)
+    e3.loc[april, "complaint_id"] = "X-" + e3.loc[april, "complaint_id"]  # the other system's numbers
+    led = Ledger(f"sqlite:///{tmp_path / 'overlap.sqlite'}", rules=walk.ledger.rules)
+    for export, months in ((e1, ("2026-03", "2026-04")), (e2, ("2026-04",)), (e3, ("2026-04", "2026-05"))):
+        ds = dataclasses.replace(sample.dataset, complaints=export.reset_index(drop=True))
+        for m in months:
+            led.update(ds, m, trace=sample_trace)
+    one = Ledger(f"sqlite:///{tmp_path / 'once.sqlite'}", rules=walk.ledger.rules)
+    for m in ("2026-03", "2026-04", "2026-05"):
+        one.update(sample.dataset, m, trace=sample_trace)
+    with led.engine.connect() as conn:
+        ids = {r[0] for r in conn.execute(sa.select(S.complaints.c.complaint_id))}
+        shared = conn.execute(sa.text("SELECT count(*) FROM (SELECT complaint_id FROM event_complaints "
+                                      "GROUP BY complaint_id HAVING count(*) > 1)")).scalar()
+    assert not any(i.startswith("X-") for i in ids) and shared == 0
+    in_spring = (t >= pd.Timestamp("2026-03-01", tz=TZ)) & (t < pd.Timestamp("2026-06-01", tz=TZ))
+    assert len(ids) == int(in_spring.sum())
+    for month in ("2026-03", "2026-04", "2026-05"):
+        k, k1 = led.kpis(month).set_index("kpi"), one.kpis(month).set_index("kpi")
+        received = ((t >= pd.Timestamp(f"{month}-01", tz=TZ))
+                    & (t < pd.Timestamp(f"{month}-01", tz=TZ) + pd.offsets.MonthBegin(1))).sum()
+        assert k.loc["received", "value"] == k1.loc["received", "value"] == received
+        for kpi in ("satisfaction_rate", "inspections", "inspection_person_times", "penalty_cases"):
+            assert k.loc[kpi, "value"] == pytest.approx(k1.loc[kpi, "value"], nan_ok=True), (month, kpi)
+    # each case counts its complaints once, however often they were exported
+    for cid in led.cases("2026-05-31")["case_id"]:
+        cc = led.case_complaints(cid)
+        assert cc["complaint_id"].is_unique
+
+
+@pytest.mark.slow
+def test_walk_update_twice_equals_once(walk):
+    before = snapshot(walk.ledger)
+    for month in ("2026-04", "2026-10"):
+        report = walk.ledger.update(walk.dataset, month, trace=sample_trace)
+        assert (report.complaints_new, report.events_new, report.events_merged, report.cases_opened,
+                report.actions_applied, report.reopened) == (0, 0, 0, 0, 0, 0)
+    assert snapshot(walk.ledger) == before
+
+
+def test_case_events_and_case_complaints(oct_ledger):
+    case = case_of(oct_ledger)
+    ev = oct_ledger.case_events(case)
+    assert ev[["case_id", "cluster_id", "category", "n_complaints", "top_enterprise_id", "top_name"]].values.tolist() == [
+        [case, "EA", "odour", 6, "E1", "E1化工厂"]]
+    assert ev["top_score"].tolist() == [0.8] and ev["start"].iloc[0] == pd.Timestamp("2026-10-03 10:00", tz=TZ)
+    assert len(oct_ledger.case_events()) == 2
+    cc = oct_ledger.case_complaints(case)
+    assert cc["complaint_id"].tolist() == [f"a{i}" for i in range(6)] and set(cc["cluster_id"]) == {"EA"}
+    assert not {"complainant", "phone", "text", "address"} & set(cc.columns)
+    with pytest.raises(InputError, match="no such case"):
+        oct_ledger.case_events("nope")
