@@ -128,30 +128,72 @@ def notebook_path(name: str) -> Path:
     raise InputError(f"notebook {stem}.ipynb not found (set ENVTRACE_NOTEBOOKS)")
 
 
-def last_full_month(received_at: Any, *, tz: str = "Asia/Shanghai") -> str:
-    """The last calendar month fully covered by the complaints (``YYYY-MM``).
+def last_full_month(
+    received_at: Any,
+    *,
+    wind_times: Any = None,
+    tz: str = "Asia/Shanghai",
+    today: Any = None,
+) -> str:
+    """The most recent calendar month that has ended and that the data cover (``YYYY-MM``).
 
-    The month of the latest complaint counts as full when that complaint falls on the
-    month's last day; otherwise the month before it.
+    The data cover up to ``coverage end = max(latest complaint time, latest wind time)``.
+    A month is *covered* when the coverage end reaches its last day (00:00 local time in
+    ``tz``): a quiet last evening without complaints does not make a month incomplete,
+    and hourly wind to the month's end shows the data feed ran to the end. A month has
+    *ended* when ``today`` (local date in ``tz``) lies after it. The answer is the latest
+    month that is both.
+
+    Parameters
+    ----------
+    received_at : sequence of timestamps
+        Complaint times (naive times are taken as ``tz``).
+    wind_times : sequence of timestamps, optional
+        Hourly wind times (hour start).
+    tz : str
+        The dataset's time zone.
+    today : date-like, optional
+        Today's date (default: now in ``tz``).
     """
-    t = pd.to_datetime(pd.Series(received_at), errors="coerce").dropna()
+
+    def local(values: Any) -> pd.Series:
+        t = pd.to_datetime(pd.Series(values), errors="coerce").dropna()
+        if len(t) and t.dt.tz is not None:
+            t = t.dt.tz_convert(tz).dt.tz_localize(None)
+        return t
+
+    t = local(received_at)
     if t.empty:
         raise InputError("no complaint with a usable time: cannot find the last full month")
-    if t.dt.tz is not None:
-        t = t.dt.tz_convert(tz)
-    latest = t.max()
-    period = pd.Period(year=latest.year, month=latest.month, freq="M")
-    if latest.day == latest.days_in_month:
-        return str(period)
-    return str(period - 1)
+    end = t.max()
+    if wind_times is not None:
+        w = local(wind_times)
+        if len(w):
+            end = max(end, w.max())
+    period = pd.Period(year=end.year, month=end.month, freq="M")
+    last_day = pd.Timestamp(year=end.year, month=end.month, day=end.days_in_month)
+    covered = period if end >= last_day else period - 1
+    now = pd.Timestamp.now(tz=tz).tz_localize(None) if today is None else pd.Timestamp(today)
+    if now.tzinfo is not None:
+        now = now.tz_convert(tz).tz_localize(None)
+    ended = pd.Period(year=now.year, month=now.month, freq="M") - 1
+    return str(min(covered, ended))
 
 
-def resolve_month(month: str | None, complaints: pd.DataFrame | None = None, *, tz: str = "Asia/Shanghai") -> str:
-    """``'last'``/None → :func:`last_full_month`; ``'2026-10'`` → itself (validated)."""
+def resolve_month(
+    month: str | None,
+    complaints: pd.DataFrame | None = None,
+    *,
+    wind: pd.DataFrame | None = None,
+    tz: str = "Asia/Shanghai",
+    today: Any = None,
+) -> str:
+    """``'last'``/None → :func:`last_full_month` (complaints and wind); ``'2026-10'`` → itself (validated)."""
     if month in (None, "", "last"):
         if complaints is None or "received_at" not in complaints:
             raise InputError("month 'last' needs complaints with received_at")
-        return last_full_month(complaints["received_at"], tz=tz)
+        wind_times = wind["time"] if wind is not None and "time" in wind else None
+        return last_full_month(complaints["received_at"], wind_times=wind_times, tz=tz, today=today)
     import re
 
     hit = re.fullmatch(r"(\d{4})-(\d{1,2})", str(month).strip())
@@ -217,21 +259,13 @@ class MonthlyContext:
 
 def _case_events(ledger: Any) -> pd.DataFrame:
     """``case_id, cluster_id`` links from the ledger (read-only)."""
-    import sqlalchemy as sa
-
-    from envtrace import _ledger_schema as S
-
-    with ledger.engine.connect() as conn:
-        return pd.read_sql(sa.select(S.case_events), conn)
+    return ledger.case_events()[["case_id", "cluster_id"]]
 
 
 def _ledger_events(ledger: Any, cluster_ids: list[str]) -> pd.DataFrame:
-    import sqlalchemy as sa
-
-    from envtrace import _ledger_schema as S
-
-    with ledger.engine.connect() as conn:
-        return pd.read_sql(sa.select(S.events).where(S.events.c.cluster_id.in_(cluster_ids)), conn)
+    """The ledger's stored events (``start``/``end`` local time), one row per cluster."""
+    ev = ledger.case_events()
+    return ev[ev["cluster_id"].isin(cluster_ids)].drop(columns="case_id").drop_duplicates("cluster_id")
 
 
 def _cases_with_clusters(ledger: Any, cases: pd.DataFrame) -> pd.DataFrame:
@@ -274,7 +308,7 @@ def monthly_context(
     data_dir : path
         Dataset folder.
     month : str
-        ``YYYY-MM`` or ``'last'`` (last full month of the complaints).
+        ``YYYY-MM`` or ``'last'`` (see :func:`last_full_month`: ended and covered by complaints or wind).
     db_url : str, optional
         Ledger URL (default ``sqlite:///var/ledger.sqlite``).
     lang, internal, basemap
@@ -290,7 +324,7 @@ def monthly_context(
 
     dataset = io.load_dataset(data_dir)
     tz = _tz(dataset)
-    month = resolve_month(month, dataset.complaints, tz=tz)
+    month = resolve_month(month, dataset.complaints, wind=dataset.wind, tz=tz)
     prev = str(pd.Period(month, freq="M") - 1)
     ledger = Ledger(db_url)
     try:
@@ -405,7 +439,7 @@ def case_context(
     events = gpd.GeoDataFrame(ev_rows.drop(columns=["footprint_wkt"], errors="ignore"), geometry=geoms, crs="EPSG:4326")
     for col in ("start", "end"):
         if col in events:
-            events[col] = pd.to_datetime(events[col]).dt.tz_localize("UTC").dt.tz_convert(tz)
+            events[col] = pd.to_datetime(events[col]).dt.tz_convert(tz)
     candidates = pd.DataFrame(columns=["cluster_id", "rank", "enterprise_id", "name", "score",
                                        "distance_m", "bearing_deg", "p_value", "evidence"])
     for mon in sorted(set(events["month"].astype(str))) if "month" in events else []:
@@ -424,7 +458,7 @@ def case_context(
     wind_png = maps.wind_rose_png(dataset.wind, start=start, end=end, lang=lang,
                                   lon=float(events["lon"].mean()) if len(events) else None,
                                   lat=float(events["lat"].mean()) if len(events) else None,
-                                  size_in=4.0, dpi=100) if len(events) else None
+                                  size_in=3.0, dpi=150) if len(events) else None
     timeline = pd.concat(
         [
             pd.DataFrame({"time": events.get("start", []), "what": [
@@ -432,7 +466,7 @@ def case_context(
                 for c, k, n in zip(events.get("cluster_id", []), events.get("category", []),
                                    events.get("n_complaints", []), strict=False)]}),
             pd.DataFrame({"time": pd.to_datetime(history.get("at", pd.Series(dtype=object))),
-                          "what": [f"{f}: {'' if pd.isna(o) else o} → {'' if pd.isna(n) else n}" for f, o, n in zip(
+                          "what": [_history_text(f, o, n, lang) for f, o, n in zip(
                               history.get("field", []), history.get("old", []), history.get("new", []), strict=False)]}),
         ],
         ignore_index=True,
@@ -475,7 +509,7 @@ def explore_context(
     from envtrace import io, maps, pipeline
 
     dataset = io.load_dataset(data_dir)
-    ds = _month_dataset(dataset, resolve_month(month, dataset.complaints, tz=_tz(dataset))) if month else dataset
+    ds = _month_dataset(dataset, resolve_month(month, dataset.complaints, wind=dataset.wind, tz=_tz(dataset))) if month else dataset
     result = pipeline.trace(ds, n_permutations=n_permutations, lang=lang, seed=seed)
     rej = dataset.rejects
     reason = rej["reason"].astype(str).str.split(":").str[0] if len(rej) else pd.Series(dtype=str)
@@ -494,6 +528,33 @@ def explore_context(
 # ---------------------------------------------------------------------------------------
 # display helpers (notebooks)
 # ---------------------------------------------------------------------------------------
+def _fmt_kpi(kpi: str, value: Any) -> str:
+    """A KPI value for reading: rates (``*_rate``) as percentages, counts as integers."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not np.isfinite(v):
+        return ""
+    if str(kpi).endswith("_rate"):
+        return f"{v:.1%}"
+    return str(int(round(v))) if v == round(v) else f"{v:.1f}"
+
+
+def _fmt_change(kpi: str, value: Any, lang: str) -> str:
+    """A KPI's change, signed: counts as ``+17``, rates in percentage points (``+15.2 个百分点``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not np.isfinite(v):
+        return ""
+    if str(kpi).endswith("_rate"):
+        pts = round(v * 100, 1) + 0.0
+        return f"{pts:+.1f} {label('pct_points', lang)}" if pts else "0"
+    return f"{int(round(v)):+d}" if v == round(v) and round(v) != 0 else ("0" if v == 0 else f"{v:+.1f}")
+
+
 def kpi_table(kpis: pd.DataFrame, *, lang: str = "zh", area: str | None = None) -> pd.DataFrame:
     """KPIs of one area (default: the county) as ``kpi, this month, previous, change``."""
     if kpis is None or kpis.empty:
@@ -502,10 +563,9 @@ def kpi_table(kpis: pd.DataFrame, *, lang: str = "zh", area: str | None = None) 
     if area is None:
         k = k[k["area"] == k["area"].iloc[0]]
     out = k[["kpi", "value", "previous", "change"]].copy()
-    rate = out["kpi"].str.endswith("_rate")
-    for c in ("value", "previous", "change"):
-        out[c] = [f"{v:.1%}" if r and pd.notna(v) else ("" if pd.isna(v) else f"{v:g}")
-                  for v, r in zip(out[c], rate, strict=True)]
+    for c in ("value", "previous"):
+        out[c] = [_fmt_kpi(kpi, v) for kpi, v in zip(out["kpi"], out[c], strict=True)]
+    out["change"] = [_fmt_change(kpi, v, lang) for kpi, v in zip(out["kpi"], out["change"], strict=True)]
     out["kpi"] = [label(f"kpi_{x}", lang) if f"kpi_{x}" in _KPI_KEYS else x for x in out["kpi"]]
     out.columns = [label("kpi", lang), label("this_month", lang), label("previous_month", lang), label("change", lang)]
     return out.reset_index(drop=True)
@@ -523,32 +583,110 @@ def show(table: pd.DataFrame) -> Any:
 
 def area_table(kpis_by_area: pd.DataFrame, *, lang: str = "zh",
                kpis: tuple[str, ...] = ("received", "closure_rate", "on_time_rate", "recurrences")) -> pd.DataFrame:
-    """Selected KPIs per township, this month and the previous one (wide table)."""
+    """Selected KPIs per township, this month and the previous one (wide table of text).
+
+    Counts are written as integers and rates (``*_rate``) as percentages, as in
+    :func:`kpi_table`; a KPI without a value (no complaint in a township) is left blank.
+    """
     if kpis_by_area is None or kpis_by_area.empty:
         return pd.DataFrame()
     k = kpis_by_area[kpis_by_area["kpi"].isin(kpis)]
-    wide = k.pivot_table(index="area", columns="kpi", values=["value", "previous"], aggfunc="first", sort=False)
-    wide.columns = [f"{label('kpi_' + kpi, lang)} ({label('this_month' if v == 'value' else 'previous_month', lang)})"
-                    for v, kpi in wide.columns]
-    return wide.reset_index()
+    areas = list(dict.fromkeys(k["area"]))
+    first = k.drop_duplicates(["area", "kpi"]).set_index(["area", "kpi"])
+    out = pd.DataFrame({label("areas", lang): areas})
+    for kpi in (x for x in kpis if x in set(k["kpi"])):
+        for col, when in (("value", "this_month"), ("previous", "previous_month")):
+            out[f"{label('kpi_' + kpi, lang)} ({label(when, lang)})"] = [
+                _fmt_kpi(kpi, first[col].get((a, kpi), np.nan)) for a in areas]
+    return out
 
 
-_TREND_KEYS = {"new": "hotspot_new", "persistent": "hotspot_recurring", "sporadic": "hotspot_recurring",
-               "intensifying": "hotspot_intensifying"}
+# trend labels of envtrace.events.hotspot_trends, in reading order; "none" is not shown
+_TRENDS = ("intensifying", "new", "persistent", "sporadic", "diminishing")
 
 
-def hotspot_table(hotspots: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
-    """New, recurring (persistent/sporadic) and intensifying hotspots, labelled."""
+def place_names(lon: Any, lat: Any, areas: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Township and a short place description for points, for readers of a brief.
+
+    The township is the ``areas`` polygon containing the point (else the nearest one); the
+    description places the point from the nearest township centre (a representative point
+    of its polygon) with an 8-point direction and the distance in km, e.g. ``高桥镇中心
+    东北 1.2 公里`` / ``1.2 km NE of 高桥镇 centre``; within 300 m: ``高桥镇中心附近``.
+
+    Parameters
+    ----------
+    lon, lat : array-like
+        WGS84 degrees.
+    areas : GeoDataFrame or None
+        Township polygons with ``area`` (or ``name``); without it both columns are ``""``.
+
+    Returns
+    -------
+    DataFrame
+        ``township, place`` (strings), one row per point.
+    """
+    import shapely
+
+    from envtrace import geo
+    from envtrace.i18n import direction_labels
+
+    lon = np.asarray(lon, dtype=float).ravel()
+    lat = np.asarray(lat, dtype=float).ravel()
+    col = None if areas is None else "area" if "area" in areas else "name" if "name" in areas else None
+    if col is None or len(areas) == 0 or len(lon) == 0:
+        return pd.DataFrame({"township": [""] * len(lon), "place": [""] * len(lon)})
+    g = areas[areas.geometry.notna()]
+    if getattr(g, "crs", None) is not None and not g.crs.equals("EPSG:4326"):
+        g = g.to_crs("EPSG:4326")
+    names = g[col].astype(str).to_numpy()
+    polys = np.asarray(g.geometry)
+    pts = shapely.points(lon, lat)
+    centres = shapely.point_on_surface(polys)
+    clon, clat = shapely.get_x(centres), shapely.get_y(centres)
+    dirs = direction_labels(lang)[::2]
+    town, place = [], []
+    for i, pt in enumerate(pts):
+        inside = np.flatnonzero(shapely.contains(polys, pt))
+        d_poly = shapely.distance(polys, pt)
+        town.append(str(names[inside[0]] if len(inside) else names[int(np.argmin(d_poly))]))
+        d, b = geo.distance_bearing(clon, clat, np.full(len(clon), lon[i]), np.full(len(clat), lat[i]))
+        j = int(np.nanargmin(d))
+        km, name = float(d[j]) / 1000.0, str(names[j])
+        if km < 0.3:
+            place.append(f"{name}中心附近" if lang == "zh" else f"near {name} centre")
+            continue
+        direction = dirs[int(round(float(b[j]) / 45.0)) % 8]
+        place.append(f"{name}中心{direction} {km:.1f} 公里" if lang == "zh"
+                     else f"{km:.1f} km {direction} of {name} centre")
+    return pd.DataFrame({"township": town, "place": place})
+
+
+def hotspot_table(hotspots: pd.DataFrame, *, lang: str = "zh", areas: Any = None) -> pd.DataFrame:
+    """Hotspots with a trend, for readers: where (township, place), what, which trend.
+
+    Trends (:func:`envtrace.events.hotspot_trends`) and their labels: intensifying 加剧,
+    new 新出现, persistent 持续, sporadic 零星, diminishing 减弱 (``none``, never hot, is
+    left out); rows in that order, then by complaints. The hotspot id is left out: the
+    township and place (see :func:`place_names`) say where it is.
+    """
     if hotspots is None or hotspots.empty or "label" not in hotspots:
-        return pd.DataFrame(columns=["cluster_id", "category", "trend"])
-    h = hotspots[hotspots["label"].isin(list(_TREND_KEYS))].copy()
-    h["trend"] = [label(_TREND_KEYS[x], lang) for x in h["label"]]
-    h["category"] = [category_label(c, lang) for c in h["category"]]
-    months = [c for c in h.columns if len(str(c)) == 7 and str(c)[4] == "-"]
-    cols = ["cluster_id", "category", "trend", "n_complaints", "n_hot_months"] + months
-    order = {"hotspot_intensifying": 0, "hotspot_new": 1, "hotspot_recurring": 2}
-    h["_o"] = [order[_TREND_KEYS[x]] for x in h["label"]]
-    return h.sort_values(["_o", "n_complaints"], ascending=[True, False])[[c for c in cols if c in h]].reset_index(drop=True)
+        return pd.DataFrame(columns=[label("areas", lang), label("place", lang), label("category", lang),
+                                     label("trend", lang)])
+    h = hotspots[hotspots["label"].isin(_TRENDS)].copy()
+    h["_o"] = [_TRENDS.index(x) for x in h["label"]]
+    h = h.sort_values(["_o", "n_complaints"], ascending=[True, False]).reset_index(drop=True)
+    where = place_names(h["lon"], h["lat"], areas, lang=lang) if {"lon", "lat"} <= set(h.columns) else None
+    out = pd.DataFrame({
+        label("areas", lang): where["township"] if where is not None else "",
+        label("place", lang): where["place"] if where is not None else "",
+        label("category", lang): [category_label(c, lang) for c in h["category"]],
+        label("trend", lang): [label(f"trend_{x}", lang) for x in h["label"]],
+        label("n_complaints", lang): pd.to_numeric(h["n_complaints"], errors="coerce").fillna(0).astype(int),
+        label("n_hot_months", lang): pd.to_numeric(h.get("n_hot_months", 0), errors="coerce").fillna(0).astype(int),
+    })
+    for m in (c for c in h.columns if len(str(c)) == 7 and str(c)[4] == "-"):
+        out[str(m)] = pd.to_numeric(h[m], errors="coerce").fillna(0).astype(int)
+    return out
 
 
 def suspect_table(candidates: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
@@ -558,9 +696,12 @@ def suspect_table(candidates: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame
     t = candidates[cols].copy()
     if "category" in t:
         t["category"] = [category_label(c, lang) for c in t["category"]]
-    for c, nd in (("score", 2), ("distance_m", 0), ("p_value", 3)):
+    # written out as text, so a display's fixed precision cannot print "1092.000 m"
+    for c, fmt in (("score", "{:.2f}"), ("distance_m", "{:.0f}"), ("p_value", "{:.3f}"), ("n_complaints", "{:.0f}"),
+                   ("rank", "{:.0f}")):
         if c in t:
-            t[c] = pd.to_numeric(t[c], errors="coerce").round(nd)
+            v = pd.to_numeric(t[c], errors="coerce")
+            t[c] = ["" if pd.isna(x) else "<0.001" if c == "p_value" and x < 0.001 else fmt.format(x) for x in v]
     names = {"cluster_id": label("event", lang), "rank": label("rank", lang), "category": label("category", lang),
              "n_complaints": label("n_complaints", lang), "enterprise_id": "ID", "name": label("enterprise", lang),
              "score": label("score", lang), "distance_m": label("distance_m", lang),
@@ -586,12 +727,68 @@ def summary_markdown(ctx: MonthlyContext) -> str:
 def case_markdown(ctx: CaseContext) -> str:
     """The case's ledger status as a short Markdown list."""
     lang, c = ctx.lang, ctx.case
-    rows = [("case_status", f"{colour_label(str(c.get('colour', '')), lang)} · {c.get('status', '')}"),
+    rows = [("case_status", f"{colour_label(str(c.get('colour', '')), lang)} · {_status(c.get('status', ''), lang)}"),
             ("category", category_label(str(c.get("category", "")), lang)),
             ("areas", c.get("area", "")), ("enterprise", c.get("enterprise_name", "")),
             ("owner", c.get("owner", "")), ("deadline", c.get("deadline", "")),
             ("n_complaints", c.get("n_complaints", "")), ("events", ctx.counts.get("events", 0))]
-    return "\n".join(f"- **{label(k, lang)}**: {v}" for k, v in rows)
+    return "\n".join(f"- **{label(k, lang)}**: {'—' if v is None or (not isinstance(v, str) and pd.isna(v)) or v == '' else v}"
+                     for k, v in rows)
+
+
+def _status(value: Any, lang: str) -> str:
+    return label(f"status_{value}", lang) if f"status_{value}" in _STATUS_KEYS else ("" if pd.isna(value) else str(value))
+
+
+def _history_text(fld: Any, old: Any, new: Any, lang: str) -> str:
+    """One ledger history row for the timeline: ``状态: 已立案 → 诊断中``."""
+    def val(v: Any) -> str:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return "—"
+        return _status(v, lang) if fld == "status" else str(v) or "—"
+
+    name = {"status": "status", "owner": "owner", "deadline": "deadline", "event": "event",
+            "colour": "colour"}.get(str(fld))
+    return f"{label(name, lang) if name else fld}: {val(old)} → {val(new)}"
+
+
+def _time_text(values: Any) -> list[str]:
+    t = pd.to_datetime(pd.Series(values), errors="coerce")
+    return ["" if pd.isna(x) else x.strftime("%Y-%m-%d %H:%M") for x in t]
+
+
+def timeline_table(timeline: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """The case timeline for display: local time to the minute, labelled columns."""
+    return pd.DataFrame({label("time", lang): _time_text(timeline.get("time", [])),
+                         label("what", lang): list(timeline.get("what", []))})
+
+
+def alarms_table(alarms: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """Online-monitoring alarms for display (no provenance columns)."""
+    if alarms is None or len(alarms) == 0:
+        return pd.DataFrame({label("no_data", lang): []})
+    out = pd.DataFrame({label("enterprise", lang): alarms["enterprise_id"].astype(str).to_numpy(),
+                        label("time", lang): _time_text(alarms["time"])})
+    for col in ("pollutant", "value", "limit"):
+        if col in alarms:
+            vals = alarms[col] if col == "pollutant" else pd.to_numeric(alarms[col], errors="coerce")
+            out[label(col, lang)] = [str(x) if col == "pollutant" else ("" if pd.isna(x) else f"{x:g}") for x in vals]
+    return out
+
+
+def actions_table(actions: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """What staff did on the case, for display: action names in ``lang``."""
+    if actions is None or len(actions) == 0:
+        return pd.DataFrame({label("no_data", lang): []})
+    out = pd.DataFrame({label("date", lang): [str(x)[:10] for x in actions["date"]],
+                        label("action", lang): [label(f"action_{a}", lang) for a in actions["action"]]})
+    for col, key in (("enterprise_id", "enterprise"), ("complaint_id", "complaint_id"), ("persons", "persons"),
+                     ("note", "note")):
+        if col in actions:
+            out[label(key, lang)] = ["" if x is None or (not isinstance(x, str) and pd.isna(x)) else
+                                     (str(int(x)) if isinstance(x, float) and x == int(x) else str(x))
+                                     for x in actions[col]]
+    return out
 
 
 def proposed_plan(ctx: CaseContext) -> str:
@@ -623,13 +820,24 @@ def ledger_table(cases: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
 
 
 def style_ledger(table: pd.DataFrame, *, lang: str = "zh") -> Any:
-    """A pandas Styler colouring each row's ``colour`` cell (for notebooks)."""
+    """A pandas Styler colouring each row's ``colour`` cell (for notebooks), headers and
+    status in ``lang``."""
     fills = {k: f"background-color: #{v}" for k, v in _LEDGER_FILL.items()}
     shown = table.assign(colour=[colour_label(c, lang) for c in table["colour"]]) if "colour" in table else table
+    if "status" in shown:
+        shown = shown.assign(status=[label(f"status_{x}", lang) if f"status_{x}" in _STATUS_KEYS else x
+                                     for x in shown["status"]])
+    heads = {"case_id": "case_id", "title": "case_name", "area": "areas", "category": "category",
+             "enterprise_name": "enterprise", "owner": "owner", "deadline": "deadline", "status": "status",
+             "n_complaints": "n_complaints", "colour": "colour"}
+    shown = shown.rename(columns={c: label(k, lang) for c, k in heads.items() if c in shown})
     styler = shown.style
     if "colour" in table:
-        styler = styler.apply(lambda col: [fills.get(c, "") for c in table["colour"]], subset=["colour"])
+        styler = styler.apply(lambda col: [fills.get(c, "") for c in table["colour"]], subset=[label("colour", lang)])
     return styler.hide(axis="index")
+
+
+_STATUS_KEYS = {"status_open", "status_diagnosing", "status_rectifying", "status_closed", "status_verified"}
 
 
 def png_html(png: bytes | None, *, width: int = 360) -> str:
@@ -728,15 +936,34 @@ def execute_notebook(
     return Path(output)
 
 
-def notebook_to_html(notebook: str | os.PathLike[str]) -> str:
-    """Export an executed notebook to HTML without code cells or prompts."""
+_CJK_CSS = (
+    "<style>body, .jp-RenderedHTMLCommon, .jp-RenderedMarkdown, table {font-family: "
+    '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", '
+    '"PingFang SC", sans-serif;} '
+    # short cells (category, rank, score) on one line; the last column (evidence, note) wraps
+    "td:not(:last-child) {white-space: nowrap;}</style>"
+)
+
+
+def notebook_to_html(notebook: str | os.PathLike[str], *, lang: str = "zh") -> str:
+    """Export an executed notebook to HTML without code cells or prompts, for offline reading.
+
+    The page is tagged ``lang="zh-CN"`` (or ``en``) with a Simplified-Chinese font first,
+    so Chromium draws Han characters with Chinese, not Japanese, glyph forms; nbconvert's
+    CDN scripts (require.js, MathJax — a brief has no widgets or formulas) are dropped so
+    the file needs no network.
+    """
+    import re
+
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
-    return body
+    body = re.sub(r'<script\b[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>', "", body, flags=re.I)
+    body = re.sub(r"<html\b[^>]*>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', body, count=1)
+    return body.replace("</head>", _CJK_CSS + "</head>", 1)
 
 
 def chromium_path() -> str | None:
@@ -841,8 +1068,8 @@ def write_docx(artefacts: Path, path: Path, *, lang: str = "zh", title: str, ima
     if kpis.is_file():
         doc.add_heading(label("kpis", lang), level=1)
         k = pd.read_csv(kpis, dtype={"area": str})
-        k = k[k["area"] == k["area"].iloc[0]] if len(k) else k
-        table(k[["kpi", "value", "previous", "change"]].round(3))
+        if len(k):
+            table(kpi_table(k, lang=lang))  # counts as integers, rates as percentages
     ledger_csv = artefacts / "ledger.csv"
     if ledger_csv.is_file():
         doc.add_heading(label("ledger", lang), level=1)
@@ -923,7 +1150,7 @@ def _run(
                 shutil.copy2(nb_out, tmp / nb_out.name)
                 t0 = time.time()
                 html_file = tmp / f"{Path(notebook).stem}.html"
-                html_file.write_text(notebook_to_html(nb_out), encoding="utf-8")
+                html_file.write_text(notebook_to_html(nb_out, lang=lang), encoding="utf-8")
                 shutil.copy2(artefacts / "map.html", tmp / "map.html")
                 files += [tmp / nb_out.name, html_file, tmp / "map.html"]
                 durations["html_s"] = round(time.time() - t0, 2)

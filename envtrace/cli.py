@@ -409,9 +409,11 @@ def ledger_update(
         f"ledger update {report.month}: {report.complaints_new} new complaints "
         f"({report.complaints_renumbered} re-numbered), {report.events_new} new events, "
         f"{report.cases_opened} cases opened, {report.events_attached} events attached, "
-        f"{report.actions_applied} actions applied ({report.actions_unresolved} pending), "
-        f"{report.reopened} reopened on recurrence"
+        f"{report.actions_applied} actions applied ({report.actions_unresolved} pending, "
+        f"{report.actions_not_due} dated after the month), {report.reopened} reopened on recurrence"
     )
+    if report.pending:
+        typer.echo(f"pending actions naming an enterprise that is no case's suspect: {'; '.join(report.pending)}")
     for w in report.warnings:
         typer.echo(f"envtrace: warning: {w}", err=True)
 
@@ -433,7 +435,9 @@ def ledger_show(
     if colour is not None and colour not in COLOURS:
         fail(f"--colour must be one of {', '.join(COLOURS)}")
     try:
-        cases = _open_ledger(db, data=data).cases(as_of)
+        ledger = _open_ledger(db, data=data)
+        cases = ledger.cases(as_of)
+        pending = ledger.pending_actions(until=cases["as_of"].iloc[0] if len(cases) else as_of)
     except InputError as exc:
         fail(str(exc))
     if colour is not None:
@@ -451,6 +455,10 @@ def ledger_show(
             f"[{style[r['colour']]}]{r['colour']}[/]", r["reason"], str(r["n_complaints"]),
         )
     Console().print(table)
+    named = pending.loc[pending["enterprise_id"] != ""]
+    if len(pending):
+        typer.echo(f"{len(pending)} actions.csv rows in no case ({len(named)} naming an enterprise): " + "; ".join(
+            f"{r.date} {r.action} {r.enterprise_id}" for r in named.itertuples()))
 
 
 @ledger_app.command("set")
@@ -600,7 +608,7 @@ def _brief_done(run) -> None:  # noqa: ANN001
 
 @brief_app.command("monthly")
 def brief_monthly(
-    month: Annotated[str, typer.Option("--month", help="YYYY-MM or 'last' (last full month of the data).")] = "last",
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM or 'last' (latest ended month the complaints or wind cover to its end).")] = "last",
     data: _BriefData = DEFAULT_DATA,
     db: _BriefDb = None,
     out: _BriefOut = Path("reports"),

@@ -14,13 +14,18 @@ Privacy
 A *published* map (the default, ``internal=False``) never carries a complaint's point: the
 complaints are counted on a square grid (``grid_m`` metres, cells with fewer than
 ``min_cell_count`` complaints are left out) and the heat map is drawn from those cell
-centres. ``internal=True`` shows the points (with complaint id, time and category only).
-No map ever carries ``complainant_key``, a name, a phone number, a text or an address.
+centres. ``internal=True`` (staff only) shows the points with complaint id, time, category
+and the complaint's text (phone and ID numbers masked again with
+:func:`envtrace.io.mask_text`, cut at 140 characters; left out above 20 000 points to keep
+the file light). No map ever carries ``complainant_key``, a name field, a phone number or
+an address; a published map carries no text either.
 
 Escaping
 --------
 folium does not escape popup or tooltip content and renders it inside JavaScript template
-literals. envtrace therefore binds its own popups and tooltips: every value that came from
+literals. envtrace therefore binds its own popups and tooltips. Complaint popups (internal
+map) are built in the browser with DOM ``textContent`` from JSON data, so their text is
+never parsed as HTML. Elsewhere every value that came from
 an input file goes through :func:`escape_text` (``html.escape`` plus the characters that are
 live inside a JavaScript template literal: backtick, ``$``, backslash, braces) and the whole
 popup is embedded as a JSON string literal with ``<``, ``>``, ``&`` written as ``\\u003c`` …,
@@ -303,6 +308,8 @@ def _new_map(basemap: str, lang: str) -> folium.Map:
     # only Leaflet itself: no jQuery, Bootstrap, Font Awesome (envtrace binds its own popups)
     m.default_js = [_LEAFLET_JS]
     m.default_css = [_LEAFLET_CSS]
+    # clustering needs a maxZoom, which a blank base map (no tile layer) does not supply
+    m.options["maxZoom"] = 19
     _add_basemap(m, basemap, lang)
     return m
 
@@ -537,6 +544,118 @@ def complaint_grid(
     )
 
 
+def _js_literal(obj: Any) -> str:
+    """Compact JSON of ``obj`` that is safe inside ``<script>`` (see :func:`js_string`)."""
+    return (
+        json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+class _ComplaintPoints(folium.plugins.MarkerCluster):
+    """Clustered complaint points of one category for the internal map.
+
+    The points travel as compact arrays (latitude sorted and delta-coded, both in 1e-5
+    degrees; times as minutes from the first one) and each popup is built only when it is
+    opened, with DOM ``textContent``: a complaint's text is never parsed as HTML, so a
+    script payload in it is shown as the literal text it is.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+  var P = {{ this.payload }};
+  var cluster = L.markerClusterGroup({{ this.options|tojson }});
+  var style = {radius: 4, color: P.c, weight: 1, fillOpacity: 0.8};
+  var line = function (box, text) {
+    if (text === null || text === undefined || text === "") { return; }
+    var e = document.createElement("div");
+    e.textContent = text;
+    box.appendChild(e);
+  };
+  var content = function (i) {
+      var box = document.createElement("div");
+      box.className = "envtrace-popup envtrace-complaint";
+      box.style.fontSize = "12px";
+      box.style.maxWidth = "320px";
+      var b = document.createElement("b");
+      b.textContent = P.k;
+      box.appendChild(b);
+      if (P.id) { line(box, P.ip + P.id[i]); }
+      if (P.t && P.t[i] >= 0) {
+        line(box, new Date((P.t0 + P.t[i]) * 60000).toISOString().slice(0, 16).replace("T", " "));
+      }
+      if (P.x) { line(box, P.x[i]); }
+      return box;
+  };
+  var markers = new Array(P.lo.length), la = 0;
+  for (var i = 0; i < P.lo.length; i++) {
+    la += P.la[i];
+    var mk = L.circleMarker([la / 1e5, P.lo[i] / 1e5], style);
+    mk._envtraceIndex = i;
+    markers[i] = mk;
+  }
+  // one popup for the layer, filled on click: no popup object per point
+  cluster.on("click", function (e) {
+    var i = e.layer ? e.layer._envtraceIndex : undefined;
+    if (i === undefined) { return; }
+    L.popup({maxWidth: 340}).setLatLng(e.layer.getLatLng()).setContent(content(i))
+      .openOn({{ this._parent.get_name() }});
+  });
+  // on the map first: markercluster then adds in chunks without blocking the page
+  // (before it is on a map, every added point is checked against all the others)
+  window.__envtracePending = (window.__envtracePending || 0) + 1;
+  cluster.options.chunkProgress = function (done, total) {
+    if (done >= total) { window.__envtracePending -= 1; }
+  };
+  cluster.addTo({{ this._parent.get_name() }});
+  cluster.addLayers(markers);
+  return cluster;
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(
+        self,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        *,
+        ids: np.ndarray | None,
+        minutes: np.ndarray | None,
+        texts: np.ndarray | None,
+        colour: str,
+        title: str,
+        name: str,
+    ):
+        super().__init__(name=name, options={"disableClusteringAtZoom": 16, "chunkedLoading": True})
+        self._name = "ComplaintPoints"
+        ila = np.round(np.asarray(lat, dtype=float) * 1e5).astype(np.int64)
+        ilo = np.round(np.asarray(lon, dtype=float) * 1e5).astype(np.int64)
+        order = np.argsort(ila, kind="stable")
+        ila, ilo = ila[order], ilo[order]
+        payload: dict[str, Any] = {
+            "c": colour, "k": title,
+            "la": np.diff(ila, prepend=0).tolist(), "lo": ilo.tolist(),
+        }
+        if ids is not None:
+            id_list = [str(x) for x in np.asarray(ids, dtype=object)[order]]
+            prefix = os.path.commonprefix(id_list) if len(id_list) > 1 else ""
+            payload["ip"] = prefix
+            payload["id"] = [x[len(prefix):] for x in id_list]
+        if minutes is not None:
+            mins = np.asarray(minutes, dtype=np.int64)[order]
+            t0 = int(mins[mins >= 0].min()) if (mins >= 0).any() else 0
+            payload["t0"] = t0
+            payload["t"] = np.where(mins >= 0, mins - t0, -1).tolist()
+        if texts is not None:
+            payload["x"] = [str(x) for x in np.asarray(texts, dtype=object)[order]]
+        self.payload = _js_literal(payload)
+
+
 def _add_complaints(
     m: folium.Map,
     complaints: pd.DataFrame,
@@ -548,6 +667,8 @@ def _add_complaints(
     min_cell_count: int,
     heat: bool,
     bounds: tuple[list, list],
+    max_texts: int = 20_000,
+    max_text_chars: int = 140,
 ) -> list[str]:
     """Add complaint layers; return the categories shown (for the legend)."""
     pts = _valid_points(complaints)
@@ -606,38 +727,41 @@ def _add_complaints(
     lon, lat = shift(pts["lon"].to_numpy(dtype=float), pts["lat"].to_numpy(dtype=float))
     bounds[0].append(lon)
     bounds[1].append(lat)
-    ids = pts["complaint_id"].astype(object).to_numpy() if "complaint_id" in pts else None
+    ids = pts["complaint_id"].astype(str).to_numpy(dtype=object) if "complaint_id" in pts else None
+    minutes = None
     if "received_at" in pts:
-        times = pd.to_datetime(pts["received_at"], errors="coerce")
-        times = times.dt.strftime("%Y-%m-%d %H:%M").astype(object).where(times.notna(), "")
-        times = times.to_numpy()
-    else:
-        times = None
+        t = pd.to_datetime(pts["received_at"], errors="coerce")
+        if t.dt.tz is not None:
+            t = t.dt.tz_localize(None)  # wall-clock time of the data's zone
+        minutes = (t.astype("datetime64[s]").astype("int64") // 60).where(t.notna(), -1).to_numpy()
+    texts = None
+    if "text" in pts and 0 < len(pts) <= max_texts:
+        from envtrace.io import mask_text
+
+        texts = mask_text(pts["text"].astype(object).where(pts["text"].notna(), "").astype(str)).to_numpy(dtype=object)
+        texts = np.array([x if len(x) <= max_text_chars else x[:max_text_chars] + "…" for x in texts], dtype=object)
+    elif "text" in pts and len(pts) > max_texts:
+        warnings.warn(f"{len(pts)} complaints > max_texts={max_texts}: complaint texts left out of the map",
+                      stacklevel=4)
     shown = []
     for cat in sorted(set(cats_all)):
-        sel = (cats_all == cat).to_numpy()
-        colour = CATEGORY_COLOURS.get(cat, CATEGORY_COLOURS["other"])
-        catname = escape_text(category_label(cat, lang))
-        rows = []
-        for i in np.flatnonzero(sel):
-            tip = escape_text(ids[i]) if ids is not None else ""
-            if times is not None and times[i]:
-                tip += "<br>" + escape_text(times[i])
-            rows.append([round(float(lat[i]), 5), round(float(lon[i]), 5), tip])
-        callback = (
-            "function (row) {"
-            "var mk = L.circleMarker(new L.LatLng(row[0], row[1]),"
-            f"{{radius: 4, color: {json.dumps(colour)}, weight: 1, fillOpacity: 0.8}});"
-            f"mk.bindPopup({js_string(catname + '<br>')} + row[2]);"
-            "return mk;}"
-        )
-        folium.plugins.FastMarkerCluster(
-            rows, callback=callback, name=f"{label('complaints', lang)} · {category_label(cat, lang)}",
-            options={"disableClusteringAtZoom": 16, "chunkedLoading": True},
+        sel = np.flatnonzero((cats_all == cat).to_numpy())
+        _ComplaintPoints(
+            lat[sel], lon[sel],
+            ids=None if ids is None else ids[sel],
+            minutes=None if minutes is None else minutes[sel],
+            texts=None if texts is None else texts[sel],
+            colour=CATEGORY_COLOURS.get(cat, CATEGORY_COLOURS["other"]),
+            title=category_label(cat, lang),
+            name=f"{label('complaints', lang)} · {category_label(cat, lang)}",
         ).add_to(m)
         shown.append(cat)
     if heat:
-        data = [[round(float(b), 5), round(float(a), 5)] for a, b in zip(lon, lat, strict=True)]
+        # weighted 100 m cells rather than every point: the same picture at a fraction of the bytes
+        cells = complaint_grid(pts, grid_m=min(grid_m, 100.0), min_cell_count=1)
+        hlon, hlat = shift(cells["lon"].to_numpy(dtype=float), cells["lat"].to_numpy(dtype=float))
+        data = [[round(float(b), 5), round(float(a), 5), int(n)]
+                for a, b, n in zip(hlon, hlat, cells["n"], strict=True)]
         folium.plugins.HeatMap(
             data, name=label("heatmap", lang), radius=12, blur=15, max_zoom=15, show=False
         ).add_to(m)
@@ -658,7 +782,8 @@ def _add_areas(m: folium.Map, areas: Any, *, shift: Callable, lang: str) -> None
     if getattr(g, "crs", None) is not None and not g.crs.equals("EPSG:4326"):
         g = g.to_crs("EPSG:4326")
     group = folium.FeatureGroup(name=label("areas", lang), show=True)
-    names = g["name"] if "name" in g else pd.Series([""] * len(g), index=g.index)
+    col = "name" if "name" in g else "area" if "area" in g else None  # io.read_areas names it ``area``
+    names = g[col] if col else pd.Series([""] * len(g), index=g.index)
     for geom, name in zip(g.geometry, names, strict=True):
         if geom is None or geom.is_empty:
             continue
@@ -860,12 +985,36 @@ def _add_suspects(
     group.add_to(m)
 
 
+class _Ready(branca.element.MacroElement):
+    """Sets ``window.__envtraceReady`` (``performance.now()``, ms) once every layer is drawn.
+
+    Rendered after all other layers; it waits for the complaint clusters' chunked loading
+    (``window.__envtracePending``), so browser tests and benchmarks can wait for it.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+  var check = function () {
+    if ((window.__envtracePending || 0) > 0) { setTimeout(check, 10); return; }
+    window.__envtraceReady = performance.now();
+  };
+  check();
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Ready"
+
+
 class _Legend(branca.element.MacroElement):
     """A small fixed HTML legend in the bottom-left corner."""
 
     _template = Template(
         """{% macro html(this, kwargs) %}
-<div class="envtrace-legend" style="position:fixed;bottom:24px;left:10px;z-index:9999;
+<div class="envtrace-legend" style="position:fixed;bottom:48px;left:10px;z-index:9999;
  background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;border-radius:4px;
  font-size:12px;line-height:1.45;max-width:260px">{{ this.content }}</div>
 {% endmacro %}"""
@@ -923,18 +1072,19 @@ def complaint_map(
     grid_m: float = 500.0,
     min_cell_count: int = 3,
     heat: bool = True,
+    max_texts: int = 20_000,
 ) -> folium.Map:
     """Map of complaints by category, with township boundaries and optional event footprints.
 
     Parameters
     ----------
     complaints : DataFrame
-        ``lon, lat`` (WGS84), ``category``; ``complaint_id``, ``received_at`` shown when
-        ``internal``. Other columns are ignored (never put on the map).
+        ``lon, lat`` (WGS84), ``category``; ``complaint_id``, ``received_at`` and ``text``
+        (masked) shown when ``internal``. Other columns are ignored (never put on the map).
     events : GeoDataFrame, optional
         Events (``cluster_id, category, n_complaints, ..., geometry``).
     areas : GeoDataFrame, optional
-        Township/street polygons with ``name``.
+        Township/street polygons with ``name`` (or ``area``, as :func:`envtrace.io.read_areas` gives).
     internal : bool
         Show individual complaint points (staff only). Default: grid counts.
     basemap : {'tianditu', 'amap', 'osm', 'none'}, optional
@@ -946,12 +1096,15 @@ def complaint_map(
         Published grid cells with fewer complaints are left out.
     heat : bool
         Add a heat-map layer (off until switched on in the layer control).
+    max_texts : int
+        Internal map: complaint texts go into the popups only when there are at most this
+        many points (keeps a 100 000-point map under 5 MB); otherwise id, time, category.
     """
     return _build(
         complaints=complaints, events=events, areas=areas, internal=internal, basemap=basemap,
         lang=lang, grid_m=grid_m, min_cell_count=min_cell_count, heat=heat,
         candidates=None, enterprises=None, cases=None, wind=None, wind_roses=False,
-        max_wind_roses=0, max_rank=5,
+        max_wind_roses=0, max_rank=5, max_texts=max_texts,
     )
 
 
@@ -973,6 +1126,7 @@ def event_map(
     grid_m: float = 500.0,
     min_cell_count: int = 3,
     heat: bool = False,
+    max_texts: int = 20_000,
 ) -> folium.Map:
     """Map of events with footprints, p-values, case colours, suspects and wind roses.
 
@@ -992,14 +1146,14 @@ def event_map(
     wind : DataFrame, optional
         Hourly wind; a wind rose of each event's period (±2 h) goes into its popup, for at
         most ``max_wind_roses`` events (largest first) to keep the file light.
-    complaints, areas, internal, basemap, lang, grid_m, min_cell_count, heat
+    complaints, areas, internal, basemap, lang, grid_m, min_cell_count, heat, max_texts
         As in :func:`complaint_map`.
     """
     return _build(
         complaints=complaints, events=events, areas=areas, internal=internal, basemap=basemap,
         lang=lang, grid_m=grid_m, min_cell_count=min_cell_count, heat=heat,
         candidates=candidates, enterprises=enterprises, cases=cases, wind=wind,
-        wind_roses=wind_roses, max_wind_roses=max_wind_roses, max_rank=max_rank,
+        wind_roses=wind_roses, max_wind_roses=max_wind_roses, max_rank=max_rank, max_texts=max_texts,
     )
 
 
@@ -1021,18 +1175,20 @@ def _build(
     wind_roses: bool,
     max_wind_roses: int,
     max_rank: int,
+    max_texts: int = 20_000,
 ) -> folium.Map:
     base = _check_basemap(basemap, lang)
     shift = _shifter(base)
     m = _new_map(base, lang)
     m._envtrace_basemap = base  # type: ignore[attr-defined]
+    m._envtrace_lang = lang  # type: ignore[attr-defined]
     bounds: tuple[list, list] = ([], [])
     _add_areas(m, areas, shift=shift, lang=lang)
     categories: list[str] = []
     if complaints is not None and len(complaints):
         categories = _add_complaints(
             m, complaints, internal=internal, shift=shift, lang=lang, grid_m=grid_m,
-            min_cell_count=min_cell_count, heat=heat, bounds=bounds,
+            min_cell_count=min_cell_count, heat=heat, bounds=bounds, max_texts=max_texts,
         )
     has_events = events is not None and len(events) > 0
     if has_events:
@@ -1065,6 +1221,7 @@ def _build(
         )
     )
     folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(_Ready())
     return m
 
 
@@ -1128,8 +1285,21 @@ def inline_assets(page: str) -> str:
 
 
 def map_html(m: folium.Map, *, offline: bool = True) -> str:
-    """The map as one HTML page; ``offline`` inlines the shipped Leaflet assets."""
+    """The map as one HTML page; ``offline`` inlines the shipped Leaflet assets.
+
+    The page is tagged with its language (``zh-CN``/``en``) and prefers a Simplified-Chinese
+    font, so Han characters get Chinese glyph forms.
+    """
     page = m.get_root().render()
+    lang = "en" if getattr(m, "_envtrace_lang", "zh") == "en" else "zh-CN"
+    page = re.sub(r"<html\b[^>]*>", f'<html lang="{lang}">', page, count=1)
+    page = page.replace("L.control.scale().addTo(", "L.control.scale({imperial: false}).addTo(")  # metres only
+    page = page.replace(
+        "</head>",
+        '<style>.leaflet-container, .envtrace-legend {font-family: "Helvetica Neue", Arial, '
+        '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif;}</style></head>',
+        1,
+    )
     return inline_assets(page) if offline else page
 
 

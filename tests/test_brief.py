@@ -22,23 +22,44 @@ TZ = "Asia/Shanghai"
 
 # --- month resolution -------------------------------------------------------------------
 def test_last_full_month():
-    ends_on_last_day = pd.Series(pd.to_datetime(["2026-09-03 10:00", "2026-10-31 23:10"]).tz_localize(TZ))
-    assert brief.last_full_month(ends_on_last_day) == "2026-10"
+    today = "2026-11-27"
+    ends_on_last_day = pd.Series(pd.to_datetime(["2026-09-03 10:00", "2026-10-31 00:00"]).tz_localize(TZ))
+    assert brief.last_full_month(ends_on_last_day, today=today) == "2026-10"
     ends_early = pd.Series(pd.to_datetime(["2026-09-03 10:00", "2026-10-30 18:08"]).tz_localize(TZ))
-    assert brief.last_full_month(ends_early) == "2026-09"
-    # 2026-10-31 20:00 UTC is already 1 November in Shanghai: October is then full
-    utc = pd.Series(pd.to_datetime(["2026-10-31 20:00"]).tz_localize("UTC"))
-    assert brief.last_full_month(utc, tz=TZ) == "2026-10"
+    assert brief.last_full_month(ends_early, today=today) == "2026-09"
+    # the wind feed runs to the month's end: the month is covered without a complaint on its last day
+    wind_to_end = pd.Series(pd.date_range("2026-10-25", "2026-10-31 23:00", freq="h", tz=TZ))
+    assert brief.last_full_month(ends_early, wind_times=wind_to_end, today=today) == "2026-10"
+    wind_short = pd.Series(pd.date_range("2026-10-25", "2026-10-30 23:00", freq="h", tz=TZ))
+    assert brief.last_full_month(ends_early, wind_times=wind_short, today=today) == "2026-09"
+    # 2026-10-30 20:00 UTC is already 31 October in Shanghai: October is then covered
+    utc = pd.Series(pd.to_datetime(["2026-10-30 20:00"]).tz_localize("UTC"))
+    assert brief.last_full_month(utc, tz=TZ, today=today) == "2026-10"
+    assert brief.last_full_month(utc, tz="UTC", today=today) == "2026-09"
+    # a month that has not ended yet is never "last", however well it is covered
+    november = pd.Series(pd.to_datetime(["2026-11-30 09:00"]).tz_localize(TZ))
+    assert brief.last_full_month(november, today="2026-11-30") == "2026-10"
+    assert brief.last_full_month(november, today="2026-12-01") == "2026-11"
     with pytest.raises(InputError):
-        brief.last_full_month(pd.Series([pd.NaT]))
+        brief.last_full_month(pd.Series([pd.NaT]), today=today)
 
 
 def test_resolve_month():
     assert brief.resolve_month("2026-3") == "2026-03"
     frame = pd.DataFrame({"received_at": pd.to_datetime(["2026-02-28 12:00"]).tz_localize(TZ)})
-    assert brief.resolve_month("last", frame) == "2026-02"
+    assert brief.resolve_month("last", frame, today="2026-11-27") == "2026-02"
+    wind = pd.DataFrame({"time": pd.date_range("2026-03-01", "2026-03-31 23:00", freq="h", tz=TZ)})
+    assert brief.resolve_month("last", frame, wind=wind, today="2026-11-27") == "2026-03"
     with pytest.raises(InputError):
         brief.resolve_month("October")
+
+
+def test_last_month_of_the_sample_county_is_covered_by_its_wind():
+    from envtrace import io
+
+    ds = io.load_dataset(_sample_dir(ROOT))
+    # the last complaint is on 30 October, the hourly wind runs to 31 October 23:00
+    assert brief.resolve_month("last", ds.complaints, wind=ds.wind, tz=TZ, today="2026-11-27") == "2026-10"
 
 
 # --- exporters on hand-made artefacts ------------------------------------------------------
@@ -79,9 +100,82 @@ def test_write_docx_has_kpi_and_coloured_ledger_tables(artefacts: Path, tmp_path
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))]
     assert headings[:3] == ["月报", "主要指标", "四色台账"]
     kpi, ledger = doc.tables[0], doc.tables[1]
-    assert [c.text for c in kpi.rows[1].cells] == ["received", "10.0", "8.0", "2.0"]
+    assert [c.text for c in kpi.rows[0].cells] == ["指标", "本月", "上月", "变化"]
+    assert [c.text for c in kpi.rows[1].cells] == ["受理投诉", "10", "8", "+2"]
+    assert [c.text for c in kpi.rows[2].cells] == ["办结率", "50.0%", "25.0%", "+25.0 个百分点"]
     xml = ledger._tbl.xml
     assert 'w:fill="FFC7CE"' in xml and 'w:fill="C6EFCE"' in xml
+
+
+def test_area_table_counts_as_integers_and_rates_as_percentages():
+    kpis = pd.DataFrame({
+        "area": ["城关镇", "城关镇", "东乡", "东乡"],
+        "kpi": ["received", "closure_rate", "received", "closure_rate"],
+        "value": [4.0, 0.75, 2.0, float("nan")], "previous": [3.0, 1.0, 0.0, 0.5], "change": [1.0, -0.25, 2.0, None],
+    })
+    t = brief.area_table(kpis, lang="zh", kpis=("received", "closure_rate"))
+    assert list(t.columns) == ["乡镇/街道", "受理投诉 (本月)", "受理投诉 (上月)", "办结率 (本月)", "办结率 (上月)"]
+    assert t.values.tolist() == [["城关镇", "4", "3", "75.0%", "100.0%"], ["东乡", "2", "0", "", "50.0%"]]
+
+
+def _areas_two_towns():
+    import geopandas as gpd
+    import shapely
+
+    return gpd.GeoDataFrame({"area": ["西镇", "东镇"]},
+                            geometry=[shapely.box(117.00, 35.00, 117.10, 35.10), shapely.box(117.10, 35.00, 117.20, 35.10)],
+                            crs="EPSG:4326")
+
+
+def test_place_names_give_township_and_direction_from_nearest_centre():
+    import pyproj
+
+    from envtrace import geo
+
+    areas = _areas_two_towns()
+    # 2 km north-east of the west town's centre (117.05, 35.05), and right at the east town's centre
+    lon, lat, _ = pyproj.Geod(ellps="WGS84").fwd(117.05, 35.05, 45.0, 2000.0)
+    places = brief.place_names([lon, 117.15], [lat, 35.05], areas, lang="zh")
+    assert places.values.tolist() == [["西镇", "西镇中心东北 2.0 公里"], ["东镇", "东镇中心附近"]]
+    en = brief.place_names([lon], [lat], areas, lang="en")
+    assert en.values.tolist() == [["西镇", "2.0 km NE of 西镇 centre"]]
+    assert float(geo.distance_bearing(117.05, 35.05, lon, lat)[0]) == pytest.approx(2000.0, abs=1)
+    assert brief.place_names([117.0], [35.0], None).values.tolist() == [["", ""]]
+
+
+def test_hotspot_table_names_places_and_translates_trends():
+    hot = pd.DataFrame({
+        "cluster_id": ["H1", "H2", "H3", "H4"], "category": ["odour", "noise", "dust", "odour"],
+        "label": ["persistent", "new", "none", "diminishing"], "n_complaints": [30, 5, 2, 9],
+        "n_hot_months": [4, 1, 0, 2], "lon": [117.05, 117.15, 117.05, 117.05], "lat": [35.05] * 4,
+        "2026-09": [10, 0, 1, 6], "2026-10": [12, 5, 1, 3],
+    })
+    t = brief.hotspot_table(hot, lang="zh", areas=_areas_two_towns())
+    assert list(t.columns[:4]) == ["乡镇/街道", "位置", "类别", "趋势"]
+    assert t["趋势"].tolist() == ["新出现", "持续", "减弱"]  # never-hot H3 left out; new before persistent
+    assert t["乡镇/街道"].tolist() == ["东镇", "西镇", "西镇"]
+    assert t["2026-10"].tolist() == [5, 12, 3]
+    assert not t.astype(str).apply(lambda c: c.str.contains("H1")).any().any()  # ids mean nothing to readers
+    en = brief.hotspot_table(hot, lang="en", areas=_areas_two_towns())
+    assert en["Trend"].tolist() == ["New", "Persistent", "Diminishing"]
+
+
+def test_case_tables_are_labelled_and_translated():
+    hist = brief._history_text("status", "open", "diagnosing", "zh")
+    assert hist == "状态: 已立案 → 诊断中"
+    assert brief._history_text("owner", None, "刘科长", "en") == "Owner: — → 刘科长"
+    tl = brief.timeline_table(pd.DataFrame({"time": pd.to_datetime(["2026-10-17 12:10:33"]).tz_localize(TZ),
+                                            "what": [hist]}), lang="zh")
+    assert tl.values.tolist() == [["2026-10-17 12:10", "状态: 已立案 → 诊断中"]]
+    acts = pd.DataFrame({"date": ["2026-10-17"], "action": ["police_transfer"], "enterprise_id": ["E1"],
+                         "complaint_id": [None], "persons": [2.0], "note": ["移送"]})
+    t = brief.actions_table(acts, lang="zh")
+    assert list(t.columns) == ["日期", "措施", "企业", "投诉编号", "人次", "备注"]
+    assert t.values.tolist() == [["2026-10-17", "移送公安", "E1", "", "2", "移送"]]
+    alarms = pd.DataFrame({"enterprise_id": ["E1"], "time": pd.to_datetime(["2026-10-18 20:00"]).tz_localize(TZ),
+                           "pollutant": ["颗粒物"], "value": [21.6], "limit": [10.0], "source_row": [7]})
+    assert brief.alarms_table(alarms, lang="en").values.tolist() == [["E1", "2026-10-18 20:00", "颗粒物", "21.6", "10"]]
+    assert brief.alarms_table(alarms.iloc[:0], lang="zh").columns.tolist() == ["无"]
 
 
 def test_case_brief_rejects_unsafe_case_id(tmp_path: Path):
@@ -135,9 +229,32 @@ def _texts(out: Path) -> dict[str, str]:
             texts[p.name] = "\n".join(
                 str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None
             )
-        elif p.suffix in {".html", ".ipynb", ".json", ".pdf"}:
+        elif p.suffix == ".pdf":
+            texts[p.name] = _pdf_text(p)
+        elif p.suffix in {".html", ".ipynb", ".json"}:
             texts[p.name] = p.read_bytes().decode("utf-8", "ignore")
     return texts
+
+
+def _pdf_text(path: Path) -> str:
+    """The text of every page of a PDF (its streams are compressed: raw bytes say nothing)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    finally:
+        pdf.close()
+
+
+def _assert_no_personal_data(texts: dict[str, str], sample: Path) -> None:
+    names, phones = _pii(sample)
+    for fname, text in texts.items():
+        digits = re.sub(r"\D", "", text)
+        for n in names:
+            assert n not in text, f"a complainant name leaked into {fname}"
+        for ph in phones:
+            assert ph not in text and ph not in digits, f"a phone number leaked into {fname}"
 
 
 @pytest.fixture(scope="module")
@@ -175,19 +292,162 @@ def test_monthly_brief_outputs(monthly):
         assert (result.out_dir / "map.png").read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.fixture(scope="module")
+def case(monthly):
+    """The consultation brief of the sample's largest case with events (after the monthly run)."""
+    from envtrace.ledger import Ledger
+
+    _, sample, tmp = monthly
+    db = f"sqlite:///{tmp / 'ledger.sqlite'}"
+    led = Ledger(db)
+    try:
+        linked = set(led.case_events()["case_id"].astype(str))
+        cases = led.cases()
+    finally:
+        led.close()
+    cases = cases[cases["case_id"].astype(str).isin(linked)]
+    assert len(cases), "the sample month opens at least one case"
+    case_id = str(cases.sort_values("n_complaints", ascending=False)["case_id"].iloc[0])
+    result = brief.case_brief(case_id, data_dir=sample, db_url=db, out=tmp / "reports",
+                              pdf=brief.chromium_path() is not None, docx=True, lang="zh", n_permutations=99)
+    return result, sample, case_id
+
+
+@pytest.fixture(scope="module")
+def explore(tmp_path_factory: pytest.TempPathFactory):
+    """The analyst notebook executed on the sample's last month (internal map with texts)."""
+    tmp = tmp_path_factory.mktemp("explore")
+    sample = _sample_dir(tmp)
+    out = tmp / "out"
+    out.mkdir()
+    nb = brief.execute_notebook(brief.notebook_path("explore"), out / "explore.ipynb",
+                                {"data_dir": str(sample), "month": "2026-10", "lang": "zh", "n_permutations": 99},
+                                cwd=ROOT)
+    (out / "explore.html").write_text(brief.notebook_to_html(nb, lang="zh"), encoding="utf-8")
+    return out, sample
+
+
 @pytest.mark.slow
 def test_monthly_brief_contains_no_personal_data(monthly):
     result, sample, _ = monthly
-    names, phones = _pii(sample)
     texts = _texts(result.out_dir)
-    assert {"monthly_briefing.html", "monthly_briefing.ipynb", "monthly_briefing.docx",
-            "monthly_briefing.xlsx", "map.html"} <= set(texts)
-    for fname, text in texts.items():
-        digits = re.sub(r"\D", "", text)
-        for n in names:
-            assert n not in text, f"a complainant name leaked into {fname}"
-        for ph in phones:
-            assert ph not in text and ph not in digits, f"a phone number leaked into {fname}"
+    expected = {"monthly_briefing.html", "monthly_briefing.ipynb", "monthly_briefing.docx",
+                "monthly_briefing.xlsx", "map.html"} | ({"monthly_briefing.pdf"} if brief.chromium_path() else set())
+    assert expected <= set(texts)
+    assert "主要指标" in texts["monthly_briefing.docx"] and "cluster_id" in texts["monthly_briefing.xlsx"]  # text was read
+    if "monthly_briefing.pdf" in texts:
+        assert "主要指标" in texts["monthly_briefing.pdf"]
+    _assert_no_personal_data(texts, sample)
+
+
+@pytest.mark.slow
+def test_consultation_brief_runs_and_contains_no_personal_data(case):
+    result, sample, case_id = case
+    assert result.out_dir.name == case_id and result.html.name == "consultation_brief.html"
+    texts = _texts(result.out_dir)
+    expected = {"consultation_brief.html", "consultation_brief.ipynb", "consultation_brief.docx",
+                "consultation_brief.xlsx", "map.html"} | ({"consultation_brief.pdf"} if brief.chromium_path() else set())
+    assert expected <= set(texts)
+    assert "一案一策会商材料" in texts["consultation_brief.html"] and case_id in texts["consultation_brief.html"]
+    assert "envtrace-map" in texts["consultation_brief.html"]
+    _assert_no_personal_data(texts, sample)
+
+
+@pytest.mark.slow
+def test_explore_notebook_runs_and_contains_no_personal_data(explore):
+    out, sample = explore
+    texts = _texts(out)
+    assert {"explore.ipynb", "explore.html"} <= set(texts)
+    assert "数据探查" in texts["explore.html"] and "complaint_points_" in texts["explore.html"]  # internal map
+    _assert_no_personal_data(texts, sample)
+
+
+@pytest.mark.slow
+def test_hotspot_and_township_tables_read_well_in_the_monthly_brief(monthly):
+    result, _, _ = monthly
+    page = result.html.read_text(encoding="utf-8")
+    assert not re.search(r">\s*\d+\.000\s*<", page)  # no count printed as 4.000
+    assert re.search(r">\s*\d{1,3}\.\d%\s*<", page)  # rates as percentages
+    assert not re.search(r">\s*H[0-9a-f]{6,}", page)  # no meaningless hotspot ids
+    assert re.search(r"中心[东南西北]{1,2} \d+\.\d 公里|中心附近", page)
+
+
+def _chromium_or_skip() -> str:
+    exe = brief.chromium_path()
+    if exe is None:
+        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+    return exe
+
+
+@pytest.mark.slow
+def test_brief_html_renders_its_map_overlays_with_the_network_cut_off(monthly, tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    exe = _chromium_or_skip()
+    result, _, _ = monthly
+    errors: list[str] = []
+    aborted: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(("file://", "data:", "about:")):
+            r.continue_()
+        else:
+            aborted.append(r.request.url)
+            r.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=brief.CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route("**/*", route)
+            page.goto(result.html.resolve().as_uri(), wait_until="load")
+            frame = page.frame_locator("iframe.envtrace-map")
+            frame.locator(".leaflet-container").wait_for(timeout=30_000)
+            inner = next(f for f in page.frames if f != page.main_frame)
+            inner.wait_for_function("window.__envtraceReady !== undefined", timeout=30_000)
+            n_events = inner.locator("path.envtrace-event").count()
+            n_paths = inner.locator(".leaflet-overlay-pane path").count()
+            legend = inner.locator(".envtrace-legend").inner_text()
+            page.screenshot(path=str(tmp_path / "brief.png"), full_page=True)
+        finally:
+            browser.close()
+    sidecar = (result.out_dir / "brief.json").read_text(encoding="utf-8")
+    assert f'"events": {n_events}' in sidecar and n_events >= 1  # every event of the month is drawn
+    assert n_paths > n_events  # plus townships, suspects' lines
+    assert "图例" in legend
+    assert errors == []
+    assert aborted == []  # a Chinese brief without TIANDITU_KEY asks the network for nothing
+
+
+@pytest.mark.slow
+def test_pdf_shows_chinese_text_with_a_cjk_font(monthly, tmp_path: Path):
+    import pypdfium2 as pdfium
+
+    _chromium_or_skip()
+    result, _, _ = monthly
+    path = result.out_dir / "monthly_briefing.pdf"
+    text = _pdf_text(path)
+    assert "环境信访投诉月度简报" in text and "主要指标" in text
+    # rendered, the first page is not blank: a good share of non-white pixels, spread over it
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        img = pdf[0].render(scale=1).to_pil().convert("L")
+    finally:
+        pdf.close()
+    img.save(tmp_path / "page1.png")
+    import numpy as np
+
+    px = np.asarray(img)
+    dark = px < 200
+    assert dark.mean() > 0.01
+    assert dark[: px.shape[0] // 3].any() and dark[px.shape[0] // 3:].any()
+    # the Chinese glyphs come from a Simplified-Chinese CJK font, drawn into the file
+    raw = path.read_bytes()
+    fonts = set(re.findall(rb"/FontName\s*/[A-Z]{6}\+([A-Za-z0-9-]+)", raw))
+    assert any(b"CJKsc" in f or b"CJK-SC" in f or b"HansSC" in f for f in fonts), fonts
+    assert b"/FontFile" in raw or b"/Type3" in raw  # glyph outlines embedded, not referenced
 
 
 def _tree_hash(d: Path) -> dict[str, str]:

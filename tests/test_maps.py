@@ -175,14 +175,38 @@ def test_published_map_shows_counts_not_points():
         assert forbidden not in page
 
 
-def test_internal_map_shows_points_but_never_personal_fields():
+def _payloads(page: str) -> list[dict]:
+    """The complaint points' data of an internal map (one JSON object per category)."""
+    return [json.loads(x) for x in re.findall(r"var P = (\{.*?\});\n", page)]
+
+
+def test_internal_map_shows_points_with_masked_text_but_no_personal_fields():
     c = _complaints(12)
     page = maps.map_html(maps.complaint_map(c, basemap="none", internal=True), offline=False)
-    for cid in c["complaint_id"]:
-        assert cid in page
+    data = _payloads(page)
+    assert sorted(d["k"] for d in data) == [label("cat_noise", "zh"), label("cat_odour", "zh")]
+    ids = sorted(d["ip"] + i for d in data for i in d["id"])
+    assert ids == sorted(c["complaint_id"])
+    # coordinates: latitude delta-coded, both in 1e-5 degrees
+    lats = sorted(np.cumsum(d["la"])[k] / 1e5 for d in data for k in range(len(d["la"])))
+    assert lats == pytest.approx(sorted(c["lat"]), abs=1e-5)
+    # times as wall-clock minutes of the data's zone: 2026-10-01 20:00 is the first one
+    first = min(d["t0"] + min(d["t"]) for d in data)
+    assert pd.Timestamp(first * 60, unit="s") == pd.Timestamp("2026-10-01 20:00")
+    texts = {x for d in data for x in d["x"]}
+    assert texts == {"张三 [电话] 臭味"}  # phone masked again; a name inside free text cannot be recognised
     assert "markerClusterGroup" in page
-    for forbidden in ("feedface", "13812345678", "张三", "幸福路"):
+    for forbidden in ("feedface", "13812345678", "幸福路"):
         assert forbidden not in page
+
+
+def test_internal_map_leaves_texts_out_above_max_texts():
+    c = _complaints(12)
+    with pytest.warns(UserWarning, match="max_texts"):
+        m = maps.complaint_map(c, basemap="none", internal=True, max_texts=10)
+    data = _payloads(maps.map_html(m, offline=False))
+    assert data and all("x" not in d for d in data)
+    assert "臭味" not in maps.map_html(maps.complaint_map(c, basemap="none"), offline=False)
 
 
 def test_complaint_grid_counts_and_threshold():
@@ -265,16 +289,94 @@ def test_published_html_stays_light_at_100k_complaints():
     )
     page = maps.map_html(maps.complaint_map(c, basemap="none"), offline=True)
     assert len(page.encode()) < 2_000_000
+    # the staff map carries every point with id and time (texts left out above max_texts)
+    c["complaint_id"] = [f"TS2026{i:08d}" for i in range(n)]
+    c["received_at"] = pd.date_range("2026-01-01", periods=n, freq="5min", tz=TZ)
+    c["text"] = "夜里一股酸臭味"
+    with pytest.warns(UserWarning, match="max_texts"):
+        internal = maps.map_html(maps.complaint_map(c, basemap="none", internal=True), offline=True)
+    assert len(internal.encode()) < 5_000_000
+    assert sum(len(d["id"]) for d in _payloads(internal)) == n
 
 
 # --- browser -------------------------------------------------------------------------------
 def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+    return "/usr/bin/chromium" if shutil.os.path.isfile("/usr/bin/chromium") else (
+        shutil.which("chromium") or shutil.which("chromium-browser"))
+
+
+needs_chromium = pytest.mark.skipif(_chromium() is None, reason="Debian chromium not installed (apt-get install chromium)")
+
+# payloads that would show themselves if they ran: a dialog, an element, or a global flag
+PAYLOADS = [
+    '<img src=x onerror="window.__pwned=1;alert(1)">',
+    "${window.__pwned=2}",
+    "`${alert(3)}`",
+    "</script><script>window.__pwned=4;alert(4)</script>",
+    "\\u003c/script\\u003e \\\" ' 臭味",
+]
+
+
+class _Browser:
+    """Headless Debian Chromium, network cut off (every non-file request aborted)."""
+
+    def __init__(self, p):
+        self.browser = p.chromium.launch(
+            executable_path=_chromium(),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.aborted: list[str] = []
+
+    def open(self, path, *, width: int = 1000, height: int = 700):
+        page = self.browser.new_page(viewport={"width": width, "height": height})
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def route(r):
+            if r.request.url.startswith(("file://", "data:", "about:")):
+                r.continue_()
+            else:
+                self.aborted.append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+        page.goto(path.as_uri())
+        page.wait_for_function("window.__envtraceReady !== undefined", timeout=30_000)
+        return page
+
+
+_OPEN_ALL = """() => { for (const k of Object.keys(window)) {
+     const m = window[k];
+     if (k.startsWith('map_') && m && m.eachLayer) {
+       m.eachLayer(l => {
+         if (l.getPopup && l.getPopup()) { l.openPopup(); }
+         if (l.getTooltip && l.getTooltip()) { l.openTooltip(); }
+       });
+     } } }"""
+
+# click every complaint point of the internal map (through its cluster layer) and collect
+# what each popup shows
+_CLICK_COMPLAINTS = """() => { const shown = [];
+   for (const k of Object.keys(window)) {
+     const c = window[k];
+     if (k.startsWith('complaint_points_') && c && c.getLayers) {
+       for (const mk of c.getLayers()) {
+         c.fire('click', {layer: mk, latlng: mk.getLatLng()});
+         // a closed popup fades out for a while: the one just opened is the last
+         const boxes = document.querySelectorAll('.leaflet-popup-content .envtrace-complaint');
+         shown.push(boxes.length ? boxes[boxes.length - 1].innerText : null);
+       }
+     } }
+   return shown; }"""
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(_chromium() is None, reason="Debian chromium not installed (apt-get install chromium)")
-def test_map_renders_offline_in_chromium_without_injection(tmp_path):
+@needs_chromium
+def test_map_renders_offline_in_chromium_without_injection_or_console_errors(tmp_path):
     from playwright.sync_api import sync_playwright
 
     cands = _candidates(HOSTILE)
@@ -282,43 +384,69 @@ def test_map_renders_offline_in_chromium_without_injection(tmp_path):
     areas = _areas()
     areas.loc[0, "name"] = HOSTILE[3]
     m = maps.event_map(_events(), candidates=cands, complaints=_complaints(), areas=areas,
-                       wind=_wind(), max_rank=5, basemap="none")
+                       wind=_wind(), max_rank=5, basemap="none", min_cell_count=1)
     path = maps.save_map(m, tmp_path / "map.html")
-    dialogs: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=_chromium(),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
-        )
+        b = _Browser(p)
         try:
-            page = browser.new_page(viewport={"width": 1000, "height": 700})
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.route(
-                "**/*",
-                lambda r: r.continue_() if r.request.url.startswith(("file://", "data:")) else r.abort(),
-            )
-            page.goto(path.as_uri())
-            page.wait_for_selector(".leaflet-container")
-            # open every popup and tooltip so their HTML is inserted into the DOM
-            page.evaluate(
-                """() => { for (const k of Object.keys(window)) {
-                     const m = window[k];
-                     if (k.startsWith('map_') && m && m.eachLayer) {
-                       m.eachLayer(l => {
-                         if (l.getPopup && l.getPopup()) { l.openPopup(); }
-                         if (l.getTooltip && l.getTooltip()) { l.openTooltip(); }
-                       });
-                     } } }"""
-            )
+            page = b.open(path)
+            page.evaluate(_OPEN_ALL)  # every popup and tooltip's HTML goes into the DOM
             page.wait_for_timeout(300)
             assert page.locator(".leaflet-container").count() == 1
             assert page.locator("path.envtrace-event").count() == 2
             assert page.locator("path.envtrace-suspect").count() == len(HOSTILE)
+            assert page.locator(".leaflet-overlay-pane path").count() >= 2 + len(HOSTILE) + 2  # + areas, grid
+            assert page.locator(".envtrace-legend").is_visible()
+            assert page.locator(".leaflet-control-layers-overlays label").count() >= 4
             assert page.locator('img[src="x"]').count() == 0
             assert page.locator(".leaflet-popup-content").count() >= 1
             page.screenshot(path=str(tmp_path / "map.png"))
         finally:
-            browser.close()
-    assert dialogs == []
+            b.browser.close()
+    assert b.dialogs == []
+    assert b.errors == []
     assert (tmp_path / "map.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_internal_map_shows_script_payloads_in_complaint_texts_as_text(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    c = _complaints(len(PAYLOADS) * 2)
+    c["text"] = PAYLOADS * 2
+    path = maps.save_map(maps.complaint_map(c, basemap="none", internal=True), tmp_path / "internal.html")
+    with sync_playwright() as p:
+        b = _Browser(p)
+        try:
+            page = b.open(path)
+            shown = page.evaluate(_CLICK_COMPLAINTS)
+            # and one real click: zoom in on a point until it is drawn alone and click it
+            page.evaluate("""() => { const k = Object.keys(window).find(k => k.startsWith('map_'));
+                                     window[k].closePopup(); }""")
+            lat, lon = float(c["lat"].iloc[0]), float(c["lon"].iloc[0])
+            the_map = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
+            for _ in range(5):  # the view may still be settling from the clicks above
+                page.evaluate(f"() => {the_map}.setView([{lat}, {lon}], 18, {{animate: false}})")
+                page.wait_for_timeout(400)
+                if page.evaluate(f"() => {the_map}.getZoom()") == 18:
+                    break
+            xy = page.evaluate(f"""() => {{ const m = {the_map};
+                const pt = m.latLngToContainerPoint([{lat}, {lon}]);
+                const r = m.getContainer().getBoundingClientRect();
+                return [r.left + pt.x, r.top + pt.y]; }}""")
+            page.mouse.click(xy[0], xy[1])
+            page.wait_for_selector(".leaflet-popup-content .envtrace-complaint", timeout=5_000)
+            clicked = page.locator(".leaflet-popup-content .envtrace-complaint").inner_text()
+            assert page.locator('img[src="x"]').count() == 0
+            assert page.locator(".leaflet-popup-content script, .leaflet-popup-content img").count() == 0
+            pwned = page.evaluate("() => window.__pwned")
+        finally:
+            b.browser.close()
+    assert len(shown) == len(c)
+    for payload in PAYLOADS:  # the literal text is what the reader sees
+        assert sum(payload in (s or "") for s in shown) == 2, payload
+    assert "C000" in clicked and c["text"].iloc[0] in clicked
+    assert pwned is None
+    assert b.dialogs == []
+    assert b.errors == []
