@@ -118,10 +118,12 @@ class BriefResult:
 def notebook_path(name: str) -> Path:
     """Path of a bundled notebook (``monthly_briefing``, ``consultation_brief``, ``explore``).
 
-    Looked up in ``$ENVTRACE_NOTEBOOKS`` and the repository's ``notebooks/``.
+    Looked up in ``$ENVTRACE_NOTEBOOKS``, then in the package (``envtrace/data/notebooks``, a
+    link to the repository's ``notebooks/`` that wheel builds turn into copies, so an
+    install from ``make wheelhouse`` has them too).
     """
     stem = name.removesuffix(".ipynb")
-    dirs = [os.environ.get("ENVTRACE_NOTEBOOKS", ""), str(Path(__file__).resolve().parents[1] / "notebooks")]
+    dirs = [os.environ.get("ENVTRACE_NOTEBOOKS", ""), str(Path(__file__).resolve().parent / "data" / "notebooks")]
     for d in dirs:
         if d and (Path(d) / f"{stem}.ipynb").is_file():
             return Path(d) / f"{stem}.ipynb"
