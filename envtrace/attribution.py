@@ -21,8 +21,11 @@ nuisance typically carries).
    ``y = d sin δ`` crosswind, ``δ`` the angle between the bearing ``q_j → p_i`` and
    ``θ + 180°``; ``C = 0`` upwind. ``σy, σz`` are Briggs open-country spreads
    (:func:`envtrace.wind.sigma_y`, :func:`~envtrace.wind.sigma_z`), with ``σy`` at
-   least ``x·tan 12°`` for the meander of the wind direction within an hour and ``σz``
-   capped at 800 m (mixing height); ``u`` at least 1 m/s. A calm hour (speed < 0.5 m/s
+   least ``x·tan σθ`` for the meander of the wind direction within an hour and the
+   direction error of a station km away, ``σθ² = (12°)² + (σv / u)²`` with a lateral
+   turbulence ``σv = 0.5 m/s`` that persists in light winds (Hanna 1983), at most 40°
+   (22.6° at 1.5 m/s, 15.3° at 3 m/s, 12.9° at 6 m/s), and ``σz`` capped at 800 m
+   (mixing height); ``u`` at least 1 m/s. A calm hour (speed < 0.5 m/s
    or no direction) spreads in all directions: the sector-average form over the whole
    circle, ``C = √(2/π) / (σz · 0.5 m/s · 2π d)`` — broad, weak, short-range.
 2. **Reporting lag.** A complaint received at ``t_i`` reports a smell ``h`` hours earlier
@@ -40,10 +43,10 @@ nuisance typically carries).
    proportional to ``C_j(p_i, t)``, so ``R`` is exactly the likelihood ratio of one
    complaint time. ``B`` is computed once per station group on a polar table around a
    unit source (80 log-spaced distances 10 m–80 km × 72 bearings) from the joint
-   frequency of (5° direction, stability) in the record weighted by ``1/u`` — the
-   STAR-table approach of long-term dispersion models; since ``C ∝ 1/u`` at fixed
-   geometry this is exact in speed — as a circular convolution with the unit-speed plume
-   kernel, and looked up by bilinear interpolation, so its cost does not grow with the
+   frequency of (5° direction, stability, speed class) in the record weighted by ``1/u``
+   — the STAR-table approach of long-term dispersion models; ``C ∝ 1/u`` at fixed
+   geometry and meander, so this is exact in speed up to the meander's speed class (7
+   classes, 1–13 m/s) — as a circular convolution with the unit-speed plume kernel, and looked up by bilinear interpolation, so its cost does not grow with the
    number of complaints, enterprises or hours. (Option ``stratify_stability``: normalise
    each hour by the mean over hours of its own stability class instead, which removes the
    night-time dominance of ``B`` but makes the ratios larger and the scores less
@@ -52,14 +55,23 @@ nuisance typically carries).
    background share ``π_b = 0.2`` (complaints unrelated to ``j``). Duplicates
    (``duplicate_of != ""``) are skipped, and repeat calls by one ``complainant_key``
    within the event share one unit of weight (``v_i = 1 / n_calls``); ``n`` complaints
-   received in the same hour share that hour's wind and weigh ``√n`` together
-   (``same_hour_exponent``). Complaints made
+   received in the same hour share that hour's wind — the one random quantity this term
+   tests — so they weigh one together, as the mean of their terms
+   (``same_hour_exponent = 1``; their places still triangulate within the hour; it was
+   ``0.5``, ``√n`` together, before). Complaints made
    after ``j`` closed contribute ``log π_b`` (``j`` cannot explain them). At most
    ``max_complaints_wind`` (200) complaints per event, a seeded sample, enter the wind
    term.
-5. **Plausibility** (distance and industry). ``a_j = w_jk · 1 / (1 + (d_j / L_j)²)``,
-   ``d_j`` the distance from the event centre: smooth, heavy-tailed, no cut-off
-   (``max_distance_m`` only prunes). Only enterprises with ``w_jk > 0`` are candidates and
+5. **Plausibility** (distance and industry), from the emission strength the complaints
+   need. Source ``j`` explains complaints at distance ``d_j`` (from the event centre) only
+   if it emits at least ``Q_needed ∝ d_j^α`` (ground-level concentration falls as
+   ``d^-α``, ``α = 1.8``); the industry's reach ``L_j`` says the typical plant reaches the
+   odour threshold at ``L_j``, and plants of one industry differ in emission by about a
+   decade (``ln Q`` normal, sd ``σ_Q = 2.3``). So ``a_j = w_jk · P(Q_j ≥ Q_needed) =
+   w_jk · Φ(−α ln(d_j / L_j) / σ_Q)``: half the weight at the reach, 10 % at five times
+   the reach, no cut-off (``max_distance_m`` only prunes). (``emission_log_sd = 0``
+   restores the earlier ``w_jk / (1 + (d_j / L_j)²)``, which let a far true source
+   drop out of the 40 candidates and favoured neighbours with a longer listed reach.) Only enterprises with ``w_jk > 0`` are candidates and
    at most ``max_candidates`` (40) with the largest ``a_j`` get the wind term.
 6. **Operating hours** (weak). For each complaint the factor
    ``(ε + (1 − ε)·a(hour)) / (ε + (1 − ε)·ā)``, ``ε = 0.5``, ``a`` the profile's activity
@@ -68,9 +80,17 @@ nuisance typically carries).
    ``min(Σ v_i, 3)``: at most three complainants' worth, so it stays within a factor of
    about 3 either way (covert night discharge from a day-shift plant is real).
 7. **Alarms.** ``n`` online-monitoring alarms of ``j`` (pollutant relevant to ``k``, or
-   unclassified) within 6 h before any complaint of the event, against ``j``'s baseline
-   rate ``λ_j`` over the alarm record: ``LR_alarm = (n + 1) / (λ_j T + 1)``, ``T`` the
-   hours covered by the 6 h windows (a Poisson rate ratio shrunk by +1).
+   unclassified) within 6 h before any complaint of the event, ``T`` the hours covered by
+   the 6 h windows, ``λ_j`` the baseline rate of ``j``'s relevant alarms over the record.
+   ``LR_alarm`` is a Bayes factor: background ``n ~ Poisson(λ_j T)``; source: the same
+   baseline plus a geometric number of extra alarms with mean ``m = 1`` (an exponential
+   mixture of Poisson rates), except that with probability ``β = 0.5`` the emission
+   bypasses the monitor (covert discharge) and only the baseline remains. So ``n = 0``
+   gives ``β + (1 − β)/(1 + m) = 0.75``, one alarm against a baseline of 0.1 gives 2, a
+   burst of alarms gives a large factor. Only enterprises whose record holds alarms of a
+   pollutant relevant to ``k`` (they have a monitor that could see it) get the factor;
+   for others it is 1. (``alarm_extra_mean = 0`` restores the earlier shrunk rate ratio
+   ``(n + 1) / (λ_j T + 1)``, which capped 20 alarms in the windows at a factor of 11.)
 8. **Posterior.** ``post_j ∝ a_j · m_j · LR_time_j · LR_hours_j · LR_alarm_j`` against the
    background hypothesis with weight ``background_prior`` (0.5) and likelihood ratio 1;
    ``score = post_j`` lies in [0, 1] and is comparable across events.
@@ -84,11 +104,14 @@ nuisance typically carries).
    from the background hypothesis. An enterprise upwind of complaints from several
    places and wind directions across events accumulates weight; within an event the
    product in step 4 triangulates already. It is **off by default** (``eb_iterations =
-   0``): on the tuning worlds (seeds 0–4) it raised the share of complaints blamed on an
-   innocent enterprise from ~6 % to 13–25 % for a top-1 gain of under 1 point, because it
-   concentrates belief on the enterprise that is popular across events (often the
-   neighbour of the true source in the same industrial park). Set
-   ``[attribution] eb_iterations = 2`` in ``envtrace.toml`` to switch it on.
+   0``): with the earlier model it raised the share of complaints blamed on an innocent
+   enterprise on the tuning worlds (seeds 0–4) from ~6 % to 13–25 % for a top-1 gain of
+   under 1 point, because it concentrates belief on the enterprise that is popular across
+   events (often the neighbour of the true source in the same industrial park). With the
+   current model 2 iterations give top-1 0.56 instead of 0.50 but innocent blame 3.5 %
+   instead of 2.9 %, and 30 iterations raise innocent blame to 7.9 %; pooling only the
+   timing term across events did worse than both. Set ``[attribution] eb_iterations = 2``
+   in ``envtrace.toml`` to switch it on.
 10. **Significance.** The wind series is shifted circularly by random whole days (at least
     7 days from either end; keeps the diurnal cycle and the wind climate, breaks the
     link between complaint times and wind), ``LR_time`` recomputed; ``p = (1 + #{perm ≥
@@ -108,6 +131,7 @@ hours comes from the same polar table as ``B``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,6 +168,22 @@ _SIGMA_Z_MAX_M = 800.0
 _U_MIN_MS = 1.0
 _U_CALM_MS = 0.5
 _TAN_MEANDER = float(np.tan(np.deg2rad(_SIGMA_THETA_MIN_DEG)))
+_SIGMA_V_MS = 0.5  # lateral turbulence left in light winds, m/s (Hanna 1983: 0.3-0.7)
+_SIGMA_THETA_MAX_DEG = 40.0
+# speed classes of the polar kernels (m/s): the meander depends on u, so B sums per class
+_U_CLASS_EDGES = np.array([1.0, 1.5, 2.0, 3.0, 4.5, 7.0, 11.0, np.inf])
+_U_CLASS_SPEED = np.array([1.2, 1.7, 2.4, 3.6, 5.5, 8.5, 13.0])
+
+
+def _tan_meander(u: Any) -> np.ndarray:
+    """``tan σθ`` of the hourly meander at wind speed ``u`` (m/s, at least 1).
+
+    ``σθ² = θ0² + (σv / u)²``: a floor ``θ0 = 12°`` for the direction error of a station
+    several km from the source, plus the light-wind meander of a lateral turbulence
+    ``σv = 0.5 m/s`` that does not shrink with the wind (Hanna 1983); at most 40°.
+    """
+    th = np.sqrt(np.deg2rad(_SIGMA_THETA_MIN_DEG) ** 2 + (_SIGMA_V_MS / np.asarray(u, dtype=float)) ** 2)
+    return np.tan(np.minimum(th, np.deg2rad(_SIGMA_THETA_MAX_DEG)))
 _DEFAULT_REACH_M = {"odour": 3000.0, "noise": 300.0, "dust": 1500.0, "water": 3000.0, "waste": 1000.0}
 
 # pollutant names (lower case substrings) -> categories the alarm is relevant to
@@ -203,6 +243,17 @@ class AttributionParams:
         Smallest circular shift of the wind series in the permutation test.
     top_k : int
         Suspects reported per event.
+    emission_log_sd : float
+        Spread (natural log) of emission rates among plants of one industry, ``σ_Q`` of
+        step 5 (2.3: one decade); 0 restores the reach form ``1 / (1 + (d/L)²)``.
+    distance_exponent : float
+        ``α`` of step 5: ground-level concentration falls as ``d^-α`` along the plume.
+    alarm_extra_mean : float
+        ``m`` of step 7: mean number of extra alarms an emitting source trips within the
+        event's windows; 0 restores the shrunk rate ratio ``(n + 1) / (λT + 1)``.
+    alarm_bypass : float
+        ``β`` of step 7: probability that the emission does not reach the monitor at all
+        (covert discharges bypass it).
     """
 
     max_distance_m: float = 20000.0
@@ -221,9 +272,13 @@ class AttributionParams:
     alarm_window_h: float = 6.0
     eb_iterations: int = 0
     stratify_stability: bool = False
-    same_hour_exponent: float = 0.5
+    same_hour_exponent: float = 1.0
     min_shift_days: int = 7
     top_k: int = 5
+    emission_log_sd: float = 2.3
+    distance_exponent: float = 1.8
+    alarm_extra_mean: float = 1.0
+    alarm_bypass: float = 0.5
 
 
 # --------------------------------------------------------------------------- profiles
@@ -456,7 +511,7 @@ def _plume(dx: np.ndarray, dy: np.ndarray, th: np.ndarray, u: np.ndarray, st: np
     code = np.where(st < 0, 3, st)
     xe = np.maximum(x, 1.0)
     sy, sz = sig(xe, code)
-    sy = np.maximum(sy, xe * _TAN_MEANDER)
+    sy = np.maximum(sy, xe * _tan_meander(uu))
     sz = np.minimum(sz, _SIGMA_Z_MAX_M)
     q = y / sy
     conc = np.exp(-0.5 * q * q) / (np.pi * uu * sy * sz)
@@ -471,6 +526,47 @@ def _plume(dx: np.ndarray, dy: np.ndarray, th: np.ndarray, u: np.ndarray, st: np
         szc = np.minimum(szc, _SIGMA_Z_MAX_M)
         conc[calm] = np.sqrt(2.0 / np.pi) / (szc * _U_CALM_MS * 2.0 * np.pi * d)
     return conc, inside
+
+
+def _plausibility(w: np.ndarray, d: np.ndarray, reach: np.ndarray, prm: AttributionParams
+                  ) -> np.ndarray:
+    """Prior plausibility ``a_j`` of step 5 from industry weight, distance and reach (metres).
+
+    Emission-strength form: ``a = w · P(Q_j ≥ Q_needed(d))`` with ``ln Q_j`` normal around
+    the emission that reaches the odour threshold at the reach ``L`` (sd ``σ_Q``) and
+    ``Q_needed ∝ d^α``, i.e. ``a = w · Φ(-α ln(d / L) / σ_Q)``.
+    """
+    if prm.emission_log_sd <= 0:
+        return w / (1.0 + (d / reach) ** 2)
+    from scipy.special import ndtr
+
+    z = prm.distance_exponent * np.log(np.maximum(d, 1.0) / reach) / prm.emission_log_sd
+    return w * ndtr(-z)
+
+
+def _alarm_log_bf(n: int, mu0: float, prm: AttributionParams) -> float:
+    """log Bayes factor of ``n`` alarms in an event's windows (step 7).
+
+    Background: ``n ~ Poisson(mu0)`` (the enterprise's baseline rate times the hours
+    covered). Source: the baseline plus a geometric number of extra alarms with mean ``m``
+    (an exponential mixture of Poisson rates), except that with probability ``β`` the
+    emission bypasses the monitor and only the baseline remains.
+    """
+    m, beta = prm.alarm_extra_mean, prm.alarm_bypass
+    if m <= 0:
+        return float(np.log((n + 1.0) / (mu0 + 1.0)))
+    if n == 0:
+        return float(np.log(beta + (1.0 - beta) / (1.0 + m)))
+    from scipy.special import gammaln
+
+    mu0 = max(float(mu0), 1e-12)
+    k = np.arange(n + 1, dtype=float)
+    # log P(k baseline) + log P(n - k extra); the baseline pmf of n divides out below
+    lpk = k * np.log(mu0) - mu0 - gammaln(k + 1.0)
+    lgeo = (n - k) * np.log(m / (1.0 + m)) - np.log1p(m)
+    lp0 = n * np.log(mu0) - mu0 - gammaln(n + 1.0)
+    l1 = float(np.logaddexp.reduce(lpk + lgeo)) - lp0
+    return float(np.logaddexp(np.log(beta), np.log1p(-beta) + l1))
 
 
 def lag_prior(max_h: int, tau_h: float) -> np.ndarray:
@@ -528,23 +624,26 @@ _POLAR_A = np.arange(72) * 5.0
 
 
 def _polar_kernels() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit-speed plume on the polar grid, per stability and relative angle.
+    """Unit-speed plume on the polar grid, per stability, speed class and relative angle.
 
-    Returns ``K[s, r, k]`` (concentration × m/s at distance ``_POLAR_R[r]`` and angle
-    ``5k°`` off the plume axis), ``I[s, r, k]`` (in-plume flag) and ``Kc[s, r]`` (calm).
+    Returns ``K[s, c, r, k]`` (concentration × m/s at distance ``_POLAR_R[r]`` and angle
+    ``5k°`` off the plume axis, with the meander of speed class ``c``), ``I[s, c, r, k]``
+    (in-plume flag) and ``Kc[s, r]`` (calm).
     """
     global _KERNELS
     if _KERNELS is None:
         rr, kk = np.meshgrid(_POLAR_R, np.deg2rad(_POLAR_A), indexing="ij")
         # receptor at angle k off the axis of a plume travelling north (wind from 180°)
         px, py = rr * np.sin(kk), rr * np.cos(kk)
-        K = np.zeros((6, *rr.shape))
-        ind = np.zeros((6, *rr.shape))
+        nc = _U_CLASS_SPEED.size
+        K = np.zeros((6, nc, *rr.shape))
+        ind = np.zeros((6, nc, *rr.shape))
         Kc = np.zeros((6, _POLAR_R.size))
         for si in range(6):
-            c, ins = _plume(px, py, np.full(rr.shape, 180.0), np.full(rr.shape, 1.0),
-                            np.full(rr.shape, si, dtype=np.int64))
-            K[si], ind[si] = c, ins
+            for ci, uc in enumerate(_U_CLASS_SPEED):  # the meander depends on the speed
+                c, ins = _plume(px, py, np.full(rr.shape, 180.0), np.full(rr.shape, uc),
+                                np.full(rr.shape, si, dtype=np.int64))
+                K[si, ci], ind[si, ci] = c * uc, ins
             cc, _ = _plume(_POLAR_R, np.zeros(_POLAR_R.size), np.full(_POLAR_R.size, np.nan),
                            np.zeros(_POLAR_R.size), np.full(_POLAR_R.size, si, dtype=np.int64))
             Kc[si] = cc
@@ -555,9 +654,10 @@ def _polar_kernels() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _polar_tables(g: _WindGroup) -> None:
     """Long-run mean concentration B and in-plume share on the polar grid (step 3).
 
-    ``C`` scales as ``1/u`` at fixed geometry and stability, so the wind record reduces to
-    the weights ``Σ 1/u`` per (5° direction bin, stability) and B is a circular convolution
-    of those weights with the unit-speed plume kernel: exact in speed, 5° in direction.
+    ``C`` scales as ``1/u`` at fixed geometry, stability and meander, so the wind record
+    reduces to the weights ``Σ 1/u`` per (5° direction bin, stability, speed class) and B
+    is a circular convolution of those weights with the unit-speed plume kernel of each
+    class: exact in speed up to the meander's class, 5° in direction.
     """
     n_r, n_a = _POLAR_R.size, _POLAR_A.size
     v = g.valid
@@ -574,21 +674,24 @@ def _polar_tables(g: _WindGroup) -> None:
     s_pl = np.where(st < 0, 3, st)
     s_calm = np.where(st < 0, 5, st)
     K, ind, Kc = _polar_kernels()
-    w_c = np.zeros((6, n_a))  # Σ 1/u per stability and direction bin, over all hours
-    w_n = np.zeros((6, n_a))  # hour counts
+    nc = _U_CLASS_SPEED.size
+    ucls = np.clip(np.searchsorted(_U_CLASS_EDGES, ueff, side="right") - 1, 0, nc - 1)
+    w_c = np.zeros((6, nc, n_a))  # Σ 1/u per stability, speed class and direction bin
+    w_n = np.zeros((6, nc, n_a))  # hour counts
     m = ~calm
-    np.add.at(w_c, (s_pl[m], dbin[m]), 1.0 / ueff[m])
-    np.add.at(w_n, (s_pl[m], dbin[m]), 1.0)
+    np.add.at(w_c, (s_pl[m], ucls[m], dbin[m]), 1.0 / ueff[m])
+    np.add.at(w_n, (s_pl[m], ucls[m], dbin[m]), 1.0)
     calm_n = np.bincount(s_calm[calm], minlength=6).astype(float)
     # receptor bearing a (from the source), wind FROM bin b: off-axis angle a - b - 180°
     idx = (np.arange(n_a)[:, None] - np.arange(n_a)[None, :] - n_a // 2) % n_a
     tb = np.zeros((6, n_r, n_a))
     tu = np.zeros((n_r, n_a))
-    n_s = w_n.sum(axis=1) + calm_n  # hours per (effective) stability class
+    n_s = w_n.sum(axis=(1, 2)) + calm_n  # hours per (effective) stability class
     for si in range(6):
-        if w_n[si].any():
-            tb[si] += np.einsum("rab,b->ra", K[si][:, idx], w_c[si])
-            tu += np.einsum("rab,b->ra", ind[si][:, idx], w_n[si]) / n
+        for ci in range(nc):
+            if w_n[si, ci].any():
+                tb[si] += np.einsum("rab,b->ra", K[si, ci][:, idx], w_c[si, ci])
+                tu += np.einsum("rab,b->ra", ind[si, ci][:, idx], w_n[si, ci]) / n
         if calm_n[si]:
             tb[si] += (Kc[si] / _U_CALM_MS * calm_n[si])[:, None]
     g.b_all = tb.sum(axis=0) / n
@@ -936,7 +1039,7 @@ def rank_suspects(
         if near.size == 0:
             continue
         d = np.hypot(ex[near] - vx[e], ey[near] - vy[e])
-        a = W[near, ki] / (1.0 + (d / REACH[near, ki]) ** 2)
+        a = _plausibility(W[near, ki], d, REACH[near, ki], prm)
         if near.size > prm.max_candidates:
             keep = np.argsort(-a, kind="stable")[: prm.max_candidates]
             near, a = near[keep], a[keep]
@@ -1017,7 +1120,12 @@ def rank_suspects(
                 for x in pol[hit]:
                     pols[x] = pols.get(x, 0) + 1
             lam = rate.get(j, 0.0)
-            log_alarm[p] = np.log((n + 1.0) / (lam * cover + 1.0))
+            if prm.alarm_extra_mean <= 0:
+                log_alarm[p] = np.log((n + 1.0) / (lam * cover + 1.0))
+            elif j in table and rel.any():
+                # a monitor that records pollutants relevant to the category: baseline rate
+                # of those alarms only; without such a record the alarms say nothing
+                log_alarm[p] = _alarm_log_bf(n, lam * float(rel.mean()) * cover, prm)
             alarm_n[p] = n
             alarm_pol[p] = "/".join(sorted(pols, key=lambda s: -pols[s])[:2])
 
@@ -1216,16 +1324,16 @@ def _wind_structures(prm: AttributionParams, ev_cat: np.ndarray, used_idx: list[
     dy = cy[comp] - ey[ent]
     dist = np.hypot(dx, dy)
     bearing = np.mod(np.rad2deg(np.arctan2(dx, dy)), 360.0)
-    keys = _station_keys(wd, cx[comp], cy[comp])
     gkey = np.zeros(comp.size, dtype=np.int64)
-    glist: list[tuple[int, ...]] = []
+    glist: list[tuple[int, ...]] = [(0,)] if len(wd.stations) == 1 else []
     gpos: dict[tuple[int, ...], int] = {}
-    for i, k in enumerate(keys):
+    # one station: one group, no per-row Python loop (tens of millions of rows at scale)
+    for i, k in enumerate(_station_keys(wd, cx[comp], cy[comp]) if len(wd.stations) > 1 else []):
         if k not in gpos:
             gpos[k] = len(glist)
             glist.append(k)
         gkey[i] = gpos[k]
-    B = np.zeros((comp.size, 6))
+    B = np.zeros((comp.size, 6 if prm.stratify_stability else 1))  # one column: same for all classes
     UB = np.zeros(comp.size)
     for g, k in enumerate(glist):
         m = gkey == g
@@ -1234,7 +1342,7 @@ def _wind_structures(prm: AttributionParams, ev_cat: np.ndarray, used_idx: list[
             for si in range(6):
                 B[m, si] = _polar_lookup(grp.table_b[si], dist[m], bearing[m])
         else:
-            B[m] = _polar_lookup(grp.b_all, dist[m], bearing[m])[:, None]
+            B[m, 0] = _polar_lookup(grp.b_all, dist[m], bearing[m])
         UB[m] = _polar_lookup(grp.table_u, dist[m], bearing[m])
     closed_after = c_hour[comp].astype(float) >= closed_h[ent]
     uniq_pairs, pair_local = np.unique(pair, return_inverse=True)
@@ -1247,18 +1355,64 @@ def _wind_structures(prm: AttributionParams, ev_cat: np.ndarray, used_idx: list[
     }
 
 
+_Q_CUT = 8.0  # receptors > 8 σy off the plume axis get C = 0 (exp(-32) ≈ 1e-14 of the axis value)
+
+
+def _hour_table(cache: dict[str, Any], wd: _Wind) -> dict[str, Any]:
+    """Per-hour plume inputs of every station group, as flat ``(group, hour)`` arrays.
+
+    The same element-wise expressions as :func:`_plume`, evaluated once per wind hour
+    instead of once per (complaint, candidate, lag, shift).
+    """
+    tab = cache.get("_hour_table")
+    if tab is not None:
+        return tab
+    groups = [wd.group(k) for k in cache["glist"]]
+    th = np.concatenate([g.dir for g in groups])
+    u = np.concatenate([g.spd for g in groups])
+    st = np.concatenate([g.stab for g in groups])
+    calm = ~np.isfinite(th) | (np.isfinite(u) & (u < _CALM_MS))
+    phi = np.deg2rad(np.where(calm, 0.0, th) + 180.0)
+    sig = _sigmas()
+    xs = np.exp(np.linspace(sig.lx0, sig.lx1, sig.n))
+    # upper bound of σy / x over classes and distances (nearest-point lookup: +0.2 %)
+    r_max = float((sig.sy / np.tile(xs, 6)).max()) * 1.01
+    tab = {
+        "valid": np.concatenate([g.valid for g in groups]), "calm": calm,
+        "sphi": np.sin(phi), "cphi": np.cos(phi),
+        "uu": np.where(np.isfinite(u), np.maximum(u, _U_MIN_MS), 2.0),
+        "tanm": _tan_meander(np.where(np.isfinite(u), np.maximum(u, _U_MIN_MS), 2.0)),
+        "code": np.where(st < 0, 3, st), "st": st,
+        "s_eff": np.where(st < 0, np.where(calm, 5, 3), st),
+    }
+    # per hour: |y| beyond cut · max(x, 1) m is more than _Q_CUT σy off the axis
+    tab["cut"] = _Q_CUT * np.maximum(r_max, tab["tanm"] * 1.01)
+    # each group's hours twice in a row: hour + shift (both < n_hours) needs no modulo
+    n_h = wd.n_hours
+    tab = {k: np.concatenate([np.r_[v[i * n_h:(i + 1) * n_h], v[i * n_h:(i + 1) * n_h]]
+                              for i in range(len(groups))]) for k, v in tab.items()}
+    cache["_hour_table"] = tab
+    return tab
+
+
 def _exposure(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """R = Σ_h p(h) C / B_s, any-lag in-plume flag and 'has wind' flag, shape ``(rows, shifts)``.
 
     ``B_s`` is the long-run mean concentration over the hours of the same stability class
     as the lag hour (or over all hours when ``stratify_stability`` is off).
+
+    The plume (:func:`_plume`, same expressions) is evaluated only where it can be
+    non-zero: downwind receptors within ``_Q_CUT`` σy of the axis (an angular pre-filter
+    with an upper bound of σy/x), and calm hours. The neglected terms are below
+    ``exp(-32)`` of the axis concentration at that distance.
     """
     ns = shifts_h.size
     E = np.zeros((rows.size, ns))
     P = np.zeros((rows.size, ns))
     inside = np.zeros((rows.size, ns), dtype=bool)
-    groups = [wd.group(k) for k in cache["glist"]]
+    tab = _hour_table(cache, wd)
+    sig = _sigmas()
     for late_flag, prior in ((False, cache["lags"][0]), (True, cache["lags"][1])):
         m = cache["late"][rows] == late_flag
         if not m.any():
@@ -1267,40 +1421,51 @@ def _exposure(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.n
         base = cache["hour"][r] - wd.h0
         dx = cache["dx"][r][:, None]
         dy = cache["dy"][r][:, None]
-        gk = cache["gkey"][r]
+        goff = cache["gkey"][r] * (2 * wd.n_hours)
         Bm = cache["B"][r]
+        d_calm = np.maximum(np.hypot(cache["dx"][r], cache["dy"][r]), 10.0)
         e_acc = np.zeros((r.size, ns))
         p_acc = np.zeros((r.size, ns))
         in_acc = np.zeros((r.size, ns), dtype=bool)
+        e_flat, in_flat = e_acc.reshape(-1), in_acc.reshape(-1)
         for h, ph in enumerate(prior):
             hi = base - h
             inrange = (hi >= 0) & (hi < wd.n_hours)
-            hi2 = np.mod(np.where(inrange, hi, 0)[:, None] + shifts_h[None, :], wd.n_hours)
-            if len(groups) == 1:
-                g = groups[0]
-                th, u, st = g.dir[hi2], g.spd[hi2], g.stab[hi2]
-                ok = g.valid[hi2] & inrange[:, None]
-            else:
-                th = np.full(hi2.shape, np.nan)
-                u = np.full(hi2.shape, np.nan)
-                st = np.full(hi2.shape, -1, dtype=np.int64)
-                ok = np.zeros(hi2.shape, dtype=bool)
-                for gi, g in enumerate(groups):
-                    gm = gk == gi
-                    if gm.any():
-                        hh = hi2[gm]
-                        th[gm], u[gm], st[gm] = g.dir[hh], g.spd[hh], g.stab[hh]
-                        ok[gm] = g.valid[hh] & inrange[gm][:, None]
+            gi = (np.where(inrange, hi, 0) + goff)[:, None] + shifts_h[None, :]
+            ok = tab["valid"][gi] & inrange[:, None]
             if not ok.any():
                 continue
-            c, ins = _plume(np.broadcast_to(dx, hi2.shape), np.broadcast_to(dy, hi2.shape), th, u, st)
-            calm = ~np.isfinite(th) | (np.isfinite(u) & (u < _CALM_MS))
-            s_eff = np.where(st < 0, np.where(calm, 5, 3), st)
-            b = np.take_along_axis(Bm, s_eff, axis=1)
-            ratio = np.where(b > 0, c / np.where(b > 0, b, 1.0), 0.0)
-            e_acc += np.where(ok, ph * ratio, 0.0)
             p_acc += np.where(ok, ph, 0.0)
-            in_acc |= ins & ok
+            calm = tab["calm"][gi]
+            sphi, cphi = tab["sphi"][gi], tab["cphi"][gi]
+            x = dx * sphi + dy * cphi
+            y = dx * cphi - dy * sphi
+            live = ok & ~calm & (x > 0)
+            live &= np.abs(y) <= tab["cut"][gi] * np.maximum(x, 1.0)
+            idx = np.flatnonzero(live)
+            if idx.size:
+                ri = idx // ns
+                gl = gi.reshape(-1)[idx]
+                xe = np.maximum(x.reshape(-1)[idx], 1.0)
+                sy, sz = sig(xe, tab["code"][gl])
+                sy = np.maximum(sy, xe * tab["tanm"][gl])
+                sz = np.minimum(sz, _SIGMA_Z_MAX_M)
+                q = y.reshape(-1)[idx] / sy
+                c = np.exp(-0.5 * q * q) / (np.pi * tab["uu"][gl] * sy * sz)
+                b = Bm[ri, tab["s_eff"][gl]] if Bm.shape[1] > 1 else Bm[ri, 0]
+                e_flat[idx] += ph * np.where(b > 0, c / np.where(b > 0, b, 1.0), 0.0)
+                in_flat[idx] |= np.abs(q) <= 2.0
+            idx = np.flatnonzero(ok & calm)
+            if idx.size:
+                ri = idx // ns
+                gl = gi.reshape(-1)[idx]
+                stc = tab["st"][gl]
+                d = d_calm[ri]
+                _, szc = sig(d, np.where(stc < 0, 5, stc))
+                szc = np.minimum(szc, _SIGMA_Z_MAX_M)
+                c = np.sqrt(2.0 / np.pi) / (szc * _U_CALM_MS * 2.0 * np.pi * d)
+                b = Bm[ri, tab["s_eff"][gl]] if Bm.shape[1] > 1 else Bm[ri, 0]
+                e_flat[idx] += ph * np.where(b > 0, c / np.where(b > 0, b, 1.0), 0.0)
         E[m] = e_acc
         P[m] = p_acc
         inside[m] = in_acc
@@ -1328,12 +1493,16 @@ def _time_term(cache: dict[str, Any], wd: _Wind) -> tuple[np.ndarray, np.ndarray
     ins_rows = np.zeros(rows.size, dtype=bool)
     has_rows = np.zeros(rows.size, dtype=bool)
     zero = np.zeros(1, dtype=np.int64)
-    for s0 in range(0, rows.size, chunk):
-        r = rows[s0:s0 + chunk]
-        t, ins, has = _terms(cache, wd, r, zero)
+
+    def _chunk(s0: int) -> None:  # disjoint slices: safe on threads
+        t, ins, has = _terms(cache, wd, rows[s0:s0 + chunk], zero)
         lt_rows[s0:s0 + chunk] = t[:, 0]
         ins_rows[s0:s0 + chunk] = ins[:, 0]
         has_rows[s0:s0 + chunk] = has[:, 0]
+
+    _hour_table(cache, wd)  # built once, before the threads
+    with _pool() as pool:
+        list(pool.map(_chunk, range(0, rows.size, chunk)))
     loc = cache["pair_local"][rows]
     n = cache["pairs"].size
     lt = np.bincount(loc, weights=lt_rows, minlength=n)
@@ -1345,6 +1514,16 @@ def _time_term(cache: dict[str, Any], wd: _Wind) -> tuple[np.ndarray, np.ndarray
         us = np.where(wsum > 0, us / wsum, np.nan)
         ub = np.where(wsum > 0, ub / wsum, np.nan)
     return lt, us, ub
+
+
+_PERM_BUDGET = 1_000_000  # (row, shift) elements per permutation task
+
+
+def _pool() -> Any:
+    """Thread pool for the independent chunks of the wind term (at most 4 threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
 
 
 def _permutation_p(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, log_time: np.ndarray,
@@ -1381,15 +1560,38 @@ def _permutation_p(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, log_time:
     loc = cache["pair_local"][sub]
     starts = np.flatnonzero(np.r_[True, loc[1:] != loc[:-1]])
     which = loc[starts]
-    obs_t, _, _ = _terms(cache, wd, sub, np.zeros(1, dtype=np.int64))
-    obs = np.add.reduceat(obs_t[:, 0], starts)  # on the same sample as the permutations
-    ge = np.zeros(which.size)
-    batch = max(1, min(uniq.size, 2_000_000 // max(sub.size * 4, 1)))
-    for b0 in range(0, uniq.size, batch):
-        sh = uniq[b0:b0 + batch]
-        t, _, _ = _terms(cache, wd, sub, sh.astype(np.int64) * 24)
-        lt = np.add.reduceat(t, starts, axis=0)  # (pairs, shifts)
-        ge += ((lt >= obs[:, None] - 1e-9) * counts[b0:b0 + batch][None, :]).sum(axis=1)
+    # memory-bounded tasks: whole pairs' rows (about _PERM_BUDGET rows x shifts each), run
+    # on threads (numpy releases the GIL); the counts are integers, so their sums are exact
+    bnd = np.r_[starts, sub.size]
+    chunks: list[tuple[int, int]] = []
+    i = 0
+    while i < starts.size:
+        j = max(int(np.searchsorted(bnd, bnd[i] + _PERM_BUDGET, side="right")) - 1, i + 1)
+        chunks.append((i, min(j, starts.size)))
+        i = chunks[-1][1]
+
+    def _obs(ch: tuple[int, int]) -> np.ndarray:
+        r = sub[bnd[ch[0]]:bnd[ch[1]]]
+        t, _, _ = _terms(cache, wd, r, np.zeros(1, dtype=np.int64))
+        return np.add.reduceat(t[:, 0], starts[ch[0]:ch[1]] - bnd[ch[0]])
+
+    def _count(task: tuple[int, int, int, int]) -> np.ndarray:
+        i0, i1, b0, b1 = task
+        r = sub[bnd[i0]:bnd[i1]]
+        t, _, _ = _terms(cache, wd, r, uniq[b0:b1].astype(np.int64) * 24)
+        lt = np.add.reduceat(t, starts[i0:i1] - bnd[i0], axis=0)  # (pairs, shifts)
+        return ((lt >= obs[i0:i1, None] - 1e-9) * counts[b0:b1][None, :]).sum(axis=1)
+
+    _hour_table(cache, wd)  # built once, before the threads
+    with _pool() as pool:
+        obs = np.concatenate(list(pool.map(_obs, chunks)))  # same sample as the permutations
+        tasks = []
+        for i0, i1 in chunks:
+            batch = max(1, min(uniq.size, _PERM_BUDGET // max(int(bnd[i1] - bnd[i0]), 1)))
+            tasks += [(i0, i1, b0, min(b0 + batch, uniq.size)) for b0 in range(0, uniq.size, batch)]
+        ge = np.zeros(which.size)
+        for (i0, i1, _, _), part in zip(tasks, pool.map(_count, tasks), strict=True):
+            ge[i0:i1] += part
     pmap = np.full(cache["pairs"].size, np.nan)
     pmap[which] = (1.0 + ge) / (n_perm + 1.0)
     pos = np.searchsorted(cache["pairs"], rows)

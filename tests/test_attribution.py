@@ -92,12 +92,47 @@ def rank(comp, ent, **kw):
 
 
 # --------------------------------------------------------------------------- physics
+def meander_sigma_y(x, u):
+    """x · tan σθ with σθ² = (12°)² + (0.5 m/s / u)² (radians), as in the module docstring."""
+    return x * np.tan(np.sqrt(np.deg2rad(12.0) ** 2 + (0.5 / u) ** 2))
+
+
 def test_plume_centreline_matches_briggs_with_meander_floor():
     c, inside = at.plume_concentration(0.0, -1000.0, 0.0, 3.0, "D")  # 1 km south of a source, north wind
-    sy = max(float(wind.sigma_y(1000.0, "D")), 1000.0 * np.tan(np.deg2rad(12.0)))
+    sy = max(float(wind.sigma_y(1000.0, "D")), meander_sigma_y(1000.0, 3.0))
     sz = float(wind.sigma_z(1000.0, "D"))
+    assert sy == pytest.approx(274.4, abs=0.5)  # σθ = 15.3° at 3 m/s
     assert c == pytest.approx(1.0 / (np.pi * 3.0 * sy * sz), rel=2e-3)
     assert bool(inside)
+
+
+def test_meander_widens_the_plume_in_light_wind():
+    """At 1.5 m/s σθ = 22.6°, at 6 m/s 12.9°: a receptor 30° off the axis at 1 km is in the
+    light-wind plume (|y| ≤ 2σy) but not in the strong-wind one."""
+    y, x = 1000.0 * np.sin(np.deg2rad(30.0)), 1000.0 * np.cos(np.deg2rad(30.0))
+    sz = float(wind.sigma_z(x, "D"))
+    for u, inside_expected in ((1.5, True), (6.0, False)):
+        c, inside = at.plume_concentration(y, -x, 0.0, u, "D")
+        sy = meander_sigma_y(x, u)
+        assert c == pytest.approx(np.exp(-0.5 * (y / sy) ** 2) / (np.pi * u * sy * sz), rel=3e-3)
+        assert bool(inside) is inside_expected
+    assert meander_sigma_y(1.0, 1.5) == pytest.approx(np.tan(np.deg2rad(22.56)), rel=1e-3)
+    assert meander_sigma_y(1.0, 6.0) == pytest.approx(np.tan(np.deg2rad(12.92)), rel=1e-3)
+
+
+def test_long_run_mean_table_equals_the_mean_over_hours():
+    """B of step 3 from the speed-class tables equals the plain mean of C over the record
+    when the record's speeds are the classes' own speeds and directions fall on the 5° grid."""
+    speeds = np.array([1.2, 2.4, 5.5, 13.0])
+    dirs = np.array([180.0, 185.0, 170.0, 0.0, 90.0])
+    th, u = (a.ravel() for a in np.meshgrid(dirs, speeds, indexing="ij"))
+    st = np.full(th.size, 3, dtype=np.int64)
+    g = at._WindGroup(th, u, st, np.ones(th.size, dtype=bool))
+    at._polar_tables(g)
+    r = at._POLAR_R[50]  # a grid distance (about 2.9 km), due north of the source
+    direct, _ = at.plume_concentration(0.0, r, th, u, st)
+    looked_up = at._polar_lookup(g.b_all, np.array([r]), np.array([0.0]))[0]
+    assert looked_up == pytest.approx(direct.mean(), rel=5e-3)
 
 
 def test_plume_is_zero_upwind_and_falls_off_crosswind():
@@ -106,7 +141,7 @@ def test_plume_is_zero_upwind_and_falls_off_crosswind():
     c_axis, _ = at.plume_concentration(0.0, -1000.0, 0.0, 3.0, "D")
     c_off, in_off = at.plume_concentration(600.0, -1000.0, 0.0, 3.0, "D")
     assert 0 < c_off < c_axis
-    assert not bool(in_off)  # 600 m > 2 sigma_y (2 x 212 m)
+    assert not bool(in_off)  # 600 m > 2 sigma_y (2 x 274 m)
 
 
 def test_calm_spreads_in_every_direction():
@@ -203,13 +238,30 @@ def test_duplicates_and_repeat_calls_are_not_independent_evidence():
     comp = complaints()
     extra = complaints(times=["2025-03-01 10:00"], xs=[0.0], ys=[0.0]).assign(
         complaint_id="d1", duplicate_of="c0", complainant_key="k9")
-    with_dup = rank(pd.concat([comp, extra], ignore_index=True), enterprises(), wind=wind_year(), n_permutations=0)
+    # (the same event row: only the complaint table gains the duplicate)
+    with_dup = at.rank_suspects(event_of(comp), pd.concat([comp, extra], ignore_index=True), enterprises(),
+                                wind=wind_year(), n_permutations=0, profile_for=fake_profile_for, lang="en")
     pd.testing.assert_series_equal(base["score"], with_dup["score"])
     # the same household calling 6 times weighs as one complainant, not six
     one = complaints().assign(complainant_key="k0")
     r_one = rank(one, enterprises(), wind=wind_year(), n_permutations=0)
     assert r_one.iloc[0]["enterprise_id"] == "A"
     assert r_one.iloc[0]["score"] < base.iloc[0]["score"]
+
+
+def test_complaints_of_one_hour_are_one_observation_of_its_wind():
+    """Three households at one place calling in the same hour weigh as one complaint there:
+    they share that hour's wind, the one random quantity the timing term tests."""
+    one = complaints(times=["2025-06-10 21:05"], xs=[0.0], ys=[0.0])
+    three = complaints(times=["2025-06-10 21:05", "2025-06-10 21:20", "2025-06-10 21:50"],
+                       xs=[0.0, 0.0, 0.0], ys=[0.0, 0.0, 0.0])
+    a = rank(one, enterprises(), wind=wind_year(), n_permutations=0)
+    b = rank(three, enterprises(), wind=wind_year(), n_permutations=0)
+    pd.testing.assert_series_equal(a["score"], b["score"], rtol=1e-9)
+    assert a.iloc[0]["enterprise_id"] == "A"
+    half = rank(three, enterprises(), wind=wind_year(), n_permutations=0,
+                params=at.AttributionParams(same_hour_exponent=0.5))
+    assert half.iloc[0]["score"] > b.iloc[0]["score"]  # √3 complaints' worth
 
 
 def test_alarms_before_complaints_raise_the_score():
@@ -224,6 +276,47 @@ def test_alarms_before_complaints_raise_the_score():
     assert "3 VOCs alarms within 6 h before complaints" in yes.loc["B", "evidence"]
     assert "no alarms within 6 h" in yes.loc["A", "evidence"]
     assert yes.attrs["info"]["alarms"] is True
+
+
+def test_emission_strength_prior_is_heavy_tailed():
+    """a = w · Φ(-α ln(d/L) / σ_Q): half the weight at the reach, Φ(-1) one σ_Q further."""
+    prm = at.AttributionParams()
+    w, L = np.array([0.8]), np.array([3000.0])
+    d1 = L * np.exp(prm.emission_log_sd / prm.distance_exponent)  # needs e^σ_Q the typical emission
+    assert at._plausibility(w, L, L, prm)[0] == pytest.approx(0.4)
+    assert at._plausibility(w, d1, L, prm)[0] == pytest.approx(0.8 * 0.158655, rel=1e-5)
+    # 5 x the reach still keeps 10 % of the weight, Φ(-1.8 ln 5 / 2.3) (1 / (1 + 25) keeps 4 %)
+    assert at._plausibility(w, 5 * L, L, prm)[0] / 0.8 == pytest.approx(0.1039, abs=2e-4)
+    old = at.AttributionParams(emission_log_sd=0.0)
+    assert at._plausibility(w, 5 * L, L, old)[0] == pytest.approx(0.8 / 26)
+
+
+def test_alarm_bayes_factor_values():
+    prm = at.AttributionParams()  # m = 1 extra alarm, bypass β = 0.5
+    assert at._alarm_log_bf(0, 0.1, prm) == pytest.approx(np.log(0.75))
+    # n = 1, baseline 0.1: P(1 | source) / P(1 | baseline) = (0.25 + 0.1 · 0.5) / 0.1 = 3
+    assert at._alarm_log_bf(1, 0.1, prm) == pytest.approx(np.log(0.5 + 0.5 * 3.0))
+    assert at._alarm_log_bf(3, 0.1, prm) > at._alarm_log_bf(1, 0.1, prm) > 0
+    old = at.AttributionParams(alarm_extra_mean=0.0)
+    assert at._alarm_log_bf(2, 0.5, old) == pytest.approx(np.log(3.0 / 1.5))
+
+
+def test_monitored_plant_without_alarms_is_slightly_less_suspect():
+    """Two identical plants at the same distance; C has a VOCs monitor (an alarm in January),
+    D none. No alarm near the complaints: C's score is 0.75 of D's. A monitor of an
+    irrelevant pollutant (COD, water) says nothing about odour."""
+    cx, cy = XS.mean(), YS.mean()
+    extra = (("C", "Gamma Chem", "C2614", cx - 4000.0, cy), ("D", "Delta Chem", "C2614", cx + 4000.0, cy))
+    ent = enterprises(extra).iloc[2:].reset_index(drop=True)
+
+    def alarms(pollutant):
+        return pd.DataFrame({"enterprise_id": ["C"], "pollutant": [pollutant],
+                             "time": pd.to_datetime(["2025-01-15 03:00"]).tz_localize(TZ)})
+
+    r = rank(complaints(), ent, wind=None, alarms=alarms("VOCs")).set_index("enterprise_id")
+    assert r.loc["C", "score"] / r.loc["D", "score"] == pytest.approx(0.75, rel=1e-4)
+    r = rank(complaints(), ent, wind=None, alarms=alarms("COD")).set_index("enterprise_id")
+    assert r.loc["C", "score"] == pytest.approx(r.loc["D", "score"], rel=1e-4)
 
 
 def test_no_events_gives_empty_frame_with_columns():
