@@ -3,16 +3,25 @@
 Two measurements, each printed with the machine it ran on:
 
 1. ``envtrace trace --data data/sample --out <tmp>`` with the defaults (999 permutations),
-   wall-clock time of the whole command and the per-stage durations from summary.json.
+   wall-clock time of the whole command, its CPU time (user + sys: less sensitive to other
+   jobs on a shared machine) and the per-stage durations from summary.json.
 2. :func:`envtrace.attribution.rank_suspects` alone on a synthetic county of
    ``--complaints`` complaints (``--clustered`` share of them in events of ~25),
    ``--enterprises`` enterprises and a year of hourly wind, with ``--permutations``
    (99 by default at this scale); wall-clock time and peak resident memory.
 
+3. With ``--world SCALE`` also the whole ``envtrace trace --permutations 99`` on a world
+   from ``envtrace.sample.generate(0, scale=SCALE, n_enterprises=10000)`` (580 gives about
+   a million complaints), written once to ``benchmarks/_work/world_<SCALE>`` (git-ignored)
+   and reused: wall, CPU, peak RSS of the command and the stage durations.
+
 Usage::
 
-    .venv/bin/python benchmarks/bench_trace.py                       # both, full scale
+    .venv/bin/python benchmarks/bench_trace.py                       # sample + attribution at 1M
     .venv/bin/python benchmarks/bench_trace.py --skip-sample --complaints 100000 --enterprises 2000
+    .venv/bin/python benchmarks/bench_trace.py --skip-sample --skip-scale --world 580
+
+Results and the machine they were measured on: ``benchmarks/results/trace.md``.
 """
 
 from __future__ import annotations
@@ -35,19 +44,55 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> str:
-    return (f"{platform.platform()}; {os.cpu_count()} cpu; python {sys.version.split()[0]}; "
-            f"load {os.getloadavg()[0]:.1f}")
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        ram = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 ** 2
+    except OSError:  # pragma: no cover - not Linux
+        ram = float("nan")
+    import scipy
+
+    return (f"{platform.platform()}; {cpu}; {os.cpu_count()} cpu; RAM {ram:.1f} GB; "
+            f"python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}, "
+            f"scipy {scipy.__version__}; load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+
+def run_trace(args: list[str]) -> dict:
+    """``envtrace trace ARGS --out <tmp>`` in a subprocess: wall, CPU, peak RSS, stage durations."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run([str(ROOT / ".venv/bin/envtrace"), "trace", *args, "--out", str(out)],
+                              cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            tail = proc.stderr.strip().splitlines()[-3:]
+            return {"failed": proc.returncode, "wall_s": round(wall, 2),
+                    "peak_rss_gb": round(r1.ru_maxrss / 1024 ** 2, 2), "stderr": tail}
+        s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return {"wall_s": round(wall, 2),
+            "cpu_s": round((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), 2),
+            "peak_rss_gb": round(r1.ru_maxrss / 1024 ** 2, 2),
+            **s["durations_s"], **s["counts"]}
 
 
 def bench_sample(data: Path) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out"
-        t0 = time.perf_counter()
-        subprocess.run([str(ROOT / ".venv/bin/envtrace"), "trace", "--data", str(data), "--out", str(out)],
-                       check=True, cwd=ROOT, capture_output=True)
-        wall = time.perf_counter() - t0
-        s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return {"wall_s": round(wall, 2), **s["durations_s"], **s["counts"]}
+    return run_trace(["--data", str(data)])
+
+
+def bench_world(scale: float, permutations: int) -> dict:
+    from envtrace import sample
+
+    world = ROOT / "benchmarks" / "_work" / f"world_{scale:g}"
+    if not (world / "complaints.csv").is_file():
+        sample.generate(0, scale=scale, n_enterprises=10_000).write(world)
+    return {"world": str(world.relative_to(ROOT)), "permutations": permutations,
+            **run_trace(["--data", str(world), "--permutations", str(permutations)])}
 
 
 def synthetic(n_complaints: int, n_enterprises: int, clustered: float, seed: int = 0):
@@ -98,12 +143,13 @@ def bench_scale(n_complaints: int, n_enterprises: int, clustered: float, permuta
     from envtrace import attribution
 
     events, comp, ent, wind = synthetic(n_complaints, n_enterprises, clustered)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cand = attribution.rank_suspects(events, comp, ent, wind=wind, n_permutations=permutations, lang="en")
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     return {"complaints": n_complaints, "enterprises": n_enterprises, "events": len(events),
             "permutations": permutations, "candidates": len(cand), "attribution_s": round(wall, 1),
+            "attribution_cpu_s (all threads)": round(cpu, 1),
             "peak_rss_gb (whole process, incl. synthetic data)": round(peak_gb, 2)}
 
 
@@ -116,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--enterprises", type=int, default=10_000)
     ap.add_argument("--clustered", type=float, default=0.5)
     ap.add_argument("--permutations", type=int, default=99)
+    ap.add_argument("--world", type=float, default=None,
+                    help="also trace a generated world of this scale (580: about 1M complaints)")
     args = ap.parse_args(argv)
     print("machine:", machine())
     if not args.skip_sample:
@@ -123,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_scale:
         print("scale:", json.dumps(bench_scale(args.complaints, args.enterprises, args.clustered,
                                                args.permutations)))
+    if args.world is not None:
+        print("world:", json.dumps(bench_world(args.world, args.permutations)))
     return 0
 
 

@@ -144,6 +144,7 @@ TREND_LABELS: tuple[str, ...] = (
     "new", "intensifying", "persistent", "diminishing", "sporadic", "none",
 )
 DEFAULT_RADII_M: tuple[float, ...] = (250.0, 500.0, 750.0, 1000.0, 1500.0, 2000.0, 3000.0)
+_REFIT_POINTS = 5_000  # points per batched DBSCAN of the scan's replicates (the small-input path of _grid_dbscan)
 
 
 # --------------------------------------------------------------------------- input
@@ -684,10 +685,15 @@ def _llr(c: np.ndarray, mu: np.ndarray, n: int, table: np.ndarray) -> np.ndarray
     return np.where(ok, v, 0.0)
 
 
-def _min_count(mu: np.ndarray, tau: float, n: int, table: np.ndarray) -> np.ndarray:
-    """Smallest integer c > mu with LLR(c, mu) >= tau (n + 1 where none), by bisection."""
+def _min_count(mu: np.ndarray, tau: float, n: int, table: np.ndarray,
+               cap: np.ndarray | None = None) -> np.ndarray:
+    """Smallest integer c > mu with LLR(c, mu) >= tau (n + 1 where none), by bisection.
+
+    With ``cap``: searched among c <= cap only (cap + 1 where none).
+    """
     lo = np.floor(mu).astype(np.int64) + 1  # LLR rises with c above mu
-    hi = np.full(mu.shape, n + 1, dtype=np.int64)
+    hi = (np.full(mu.shape, n + 1, dtype=np.int64) if cap is None
+          else np.minimum(np.asarray(cap, dtype=np.int64), n) + 1)
     if tau <= 0:
         return np.minimum(lo, hi)
     lo = np.minimum(lo, hi)
@@ -792,48 +798,93 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
     flat_kr = kk * n_r + ring[kk, ii]
     s_tot = np.bincount(flat_kr, minlength=k * n_r).reshape(k, n_r).cumsum(axis=1).astype(float)
     ok_disc = (s_tot > 0) & (s_tot <= share * n)
-    # per window w: LLR = A[c] - c·a - b on cells with c >= cthr (LLR >= tau there)
-    windows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
-    for w in range(1, min(max_window, n_bins) + 1):
-        mu = s_tot[:, :, None] * (tcum[w:] - tcum[:-w])[None, None, :] / n
-        if np.isfinite(tau):
-            cthr = _min_count(mu, tau, n, table)
-        else:
-            cthr = np.full(mu.shape, n + 1)
-        ok = ok_disc[:, :, None] & (mu > 0) & (mu < n)
-        cthr[~ok] = n + 1
-        mu_s = np.where(ok, mu, 1.0)
-        a = np.log(mu_s) - np.log(n - mu_s)
-        bb = n * np.log(n - mu_s)
-        windows.append((w, cthr.astype(np.int32), a, bb))
-    del mu
+    if not np.isfinite(tau):  # no event stands out: every p-value is 1, replicates or not
+        return np.ones(n_ev)
+    # Per window w: LLR = A[c] - c·a - b on cells with c >= cthr(T) (LLR >= T there), kept
+    # only where the count can reach cthr at all (c <= disc size and <= window size). The
+    # level T >= tau is raised per replicate (below) to what could still change a comparison.
+    n_w = min(max_window, n_bins)
+    cum_len = n_r * (n_bins + 1)
+    grid_levels: dict[float, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+
+    def _grid_level(level: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        cells = grid_levels.get(level)
+        if cells is not None:
+            return cells
+        cells = []
+        for w in range(1, n_w + 1):
+            tw = tcum[w:] - tcum[:-w]
+            mu = s_tot[:, :, None] * tw[None, None, :] / n
+            cap = np.minimum(s_tot[:, :, None], tw[None, None, :]).astype(np.int64)
+            ok = ok_disc[:, :, None] & (mu > 0) & (mu < n) & (cap > mu)
+            kk_, rr_, tt_ = np.nonzero(ok)
+            mu_s, cap_s = mu[ok], cap[ok]
+            reach = _llr(cap_s, mu_s, n, table) >= level  # LLR rises with c: cap is the best case
+            kk_, rr_, tt_, mu_s, cap_s = kk_[reach], rr_[reach], tt_[reach], mu_s[reach], cap_s[reach]
+            cthr = _min_count(mu_s, level, n, table, cap=cap_s)
+            lo_i = (kk_ * cum_len + rr_ * (n_bins + 1) + tt_).astype(np.int64)
+            cells.append((lo_i, lo_i + w, cthr.astype(np.int32),
+                          np.log(mu_s) - np.log(n - mu_s), n * np.log(n - mu_s)))
+        grid_levels[level] = cells
+        return cells
+
+    # levels: tau, then up to 15 observed LLRs (each less its comparison tolerance)
+    obs_cmp = np.unique(observed[observed > 0] * (1 - 1e-9))
+    ladder = np.unique(np.r_[tau, obs_cmp[np.unique(np.linspace(0, obs_cmp.size - 1, 15).round()
+                                                    .astype(np.int64))]])
+    ladder = ladder[ladder >= tau]
 
     rng = np.random.default_rng(seed)
     maxima = np.zeros(n_perm)
-    cum = np.zeros((k, n_r, n_bins + 1), dtype=np.int32)
+    cum = np.zeros((k, n_r, n_bins + 1), dtype=np.int64)
     if refit is not None:
         eps_m, window_h, min_c = refit
         groups = p.group_codes(rows)
         scale = eps_m / window_h
         tree = cKDTree(np.column_stack([x, y]))
+    cum_flat = cum.reshape(-1)
+    # each (centre, complaint) pair once per disc that holds it (its ring and all wider
+    # ones): one bincount then gives the disc counts without a cumulative sum over rings
+    n_in = n_r - ring[kk, ii]
+    ii_x = np.repeat(ii, n_in)
+    kr_x = (np.repeat(flat_kr, n_in) + np.arange(int(n_in.sum()))
+            - np.repeat(np.cumsum(n_in) - n_in, n_in))  # ring, ring + 1, ..., n_r - 1
+    # replicates in batches: one DBSCAN call for a batch, its replicates stacked in time
+    # ``gap`` apart (farther than any neighbourhood), so each keeps its own clusters
+    batch = max(1, min(n_perm, _REFIT_POINTS // max(n, 1)))
+    gap = (float(np.ptp(hours)) * scale + 4.0 * eps_m + 1.0) if refit is not None else 0.0
+    perms: list[np.ndarray] = []
+    labs = np.zeros(0, dtype=np.int64)
     for r in range(n_perm):
-        perm = rng.permutation(n)  # times move among the fixed locations
+        if r % batch == 0:
+            perms = [rng.permutation(n) for _ in range(min(batch, n_perm - r))]  # same stream
+            if refit is not None:
+                pts = np.column_stack([np.tile(x, len(perms)), np.tile(y, len(perms)),
+                                       np.concatenate([hours[q] * scale + i * gap
+                                                       for i, q in enumerate(perms)])])
+                labs, _ = grid_dbscan(pts, eps=eps_m, min_samples=min_c,
+                                      groups=np.tile(groups, len(perms)), workers=workers)
+        perm = perms[r % batch]  # times move among the fixed locations
         bp = b[perm]
         best = float(_event_llr(bp).max(initial=0.0))
-        h = np.bincount(flat_kr * n_bins + bp[ii], minlength=k * n_r * n_bins)
-        np.cumsum(h.reshape(k, n_r, n_bins).cumsum(axis=1), axis=2, out=cum[:, :, 1:])
-        for w, cthr, a, bb in windows:
-            c = cum[:, :, w:] - cum[:, :, :-w]
-            hit = np.flatnonzero(c >= cthr)
-            if len(hit):
-                ch = c.ravel()[hit]
-                v = table[ch] - ch * a.ravel()[hit] - bb.ravel()[hit]
-                best = max(best, float(v.max()))
         if refit is not None:
-            pts = np.column_stack([x, y, hours[perm] * scale])
-            lab, _ = grid_dbscan(pts, eps=eps_m, min_samples=min_c, groups=groups, workers=workers)
+            lab = labs[(r % batch) * n:(r % batch + 1) * n]
             own = _cylinders(x, y, bp, lab, tcum, n, table, tree)
             best = max(best, float(own.max(initial=0.0)))
+        # The grid matters only if it reaches an observed LLR that ``best`` does not: scan
+        # it at the highest ladder level not above the least such LLR (same comparisons).
+        j = int(np.searchsorted(obs_cmp, best, side="right"))
+        if j < obs_cmp.size:
+            level = float(ladder[max(int(np.searchsorted(ladder, obs_cmp[j], side="right")) - 1, 0)])
+            h = np.bincount(kr_x * n_bins + bp[ii_x], minlength=k * n_r * n_bins)
+            np.cumsum(h.reshape(k, n_r, n_bins), axis=2, out=cum[:, :, 1:])
+            for lo_i, hi_i, cthr, a, bb in _grid_level(level):
+                c = cum_flat[hi_i] - cum_flat[lo_i]
+                hit = np.flatnonzero(c >= cthr)
+                if len(hit):
+                    ch = c[hit]
+                    v = table[ch] - ch * a[hit] - bb[hit]
+                    best = max(best, float(v.max()))
         maxima[r] = best
     ge = maxima[None, :] >= observed[:, None] * (1 - 1e-9)
     pv = (1.0 + ge.sum(axis=1)) / (n_perm + 1.0)
@@ -899,7 +950,9 @@ def hotspot_trends(complaints: pd.DataFrame, *, months: Sequence[str] | int | No
         hot in at least ``persistent_share`` of the months with a significant rising /
         falling trend;
     ``persistent``
-        hot in at least ``persistent_share`` of the months, no significant trend;
+        hot in at least ``persistent_share`` of the months including the final month, no
+        significant trend (hot in most months but not the final one counts as
+        ``diminishing``: the hotspot has faded);
     ``sporadic``
         hot in some months, on and off (fewer than ``persistent_share``).
 
@@ -974,6 +1027,10 @@ def hotspot_trends(complaints: pd.DataFrame, *, months: Sequence[str] | int | No
             elif n_hot >= persistent_share * len(month_list):
                 if tp < alpha:
                     lab = "intensifying" if z > 0 else "diminishing"
+                elif not is_hot[-1]:
+                    # hot in most months but no longer in the final one: fading, not
+                    # persistent (ESRI's "historical"; our vocabulary calls it diminishing)
+                    lab = "diminishing"
                 else:
                     lab = "persistent"
             else:

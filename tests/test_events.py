@@ -361,6 +361,7 @@ def test_hotspot_trends_labels() -> None:
         "last": [0, 0, 0, 0, 0, 6],
         "onoff": [6, 0, 0, 6, 0, 0],
         "fall": [10, 8, 6, 5, 4, 3],
+        "faded": [12, 0, 9, 8, 0, 0],  # hot in half the months, silent at the end
     }
     rows = []
     for s, (site, counts) in enumerate(sites.items()):
@@ -384,9 +385,10 @@ def test_hotspot_trends_labels() -> None:
            for site in ("grow", "flat", "last")}
     got["onoff"] = out.set_index("cluster_id").loc[labels[ids == "onoff-0-0"].iloc[0]]
     got["fall"] = out.set_index("cluster_id").loc[labels[ids == "fall-0-0"].iloc[0]]
+    got["faded"] = out.set_index("cluster_id").loc[labels[ids == "faded-0-0"].iloc[0]]
     assert {k: v["label"] for k, v in got.items()} == {
         "grow": "intensifying", "flat": "persistent", "last": "new", "onoff": "sporadic",
-        "fall": "diminishing",
+        "fall": "diminishing", "faded": "diminishing",
     }
     month_cols = [str(m) for m in months]
     assert list(out.columns[-6:]) == month_cols
@@ -395,3 +397,36 @@ def test_hotspot_trends_labels() -> None:
     # months=2: the last two months only
     last2 = hotspot_trends(df, months=2, eps_m=300.0, min_complainants=3)
     assert list(last2.columns[-2:]) == month_cols[-2:]
+
+
+def test_grid_dbscan_dense_address_equals_weighted_sklearn() -> None:
+    # 20,000 complaints at one address within one hour (whole minutes: 60 instants), a
+    # tight crowd of 3,000 distinct points and 2,000 scattered ones (metres, 1000 m / 48 h);
+    # listing all core-core pairs would need ~2e8 pairs
+    rng = np.random.default_rng(3)
+    scale = 1000.0 / 48.0
+    addr = np.column_stack([np.full(20_000, 500.0), np.full(20_000, -300.0),
+                            (100.0 + rng.integers(0, 60, 20_000) / 60.0) * scale])
+    crowd = np.column_stack([rng.normal(30_000, 10, 3000), rng.normal(0, 10, 3000),
+                             (500.0 + rng.uniform(0, 1, 3000)) * scale])
+    scattered = np.column_stack([rng.uniform(-10_000, 10_000, (2000, 2)),
+                                 rng.uniform(0, 24 * 365, 2000) * scale])
+    x = np.r_[addr, crowd, scattered]
+    labels, core = _grid_dbscan.grid_dbscan(x, eps=1000.0, min_samples=3)
+    # the same multiset for sklearn: distinct points weighted by multiplicity
+    u, inv, cnt = np.unique(x, axis=0, return_inverse=True, return_counts=True)
+    inv = inv.ravel()
+    sk = DBSCAN(eps=1000.0, min_samples=3).fit(u, sample_weight=cnt)
+    sk_core = np.zeros(len(u), dtype=bool)
+    sk_core[sk.core_sample_indices_] = True
+    np.testing.assert_array_equal(core, sk_core[inv])
+    np.testing.assert_array_equal(labels == -1, sk.labels_[inv] == -1)
+    assert adjusted_rand_score(sk.labels_[inv][core], labels[core]) == 1.0
+    assert len(set(labels[:20_000].tolist())) == 1 and labels[0] >= 0
+    assert len(set(labels[20_000:23_000].tolist())) == 1 and labels[20_000] != labels[0]
+    # the same complaints from only two households at each spot: no core there, and the
+    # scattered points are unaffected
+    groups = np.r_[np.arange(20_000) % 2, 2 + np.arange(3000) % 2, 10 + np.arange(2000)]
+    labels_g, core_g = _grid_dbscan.grid_dbscan(x, eps=1000.0, min_samples=3, groups=groups)
+    assert not core_g[:23_000].any() and (labels_g[:23_000] == -1).all()
+    np.testing.assert_array_equal(core_g[23_000:], core[23_000:])
