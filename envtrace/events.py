@@ -773,7 +773,15 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
 
     d1, d2 = _bin(ev["start"]), _bin(ev["end"])
     n_ev = len(ev)
-    ee, ei = np.nonzero(np.hypot(x[None, :] - ecx[:, None], y[None, :] - ecy[:, None]) <= er[:, None])
+    # members of each event's disc: k-d tree candidates (slightly wider), then the exact
+    # test; no (events x complaints) matrix (5 GB at a million complaints)
+    near = cKDTree(np.column_stack([x, y])).query_ball_point(
+        np.column_stack([ecx, ecy]), er * (1 + 1e-6) + 1e-3)
+    ee = np.repeat(np.arange(len(near)), [len(v) for v in near]).astype(np.int64)
+    ei = (np.concatenate([np.asarray(v, dtype=np.int64) for v in near]) if len(near)
+          else np.zeros(0, dtype=np.int64))
+    inside_e = np.hypot(x[ei] - ecx[ee], y[ei] - ecy[ee]) <= er[ee]
+    ee, ei = ee[inside_e], ei[inside_e]
     e_mu = np.bincount(ee, minlength=n_ev) * (tcum[d2 + 1] - tcum[d1]) / n
 
     lo_e, hi_e = d1[ee], d2[ee]
