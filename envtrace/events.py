@@ -75,7 +75,7 @@ Candidate cylinders (search limits, all documented parameters of :func:`scan_pva
     bins; discs holding more than ``max_population_share`` (default 50 %) of the
     complaints are skipped;
 (b) every observed event's own cylinder;
-(c) with ``refit=True`` (default), the own cylinders of the events that the same
+(c) with ``refit`` (default ``"auto"``: categories of up to 50,000 complaints), the own cylinders of the events that the same
     clustering finds in each replicate. The observed cylinders are cut to fit their
     members after the fact; without (c) a replicate would have no such tailored
     cylinders and small chance events would get p-values far too small (on uniform
@@ -97,6 +97,7 @@ hot-spot analysis; see its docstring for the rules.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -110,6 +111,8 @@ from scipy.spatial import cKDTree
 from envtrace import geo
 from envtrace._grid_dbscan import grid_dbscan
 from envtrace.errors import InputError
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_PARAMS",
@@ -593,7 +596,8 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
                  seed: int = 0, max_radius_m: float = 3000.0, max_window_days: int = 7,
                  n_centres: int = 32, time_unit_h: float = 24.0,
                  radii_m: Sequence[float] = DEFAULT_RADII_M,
-                 max_population_share: float = 0.5, refit: bool = True,
+                 max_population_share: float = 0.5, refit: bool | str = "auto",
+                 max_refit_points: int = 50_000,
                  eps_m: float | None = None, window_h: float | None = None,
                  min_complainants: int | None = None,
                  params: Mapping[str, Mapping[str, float]] | None = None,
@@ -626,11 +630,17 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
         ``max_radius_m`` itself added).
     max_population_share : float
         Discs holding more than this share of a category's complaints are skipped.
-    refit : bool
+    refit : bool or "auto"
         Also re-run the event clustering on every replicate and add the found events'
-        own cylinders to that replicate's candidates (default). The observed events'
-        cylinders are cut to fit their members; without this the replicates would lack
-        such tailored cylinders and the p-values of small events would be too small.
+        own cylinders to that replicate's candidates. The observed events' cylinders are
+        cut to fit their members; without this the replicates would lack such tailored
+        cylinders and the p-values of small events would be too small. ``"auto"``
+        (default): refit for categories with at most ``max_refit_points`` complaints,
+        where it costs seconds; above that a full clustering per replicate would cost
+        minutes, so the replicates use the grid and the observed cylinders only and the
+        p-values of small events are somewhat liberal (a warning is logged).
+    max_refit_points : int
+        Largest number of (non-duplicate) complaints of a category for ``refit="auto"``.
     eps_m, window_h, min_complainants, params
         Clustering parameters for ``refit`` (as :class:`SpaceTimeEvents`; ``None``: the
         category defaults). Use the ones the events were found with.
@@ -664,8 +674,13 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
         sel_ev = np.flatnonzero(ev_cat == cat)
         if len(rows) < 2:
             continue
+        do_refit = (len(rows) <= int(max_refit_points)) if refit == "auto" else bool(refit)
+        if refit == "auto" and not do_refit:
+            _log.warning("scan: %s has %d complaints (> max_refit_points=%d): replicates are "
+                         "not re-clustered, p-values of small events are somewhat liberal",
+                         cat, len(rows), int(max_refit_points))
         fit_params = (_params(cat, eps_m, window_h, min_complainants, params)
-                      if refit else None)
+                      if do_refit else None)
         pv = _scan_category(p, rows, events.iloc[sel_ev], n_perm=n_perm, seed=seed,
                             radii=radii, max_window=int(max_window_days),
                             n_centres=int(n_centres), unit_h=float(time_unit_h),

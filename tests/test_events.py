@@ -430,3 +430,16 @@ def test_grid_dbscan_dense_address_equals_weighted_sklearn() -> None:
     labels_g, core_g = _grid_dbscan.grid_dbscan(x, eps=1000.0, min_samples=3, groups=groups)
     assert not core_g[:23_000].any() and (labels_g[:23_000] == -1).all()
     np.testing.assert_array_equal(core_g[23_000:], core[23_000:])
+
+
+def test_scan_refit_auto_switches_off_above_max_refit_points() -> None:
+    df = scan_fixture(1, with_burst=False)
+    _, events = find_events(df, **{**PARAMS, "n_permutations": 0})
+    kw = dict(n_permutations=99, seed=3, eps_m=1000.0, window_h=48.0, min_complainants=3)
+    with_refit = scan_pvalues(df, events, refit=True, **kw)
+    without = scan_pvalues(df, events, refit=False, **kw)
+    # the fixture is small: "auto" refits; with a tiny limit it does not
+    pd.testing.assert_series_equal(scan_pvalues(df, events, **kw), with_refit)
+    pd.testing.assert_series_equal(scan_pvalues(df, events, max_refit_points=10, **kw), without)
+    # refitted replicates hold more tailored cylinders: p-values can only grow
+    assert (with_refit >= without).all() and (with_refit > without).any()
