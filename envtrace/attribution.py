@@ -693,7 +693,8 @@ def _polar_tables(g: _WindGroup) -> None:
                 tb[si] += np.einsum("rab,b->ra", K[si, ci][:, idx], w_c[si, ci])
                 tu += np.einsum("rab,b->ra", ind[si, ci][:, idx], w_n[si, ci]) / n
         if calm_n[si]:
-            tb[si] += (Kc[si] / _U_CALM_MS * calm_n[si])[:, None]
+            # Kc already holds the calm-hour concentration (÷ 0.5 m/s inside _plume)
+            tb[si] += (Kc[si] * calm_n[si])[:, None]
     g.b_all = tb.sum(axis=0) / n
     g.table_b = tb / np.maximum(n_s, 1.0)[:, None, None]
     g.table_u = tu

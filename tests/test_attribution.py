@@ -341,3 +341,16 @@ def test_hours_mask_spellings():
     assert at._hours_mask("day").sum() == 12
     assert at._hours_mask((22, 4)).sum() == 6
     assert at._hours_mask("8-18")[8] == 1 and at._hours_mask("8-18")[18] == 0
+
+
+def test_long_run_mean_table_counts_calm_hours_once():
+    """Calm hours enter B with their own (sector-average) concentration, not twice it."""
+    th = np.array([180.0, 185.0, np.nan, np.nan, 0.0, np.nan])
+    u = np.array([2.4, 5.5, 0.2, 0.3, 1.2, np.nan])
+    st = np.full(th.size, 5, dtype=np.int64)  # F: calm nights
+    g = at._WindGroup(th, u, st, np.ones(th.size, dtype=bool))
+    at._polar_tables(g)
+    r = at._POLAR_R[30]  # a grid distance, due north of the source
+    direct, _ = at.plume_concentration(0.0, r, th, u, st)
+    looked_up = at._polar_lookup(g.b_all, np.array([r]), np.array([0.0]))[0]
+    assert looked_up == pytest.approx(direct.mean(), rel=5e-3)
