@@ -995,6 +995,7 @@ def rank_suspects(
               else np.full(len(ent), "", dtype=object))
     e_ind = (ent["industry"].fillna("").astype(str).to_numpy() if "industry" in ent.columns
              else np.asarray(codes, dtype=object))
+    e_ind = _industry_labels(codes, e_ind, lang=lang)
 
     # complaints ----------------------------------------------------------------------
     c_hour = _hour_index(_tz_time(cp["received_at"]))
@@ -1628,6 +1629,22 @@ def _permutation_p(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, log_time:
     n = cache["pairs"].size
     has = (pos < n) & (cache["pairs"][np.minimum(pos, n - 1)] == rows)
     out[has] = pmap[pos[has]]
+    return out
+
+
+def _industry_labels(codes: Any, raw: np.ndarray, *, lang: str) -> np.ndarray:
+    """Industry as shown in the evidence: ``code name`` in ``lang`` from the industry
+    profiles (the matched code's name), else the input's own text."""
+    from envtrace import profiles
+
+    codes = ["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c) for c in codes]
+    table = profiles.load_industry_profiles().set_index("code")
+    col = "name_zh" if lang == "zh" else "name_en"
+    found = profiles.profile_for(codes)
+    out = np.asarray(raw, dtype=object).copy()
+    for i, (code, matched) in enumerate(zip(codes, found["matched_code"], strict=True)):
+        if code and matched and matched in table.index and str(table.at[matched, col]).strip():
+            out[i] = f"{code} {str(table.at[matched, col]).strip()}"
     return out
 
 
