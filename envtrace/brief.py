@@ -595,7 +595,7 @@ def area_table(kpis_by_area: pd.DataFrame, *, lang: str = "zh",
     k = kpis_by_area[kpis_by_area["kpi"].isin(kpis)]
     areas = list(dict.fromkeys(k["area"]))
     first = k.drop_duplicates(["area", "kpi"]).set_index(["area", "kpi"])
-    out = pd.DataFrame({label("areas", lang): areas})
+    out = pd.DataFrame({label("areas", lang): [_area_label(a, lang) for a in areas]})
     for kpi in (x for x in kpis if x in set(k["kpi"])):
         for col, when in (("value", "this_month"), ("previous", "previous_month")):
             out[f"{label('kpi_' + kpi, lang)} ({label(when, lang)})"] = [
@@ -816,9 +816,34 @@ def ledger_table(cases: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
     cols = [c for c in ("case_id", "title", "area", "category", "enterprise_name", "owner", "deadline",
                         "status", "n_complaints", "colour") if c in cases]
     t = cases[cols].copy()
+    if lang == "en" and "title" in t:
+        # the ledger stores its case titles in Chinese; English briefs say the same in English
+        ent = (t["enterprise_name"].fillna("").astype(str) if "enterprise_name" in t
+               else pd.Series("", index=t.index))
+        t["title"] = [f"{_area_label(a, lang)} {category_label(c, lang).lower()} complaints"
+                      + (f", suspected {e}" if e else "")
+                      for a, c, e in zip(t.get("area", ""), t.get("category", ""), ent, strict=True)]
+    if "owner" in t:
+        t["owner"] = [_owner_label(o, lang) for o in t["owner"]]
+    if "area" in t:
+        t["area"] = [_area_label(a, lang) for a in t["area"]]
     if "category" in t:
         t["category"] = [category_label(c, lang) for c in t["category"]]
     return t.reset_index(drop=True)
+
+
+def _area_label(area: Any, lang: str) -> str:
+    """The ledger's county-total row (``全县``) in ``lang``; township names are data."""
+    from envtrace.ledger import TOTAL_AREA
+
+    return label("county_total", lang) if str(area) == TOTAL_AREA else str(area)
+
+
+def _owner_label(owner: Any, lang: str) -> str:
+    """The ledger's default owner (``待指派``) in ``lang``; real owners are data."""
+    from envtrace.ledger import LedgerRules
+
+    return label("unassigned", lang) if str(owner) == LedgerRules.default_owner else str(owner)
 
 
 def style_ledger(table: pd.DataFrame, *, lang: str = "zh") -> Any:

@@ -12,6 +12,8 @@ LANGS: tuple[str, ...] = ("zh", "en")
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
+        "county_total": "全县",
+        "unassigned": "待指派",
         # map layers
         "complaints": "投诉",
         "complaint_grid": "投诉数量（网格）",
@@ -138,6 +140,8 @@ LABELS: dict[str, dict[str, str]] = {
         "plan_verify": "整改后回访投诉人并复核，一个月内无反弹方可销号",
     },
     "en": {
+        "county_total": "County total",
+        "unassigned": "unassigned",
         "complaints": "Complaints",
         "complaint_grid": "Complaint counts (grid)",
         "heatmap": "Complaint heat map",

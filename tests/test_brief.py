@@ -485,3 +485,25 @@ def test_lock_stops_a_second_run(tmp_path: Path):
                 pass
     with brief._lock(tmp_path, "monthly"):  # released again
         pass
+
+
+def test_english_tables_translate_the_ledgers_own_chinese_labels():
+    from envtrace.brief import area_table, ledger_table
+
+    cases = pd.DataFrame({
+        "case_id": ["202610-001", "202610-002"], "title": ["城北街道异味投诉聚集", "15218异味投诉，疑似X"],
+        "area": ["城北街道", "15218"], "category": ["odour", "noise"],
+        "enterprise_name": ["", "Clairton Coke Works"], "owner": ["待指派", "张科长"],
+        "deadline": ["2026-11-01", "2026-11-01"], "status": ["open", "open"],
+        "n_complaints": [3, 4], "colour": ["blue", "red"],
+    })
+    en = ledger_table(cases, lang="en")
+    assert en["title"].tolist() == ["城北街道 odour complaints",
+                                    "15218 noise complaints, suspected Clairton Coke Works"]
+    assert en["owner"].tolist() == ["unassigned", "张科长"]  # real owners are data
+    zh = ledger_table(cases, lang="zh")
+    assert zh["title"].tolist() == cases["title"].tolist() and zh["owner"].iloc[0] == "待指派"
+    kpis = pd.DataFrame({"area": ["全县", "城北街道"], "kpi": ["received", "received"],
+                         "value": [5.0, 3.0], "previous": [4.0, 1.0], "change": [1.0, 2.0]})
+    assert area_table(kpis, lang="en").iloc[:, 0].tolist() == ["County total", "城北街道"]
+    assert area_table(kpis, lang="zh").iloc[:, 0].tolist() == ["全县", "城北街道"]
