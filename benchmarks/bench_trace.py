@@ -39,20 +39,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _machine import cpu_model, ram_gb  # noqa: E402  (benchmarks/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        ram = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 ** 2
-    except OSError:  # pragma: no cover - not Linux
-        ram = float("nan")
+    cpu, ram = cpu_model(), ram_gb()
     import scipy
 
     return (f"{platform.platform()}; {cpu}; {os.cpu_count()} cpu; RAM {ram:.1f} GB; "
