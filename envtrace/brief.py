@@ -28,7 +28,6 @@ import dataclasses
 import datetime as dt
 import errno
 import fcntl
-import hashlib
 import io as _io
 import json
 import os
@@ -47,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from envtrace._atomic import atomic_dir, atomic_write_text
+from envtrace._atomic import atomic_dir, atomic_write_text, sha256_file
 from envtrace.errors import InputError
 from envtrace.i18n import category_label, colour_label, label
 
@@ -221,20 +220,12 @@ def _month_dataset(dataset: Any, month: str) -> Any:
     return dataclasses.replace(dataset, complaints=dataset.complaints[mask].reset_index(drop=True))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _input_hashes(data_dir: Path) -> dict[str, str]:
     out = {}
     if data_dir.is_dir():
         for p in sorted(data_dir.iterdir()):
             if p.is_file() and p.suffix.lower() in {".csv", ".xlsx", ".geojson", ".gpkg", ".toml"}:
-                out[p.name] = _sha256(p)
+                out[p.name] = sha256_file(p)
     return out
 
 

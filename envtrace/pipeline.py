@@ -10,7 +10,6 @@ notebook can look at each stage. :func:`write_trace` writes the folder that
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import os
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from envtrace import __version__
-from envtrace._atomic import atomic_dir
+from envtrace._atomic import atomic_dir, sha256_file
 from envtrace.errors import InputError
 
 __all__ = [
@@ -80,14 +79,6 @@ class TraceResult:
     alarms: pd.DataFrame | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     tz: str = "Asia/Shanghai"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _call_with_accepted(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -282,12 +273,12 @@ def trace(
         for f in files:
             p = root / f
             if p.is_file():
-                hashes[f] = _sha256(p)
+                hashes[f] = sha256_file(p)
         toml = root / "envtrace.toml"
         if toml.is_file():
-            hashes["envtrace.toml"] = _sha256(toml)
+            hashes["envtrace.toml"] = sha256_file(toml)
     for p in paths.values():
-        hashes[p.name] = _sha256(p)
+        hashes[p.name] = sha256_file(p)
     warnings = list(ds.summary.get("warnings", [])) if ds.summary else []
     warnings += [w for w in info.get("warnings", []) if w not in warnings]
     warnings += _wind_coverage_warnings(comp, ds_wind, out_tz)  # smellpgh hook

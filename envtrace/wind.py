@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from envtrace._atomic import sha256_file
+
 __all__ = [
     "SECTORS",
     "BEAUFORT_MS",
@@ -868,7 +870,7 @@ def _manifest_result(
         rejects.append(rj)
         key = sm["file"] if sm["file"] not in per_file else f"{sm['file']} (station {sid})"
         per_file[key] = {k: v for k, v in sm.items() if k not in ("file", "warnings")}
-        per_file[key]["sha256"] = _sha256(f)
+        per_file[key]["sha256"] = sha256_file(f)
     frame = pd.concat(frames, ignore_index=True)
     frame = frame.sort_values(["station_id", "time"], kind="stable").reset_index(drop=True)
     rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=_REJECT_COLUMNS)
@@ -884,16 +886,6 @@ def _manifest_result(
         "warnings": warn,
     }
     return frame, rej, summary
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_wind_manifest(path: str | os.PathLike[str], *, tz: str = "Asia/Shanghai") -> pd.DataFrame:
