@@ -695,12 +695,21 @@ def test_walk_recurring_source_e068_is_reopened_and_red(walk):
     assert (src["recurrence_from"], src["active_to"]) == ("2026-04-09", "2026-04-22")
     first = enterprise_action_cases(walk, "E068", "rectified")[0]  # 2026-01-25
     assert first is not None and enterprise_action_cases(walk, "E068", "verified")[0] == first
-    row = led.cases("2026-02-15").set_index("case_id").loc[first]
-    assert (row["status"], row["colour"], row["enterprise_id"]) == ("verified", "green", "E068")
+    assert led.cases("2026-01-25").set_index("case_id").loc[first, "enterprise_id"] == "E068"
     hist = led.history(first)
+    closed = hist.loc[(hist["field"] == "status") & (hist["new"] == "closed"), "at"]
+    assert closed.iloc[0].date() == dt.date(2026, 1, 25)  # closed by the rectification
+    # Complaints came back after closure (the world's E068 returns on 9 April; the
+    # covert source E011 lies in the same direction and its complaints may meet the
+    # 5-households rule earlier: which one depends on attribution, the rule does not):
     reopen = hist.loc[hist["why"].str.startswith("recurrence")]
-    assert len(reopen) == 1 and reopen["new"].iloc[0] == "rectifying"
-    assert pd.Timestamp("2026-02-08", tz=TZ) < reopen["at"].iloc[0] <= pd.Timestamp("2026-04-22", tz=TZ)
+    assert len(reopen) >= 1 and (reopen["new"] == "rectifying").all()
+    first_reopen = reopen["at"].iloc[0]
+    assert closed.iloc[0] < first_reopen <= pd.Timestamp("2026-04-22", tz=TZ)
+    before = led.cases(str((first_reopen - pd.Timedelta(days=1)).date())).set_index("case_id").loc[first]
+    assert before["status"] in ("closed", "verified") and before["colour"] in ("blue", "green")
+    after = led.cases(str(first_reopen.date())).set_index("case_id").loc[first]
+    assert (after["status"], after["colour"]) == ("rectifying", "red")
     row = led.cases("2026-04-22").set_index("case_id").loc[first]
     assert (row["status"], row["colour"]) == ("rectifying", "red")
     # the second rectification (22 April) reaches a case holding the complaints that came back from 9 April
