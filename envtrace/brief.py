@@ -352,7 +352,10 @@ def monthly_context(
         internal=internal, basemap=basemap, lang=lang,
     )
     counts = {
-        "complaints_read": int(len(dataset.complaints) + len(dataset.rejects)),
+        # rows of the complaints file only (rejects also list wind, alarm, ... rows)
+        "complaints_read": int(len(dataset.complaints) + int(dataset.rejects["source_file"].isin(
+            set(dataset.complaints["source_file"].astype(str))).sum()
+            if "source_file" in dataset.complaints and "source_file" in dataset.rejects else 0)),
         "complaints_month": int(len(month_ds.complaints)),
         "rejects": int(len(dataset.rejects)),
         "events": int(len(result.events)),

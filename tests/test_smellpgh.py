@@ -294,6 +294,8 @@ def test_english_monthly_brief(tmp_path, monkeypatch):
     html = res.html.read_text(encoding="utf-8")
     assert res.html.parent.name == "2019-01" and (res.html.parent / "map.html").is_file()
     assert res.sidecar["counts"]["complaints_month"] > 0 and res.sidecar["counts"]["events"] > 0
+    # every report read, and only reports (787 wind hours are rejected too, from wind files)
+    assert res.sidecar["counts"]["complaints_read"] == 53_418
     assert "Clairton" in html or "Edgar Thomson" in html or "Irvin" in html
     # English headings (case titles and owners come from the ledger, which writes them in
     # Chinese whatever the language; reported to the ledger's author)
