@@ -85,7 +85,16 @@ The search is still coarser than SaTScan's (every complaint as a centre, every r
 which makes the p-values somewhat liberal for events that the grid does not cover well.
 Vectorised: per replicate one ``bincount`` of (centre, ring, bin) and cumulative sums over
 rings and bins give every grid count; cells are only scored where the count reaches the
-least count that could beat the smallest observed LLR.
+least count that could beat the smallest observed LLR still being tested.
+
+Sequential stopping (Besag & Clifford 1991): an event stops being tested once
+``stop_exceedances`` (default 50) replicates have reached its LLR; its p-value is then
+``h / L`` (``h`` exceedances after ``L`` replicates), otherwise the fixed-``R`` value
+above. With ``h = 50`` every event whose p-value is below about 0.05 runs all 999
+replicates, so decisions at the 5 % level are as precise as before, while events that
+any replicate beats (most events of a long record: chance clusters) stop after about 50;
+the replicates that remain then only have to score cylinders that could beat the
+surviving, stronger events. ``stop_exceedances=None`` always runs every replicate.
 
 Hotspot trends
 --------------
@@ -598,6 +607,7 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
                  radii_m: Sequence[float] = DEFAULT_RADII_M,
                  max_population_share: float = 0.5, refit: bool | str = "auto",
                  max_refit_points: int = 50_000,
+                 stop_exceedances: int | None = 50,
                  eps_m: float | None = None, window_h: float | None = None,
                  min_complainants: int | None = None,
                  params: Mapping[str, Mapping[str, float]] | None = None,
@@ -641,6 +651,10 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
         p-values of small events are somewhat liberal (a warning is logged).
     max_refit_points : int
         Largest number of (non-duplicate) complaints of a category for ``refit="auto"``.
+    stop_exceedances : int or None
+        Sequential Monte Carlo (Besag & Clifford 1991): stop testing an event after this
+        many replicates reached its LLR and report ``stop_exceedances / replicates
+        run``; ``None`` runs all ``n_permutations`` for every event.
     eps_m, window_h, min_complainants, params
         Clustering parameters for ``refit`` (as :class:`SpaceTimeEvents`; ``None``: the
         category defaults). Use the ones the events were found with.
@@ -663,6 +677,8 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
         raise InputError("n_permutations must be >= 0")
     if time_unit_h <= 0 or max_window_days < 1 or max_radius_m <= 0:
         raise InputError("scan limits must be positive")
+    if stop_exceedances is not None and int(stop_exceedances) < 1:
+        raise InputError("stop_exceedances must be >= 1 (or None)")
     out = pd.Series(np.nan, index=pd.Index(events["cluster_id"].astype(str), name="cluster_id"),
                     name="p_value", dtype=float)
     if n_perm == 0 or len(events) == 0 or p.n == 0:
@@ -685,6 +701,7 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
                             radii=radii, max_window=int(max_window_days),
                             n_centres=int(n_centres), unit_h=float(time_unit_h),
                             share=float(max_population_share), refit=fit_params,
+                            stop=None if stop_exceedances is None else int(stop_exceedances),
                             workers=workers)
         out.iloc[sel_ev] = pv
     return out
@@ -759,10 +776,18 @@ def _cylinders(x: np.ndarray, y: np.ndarray, bins: np.ndarray, labels: np.ndarra
     return _llr(c, mu, n, table)
 
 
+_LEVEL_CACHE_BYTES = 256 * 2**20  # scan levels kept per category
+
+
+def _nbytes(cells: list[Any]) -> int:
+    return sum(0 if c is None else (sum(a.nbytes for a in c) if isinstance(c, tuple) else c.nbytes)
+               for c in cells)
+
+
 def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: int,
                    seed: int, radii: np.ndarray, max_window: int, n_centres: int,
                    unit_h: float, share: float, refit: tuple[float, float, int] | None,
-                   workers: int) -> np.ndarray:
+                   workers: int, stop: int | None = None) -> np.ndarray:
     from scipy.cluster.vq import kmeans2
 
     n = len(rows)
@@ -797,16 +822,39 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
           else np.zeros(0, dtype=np.int64))
     inside_e = np.hypot(x[ei] - ecx[ee], y[ei] - ecy[ee]) <= er[ee]
     ee, ei = ee[inside_e], ei[inside_e]
-    e_mu = np.bincount(ee, minlength=n_ev) * (tcum[d2 + 1] - tcum[d1]) / n
+    e_size = np.bincount(ee, minlength=n_ev)
+    e_mu = e_size * (tcum[d2 + 1] - tcum[d1]) / n
 
-    lo_e, hi_e = d1[ee], d2[ee]
+    # A replicate moves times among the fixed locations, so each event's time window
+    # holds a fixed set of *times* (a run of the bin-sorted order); only where those
+    # times land changes. Counting them costs the window's size per event (tens of
+    # complaints), not the disc's size over the whole record (thousands in a long one).
+    t_order = np.argsort(b, kind="stable")
+    t_sorted = b[t_order]
+    w_lo = np.searchsorted(t_sorted, d1, side="left")
+    w_len = np.searchsorted(t_sorted, d2, side="right") - w_lo
+    pairs: list[np.ndarray] = []
 
-    def _event_llr(bins: np.ndarray) -> np.ndarray:
-        bi = bins[ei]
-        c = np.bincount(ee[(bi >= lo_e) & (bi <= hi_e)], minlength=n_ev)
+    def _event_pairs(keep: np.ndarray) -> None:
+        """(event, window time) pairs of the events whose cylinders are kept."""
+        wl = np.where(keep, w_len, 0)
+        te = np.repeat(np.arange(n_ev), wl)
+        tt = t_order[np.arange(int(wl.sum())) - np.repeat(np.cumsum(wl) - wl, wl)
+                     + np.repeat(w_lo, wl)]
+        pairs[:] = [te, tt, ecx[te], ecy[te], er[te]]
+
+    def _event_llr(inv: np.ndarray | None) -> np.ndarray:
+        te, tt, ecx_t, ecy_t, er_t = pairs
+        loc = tt if inv is None else inv[tt]  # where each window time sits in this replicate
+        inside = np.hypot(x[loc] - ecx_t, y[loc] - ecy_t) <= er_t
+        c = np.bincount(te[inside], minlength=n_ev)
         return _llr(c, e_mu, n, table)
 
-    observed = _event_llr(b)
+    _event_pairs(np.ones(n_ev, dtype=bool))
+
+    observed = _event_llr(None)
+    # the most an event's cylinder can reach in any replicate (all its window in its disc)
+    e_top = _llr(np.minimum(e_size, w_len), e_mu, n, table)
     pos = observed[observed > 0]
     tau = float(pos.min()) if len(pos) else np.inf  # replicate maxima below tau matter to no one
 
@@ -827,14 +875,16 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
     # only where the count can reach cthr at all (c <= disc size and <= window size). The
     # level T >= tau is raised per replicate (below) to what could still change a comparison.
     n_w = min(max_window, n_bins)
-    cum_len = n_r * (n_bins + 1)
-    grid_levels: dict[float, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+    grid_levels: dict[float, list[tuple[np.ndarray, ...] | np.ndarray | None]] = {}
 
-    def _grid_level(level: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        cells = grid_levels.get(level)
-        if cells is not None:
-            return cells
-        cells = []
+    base: list[tuple[np.ndarray, ...]] = []  # per window, cells that can reach tau
+    n_kr = k * n_r
+    s_flat = s_tot.reshape(-1)
+    big = np.int32(min(n + 1, np.iinfo(np.int32).max))
+
+    def _base() -> list[tuple[np.ndarray, ...]]:
+        if base:
+            return base
         for w in range(1, n_w + 1):
             tw = tcum[w:] - tcum[:-w]
             mu = s_tot[:, :, None] * tw[None, None, :] / n
@@ -842,36 +892,73 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
             ok = ok_disc[:, :, None] & (mu > 0) & (mu < n) & (cap > mu)
             kk_, rr_, tt_ = np.nonzero(ok)
             mu_s, cap_s = mu[ok], cap[ok]
-            reach = _llr(cap_s, mu_s, n, table) >= level  # LLR rises with c: cap is the best case
-            kk_, rr_, tt_, mu_s, cap_s = kk_[reach], rr_[reach], tt_[reach], mu_s[reach], cap_s[reach]
-            cthr = _min_count(mu_s, level, n, table, cap=cap_s)
-            lo_i = (kk_ * cum_len + rr_ * (n_bins + 1) + tt_).astype(np.int64)
-            cells.append((lo_i, lo_i + w, cthr.astype(np.int32),
-                          np.log(mu_s) - np.log(n - mu_s), n * np.log(n - mu_s)))
+            top = _llr(cap_s, mu_s, n, table)  # LLR rises with c: cap is the best case
+            keep = np.flatnonzero(top >= tau)
+            keep = keep[np.argsort(-top[keep], kind="stable")]  # a level keeps a prefix
+            kr_ = (kk_[keep] * n_r + rr_[keep]).astype(np.int64)
+            tt_ = tt_[keep]
+            # the threshold count depends on (disc size, window count) only
+            key = kr_ * (n + 1) + tw[tt_].astype(np.int64)
+            _, first, back = np.unique(key, return_index=True, return_inverse=True)
+            base.append((kr_, tt_, -top[keep], mu_s[keep][first], cap_s[keep][first],
+                         back.reshape(-1), tw))
+        return base
+
+    def _grid_level(level: float) -> list[tuple[np.ndarray, ...] | np.ndarray | None]:
+        """Per window, the least count reaching ``level`` of each cell that can reach it.
+
+        Sparse (cell index arrays) when few cells can, else a dense (disc, start bin) array.
+        """
+        cells = grid_levels.pop(level, None)
+        if cells is None:
+            cells = []
+            for w, (kr_, tt_, neg_top, mu_u, cap_u, back, _tw) in enumerate(_base(), start=1):
+                m = int(np.searchsorted(neg_top, -level, side="right"))  # top >= level
+                if m == 0:
+                    cells.append(None)
+                    continue
+                cthr = _min_count(mu_u, level, n, table, cap=cap_u)[back[:m]].astype(np.int32)
+                if 4 * m < n_kr * (n_bins + 1 - w):
+                    cells.append((kr_[:m], tt_[:m], kr_[:m] * (n_bins + 1) + tt_[:m], cthr))
+                    continue
+                dense = np.full(n_kr * (n_bins + 1 - w), big, dtype=np.int32)
+                dense[kr_[:m] * (n_bins + 1 - w) + tt_[:m]] = cthr
+                cells.append(dense.reshape(n_kr, n_bins + 1 - w))
+            while grid_levels and sum(_nbytes(v) for v in grid_levels.values()) > _LEVEL_CACHE_BYTES:
+                grid_levels.pop(next(iter(grid_levels)))  # least recently used first
         grid_levels[level] = cells
         return cells
 
-    # levels: tau, then up to 15 observed LLRs (each less its comparison tolerance)
-    obs_cmp = np.unique(observed[observed > 0] * (1 - 1e-9))
-    ladder = np.unique(np.r_[tau, obs_cmp[np.unique(np.linspace(0, obs_cmp.size - 1, 15).round()
-                                                    .astype(np.int64))]])
-    ladder = ladder[ladder >= tau]
+    # levels: the least observed LLR still tested, then up to 15 more observed LLRs of the
+    # events still tested (each less its comparison tolerance); rebuilt when sequential
+    # stopping has retired half of the events the ladder was built for
+    thresh = observed * (1 - 1e-9)
+    active = observed > 0
+    exceed = np.zeros(n_ev, dtype=np.int64)
+    ran = np.full(n_ev, n_perm, dtype=np.int64)  # replicates run per event
+
+    def _ladder() -> tuple[np.ndarray, np.ndarray]:
+        oc = np.unique(thresh[active])
+        lad = np.unique(oc[np.unique(np.linspace(0, oc.size - 1, 16).round().astype(np.int64))])
+        return oc, lad
+
+    obs_cmp, ladder = _ladder()
+    n_ladder = int(active.sum())
 
     rng = np.random.default_rng(seed)
     maxima = np.zeros(n_perm)
-    cum = np.zeros((k, n_r, n_bins + 1), dtype=np.int64)
+    cum = np.zeros((k, n_r, n_bins + 1), dtype=np.int32)
     if refit is not None:
         eps_m, window_h, min_c = refit
         groups = p.group_codes(rows)
         scale = eps_m / window_h
         tree = cKDTree(np.column_stack([x, y]))
+    cum_kr = cum.reshape(n_kr, n_bins + 1)
     cum_flat = cum.reshape(-1)
-    # each (centre, complaint) pair once per disc that holds it (its ring and all wider
-    # ones): one bincount then gives the disc counts without a cumulative sum over rings
-    n_in = n_r - ring[kk, ii]
-    ii_x = np.repeat(ii, n_in)
-    kr_x = (np.repeat(flat_kr, n_in) + np.arange(int(n_in.sum()))
-            - np.repeat(np.cumsum(n_in) - n_in, n_in))  # ring, ring + 1, ..., n_r - 1
+    # per replicate: a bincount of (centre, ring, bin) over the (centre, complaint) pairs,
+    # then cumulative sums over rings (discs) and over bins
+    kr_nb = flat_kr.astype(np.int64) * n_bins
+    h3 = np.zeros((k, n_r, n_bins), dtype=np.int32)
     # replicates in batches: one DBSCAN call for a batch, its replicates stacked in time
     # ``gap`` apart (farther than any neighbourhood), so each keeps its own clusters
     batch = max(1, min(n_perm, _REFIT_POINTS // max(n, 1)))
@@ -879,6 +966,8 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
     perms: list[np.ndarray] = []
     labs = np.zeros(0, dtype=np.int64)
     for r in range(n_perm):
+        if not active.any():
+            break
         if r % batch == 0:
             perms = [rng.permutation(n) for _ in range(min(batch, n_perm - r))]  # same stream
             if refit is not None:
@@ -889,7 +978,9 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
                                       groups=np.tile(groups, len(perms)), workers=workers)
         perm = perms[r % batch]  # times move among the fixed locations
         bp = b[perm]
-        best = float(_event_llr(bp).max(initial=0.0))
+        inv = np.empty(n, dtype=np.int64)
+        inv[perm] = np.arange(n)
+        best = float(_event_llr(inv).max(initial=0.0))
         if refit is not None:
             lab = labs[(r % batch) * n:(r % batch + 1) * n]
             own = _cylinders(x, y, bp, lab, tcum, n, table, tree)
@@ -899,18 +990,47 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
         j = int(np.searchsorted(obs_cmp, best, side="right"))
         if j < obs_cmp.size:
             level = float(ladder[max(int(np.searchsorted(ladder, obs_cmp[j], side="right")) - 1, 0)])
-            h = np.bincount(kr_x * n_bins + bp[ii_x], minlength=k * n_r * n_bins)
-            np.cumsum(h.reshape(k, n_r, n_bins), axis=2, out=cum[:, :, 1:])
-            for lo_i, hi_i, cthr, a, bb in _grid_level(level):
-                c = cum_flat[hi_i] - cum_flat[lo_i]
-                hit = np.flatnonzero(c >= cthr)
-                if len(hit):
-                    ch = c[hit]
-                    v = table[ch] - ch * a[hit] - bb[hit]
-                    best = max(best, float(v.max()))
+            h3.reshape(-1)[:] = np.bincount(kr_nb + bp[ii], minlength=k * n_r * n_bins)
+            np.cumsum(h3, axis=1, dtype=np.int32, out=h3)
+            np.cumsum(h3, axis=2, dtype=np.int32, out=cum[:, :, 1:])
+            for w, cells in enumerate(_grid_level(level), start=1):
+                if cells is None:
+                    continue
+                if isinstance(cells, tuple):
+                    kr_, tt_, lo_i, cthr = cells
+                    c = cum_flat[lo_i + w] - cum_flat[lo_i]
+                    sel = np.flatnonzero(c >= cthr)
+                    if not len(sel):
+                        continue
+                    hr, ht, ch = kr_[sel], tt_[sel], c[sel].astype(np.int64)
+                else:
+                    c = cum_kr[:, w:] - cum_kr[:, :-w]  # count of bins t .. t + w - 1
+                    hit = c >= cells
+                    if not hit.any():
+                        continue
+                    hr, ht = np.nonzero(hit)
+                    ch = c[hr, ht].astype(np.int64)
+                mu_h = s_flat[hr] * base[w - 1][6][ht] / n
+                best = max(best, float(_llr(ch, mu_h, n, table).max()))
         maxima[r] = best
-    ge = maxima[None, :] >= observed[:, None] * (1 - 1e-9)
-    pv = (1.0 + ge.sum(axis=1)) / (n_perm + 1.0)
+        hit_e = active & (best >= thresh)
+        exceed += hit_e
+        if stop is not None and hit_e.any():
+            done = active & (exceed >= stop)
+            if done.any():
+                ran[done] = r + 1
+                active &= ~done
+                if active.any() and 2 * int(active.sum()) <= n_ladder:
+                    grid_levels.clear()
+                    obs_cmp, ladder = _ladder()
+                    n_ladder = int(active.sum())
+                    # a retired event's cylinder still counts in the replicate maxima, but
+                    # only where it could reach an event still tested
+                    _event_pairs(active | (e_top >= obs_cmp[0]))
+                elif active.any():
+                    obs_cmp = np.unique(thresh[active])
+    pv = np.where(exceed >= (stop if stop is not None else n_perm + 2),
+                  exceed / np.maximum(ran, 1), (1.0 + exceed) / (n_perm + 1.0))
     return np.where(observed > 0, pv, 1.0)
 
 

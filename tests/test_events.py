@@ -316,14 +316,37 @@ def test_scan_random_data_not_significant_and_reproducible() -> None:
         not_small += int(events["p_value"].min() > 0.05)
     assert not_small >= 2
     pv1 = scan_pvalues(df, events, n_permutations=99, seed=5, eps_m=1000.0, window_h=48.0,
-                       min_complainants=3)
+                       min_complainants=3, stop_exceedances=None)
     pv2 = scan_pvalues(df, events, n_permutations=99, seed=5, eps_m=1000.0, window_h=48.0,
-                       min_complainants=3)
+                       min_complainants=3, stop_exceedances=None)
     pd.testing.assert_series_equal(pv1, pv2)
     assert pv1.index.tolist() == events["cluster_id"].tolist()
     # p-values are multiples of 1/(R + 1)
     np.testing.assert_allclose((pv1 * 100) % 1, 0, atol=1e-9)
     assert scan_pvalues(df, events, n_permutations=0).isna().all()
+
+
+def test_scan_sequential_stopping_agrees_with_the_full_run() -> None:
+    # Besag & Clifford: the same replicate stream; an event that never collects h
+    # exceedances gets exactly the full-run p-value, one that does gets h / L >= h / R
+    df = pd.concat([scan_fixture(s, with_burst=s == 0) for s in range(2)], ignore_index=True)
+    df["complaint_id"] = [f"c{i}" for i in range(len(df))]
+    _, events = find_events(df, **{**PARAMS, "n_permutations": 0})
+    kw = dict(n_permutations=199, seed=2, eps_m=1000.0, window_h=48.0, min_complainants=3)
+    full = scan_pvalues(df, events, stop_exceedances=None, **kw)
+    h = 10
+    seq = scan_pvalues(df, events, stop_exceedances=h, **kw)
+    assert len(events) >= 10
+    never = full < (1 + h) / 200 - 1e-12  # fewer than h exceedances in the full run
+    assert never.any() and (~never).any()
+    np.testing.assert_array_equal(seq[never].to_numpy(), full[never].to_numpy())
+    assert (seq[~never] >= h / 199 - 1e-12).all()
+    # h / L estimates the same probability: close to the full run's value
+    assert float((seq[~never] - full[~never]).abs().max()) < 0.35
+    # the burst keeps the smallest possible p-value
+    assert seq.min() == pytest.approx(1 / 200)
+    with pytest.raises(InputError):
+        scan_pvalues(df, events, stop_exceedances=0, **kw)
 
 
 # ----------------------------------------------------------------- hotspots and trends
