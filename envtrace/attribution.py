@@ -139,7 +139,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from envtrace import geo
+from envtrace import _mc, geo
 from envtrace.errors import InputError
 
 __all__ = [
@@ -241,6 +241,11 @@ class AttributionParams:
         stability class (True) rather than over all hours.
     min_shift_days : int
         Smallest circular shift of the wind series in the permutation test.
+    perm_stop_alpha : float or None
+        Sequential stopping of the permutation test (Besag & Clifford 1991, see
+        :mod:`envtrace._mc`): a suspect stops being tested once ``⌈α (R + 1)⌉`` shifts
+        reached its statistic (its p-value can no longer fall to ``α``) and gets
+        ``h / shifts run``; None runs every shift for every suspect.
     top_k : int
         Suspects reported per event.
     emission_log_sd : float
@@ -274,6 +279,7 @@ class AttributionParams:
     stratify_stability: bool = False
     same_hour_exponent: float = 1.0
     min_shift_days: int = 7
+    perm_stop_alpha: float | None = 0.05
     top_k: int = 5
     emission_log_sd: float = 2.3
     distance_exponent: float = 1.8
@@ -1587,44 +1593,79 @@ def _permutation_p(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, log_time:
             keep[m] = np.isin(comp_rows[m], chosen)
         sub = sub[keep]
     shifts = rng.integers(lo, hi + 1, size=int(n_perm))
-    uniq, counts = np.unique(shifts, return_counts=True)
+    h = _mc.stop_count(prm.perm_stop_alpha, n_perm)
     loc = cache["pair_local"][sub]
     starts = np.flatnonzero(np.r_[True, loc[1:] != loc[:-1]])
     which = loc[starts]
-    # memory-bounded tasks: whole pairs' rows (about _PERM_BUDGET rows x shifts each), run
-    # on threads (numpy releases the GIL); the counts are integers, so their sums are exact
-    bnd = np.r_[starts, sub.size]
-    chunks: list[tuple[int, int]] = []
-    i = 0
-    while i < starts.size:
-        j = max(int(np.searchsorted(bnd, bnd[i] + _PERM_BUDGET, side="right")) - 1, i + 1)
-        chunks.append((i, min(j, starts.size)))
-        i = chunks[-1][1]
+    seg_len = np.diff(np.r_[starts, sub.size])
 
-    def _obs(ch: tuple[int, int]) -> np.ndarray:
-        r = sub[bnd[ch[0]]:bnd[ch[1]]]
-        t, _, _ = _terms(cache, wd, r, np.zeros(1, dtype=np.int64))
-        return np.add.reduceat(t[:, 0], starts[ch[0]:ch[1]] - bnd[ch[0]])
-
-    def _count(task: tuple[int, int, int, int]) -> np.ndarray:
-        i0, i1, b0, b1 = task
-        r = sub[bnd[i0]:bnd[i1]]
-        t, _, _ = _terms(cache, wd, r, uniq[b0:b1].astype(np.int64) * 24)
-        lt = np.add.reduceat(t, starts[i0:i1] - bnd[i0], axis=0)  # (pairs, shifts)
-        return ((lt >= obs[i0:i1, None] - 1e-9) * counts[b0:b1][None, :]).sum(axis=1)
+    def _plan(act: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+        """Rows of the active pairs, their segment starts and bounds, memory-bounded chunks."""
+        ln = seg_len[act]
+        rows_a = sub[np.repeat(starts[act], ln) + np.arange(int(ln.sum()))
+                     - np.repeat(np.cumsum(ln) - ln, ln)]
+        st = np.r_[0, np.cumsum(ln)[:-1]].astype(np.int64)
+        bd = np.r_[st, rows_a.size]
+        chunks: list[tuple[int, int]] = []
+        i = 0
+        while i < st.size:
+            j = max(int(np.searchsorted(bd, bd[i] + _PERM_BUDGET, side="right")) - 1, i + 1)
+            chunks.append((i, min(j, st.size)))
+            i = chunks[-1][1]
+        return rows_a, st, bd, chunks
 
     _hour_table(cache, wd)  # built once, before the threads
+    everyone = np.arange(which.size)
+    rows_a, st, bd, chunks = _plan(everyone)
+
+    def _obs(ch: tuple[int, int]) -> np.ndarray:
+        r = rows_a[bd[ch[0]]:bd[ch[1]]]
+        t, _, _ = _terms(cache, wd, r, np.zeros(1, dtype=np.int64))
+        return np.add.reduceat(t[:, 0], st[ch[0]:ch[1]] - bd[ch[0]])
+
+    exceed = np.zeros(which.size, dtype=np.int64)
+    ran = np.full(which.size, int(n_perm), dtype=np.int64)
     with _pool() as pool:
         obs = np.concatenate(list(pool.map(_obs, chunks)))  # same sample as the permutations
-        tasks = []
-        for i0, i1 in chunks:
-            batch = max(1, min(uniq.size, _PERM_BUDGET // max(int(bnd[i1] - bnd[i0]), 1)))
-            tasks += [(i0, i1, b0, min(b0 + batch, uniq.size)) for b0 in range(0, uniq.size, batch)]
-        ge = np.zeros(which.size)
-        for (i0, i1, _, _), part in zip(tasks, pool.map(_count, tasks), strict=True):
-            ge[i0:i1] += part
+        # rounds of the shift sequence in draw order (one round without stopping); after
+        # each, suspects with h exceedances stop at the shift where the h-th one fell
+        edges = [0, int(n_perm)] if h is None else sorted(
+            {0, int(n_perm), *[min(int(n_perm), 2 * h * 2 ** k) for k in range(32)]})
+        act = everyone
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            if act.size == 0:
+                break
+            if act.size < everyone.size:
+                rows_a, st, bd, chunks = _plan(act)
+            uniq, inv = np.unique(shifts[a:b], return_inverse=True)
+            obs_a = obs[act]
+
+            def _count(task: tuple[int, int, int, int], rows_a: np.ndarray = rows_a,
+                       st: np.ndarray = st, bd: np.ndarray = bd, obs_a: np.ndarray = obs_a,
+                       uniq: np.ndarray = uniq) -> np.ndarray:
+                i0, i1, b0, b1 = task
+                r = rows_a[bd[i0]:bd[i1]]
+                t, _, _ = _terms(cache, wd, r, uniq[b0:b1].astype(np.int64) * 24)
+                lt = np.add.reduceat(t, st[i0:i1] - bd[i0], axis=0)  # (pairs, shifts)
+                return lt >= obs_a[i0:i1, None] - 1e-9
+
+            tasks = []
+            for i0, i1 in chunks:
+                batch = max(1, min(uniq.size, _PERM_BUDGET // max(int(bd[i1] - bd[i0]), 1)))
+                tasks += [(i0, i1, b0, min(b0 + batch, uniq.size)) for b0 in range(0, uniq.size, batch)]
+            ind = np.zeros((act.size, uniq.size), dtype=bool)
+            for (i0, i1, b0, b1), part in zip(tasks, pool.map(_count, tasks), strict=True):
+                ind[i0:i1, b0:b1] = part
+            # the round's shifts in draw order; the counts are integers, so sums are exact
+            cum = exceed[act][:, None] + np.cumsum(ind[:, inv.reshape(-1)], axis=1)
+            exceed[act] = cum[:, -1]
+            if h is not None:
+                hit = cum[:, -1] >= h
+                ran[act[hit]] = a + 1 + np.argmax(cum[hit] >= h, axis=1)
+                exceed[act[hit]] = h
+                act = act[~hit]
     pmap = np.full(cache["pairs"].size, np.nan)
-    pmap[which] = (1.0 + ge) / (n_perm + 1.0)
+    pmap[which] = _mc.sequential_p(exceed, ran, n_perm, h)
     pos = np.searchsorted(cache["pairs"], rows)
     n = cache["pairs"].size
     has = (pos < n) & (cache["pairs"][np.minimum(pos, n - 1)] == rows)

@@ -87,14 +87,14 @@ Vectorised: per replicate one ``bincount`` of (centre, ring, bin) and cumulative
 rings and bins give every grid count; cells are only scored where the count reaches the
 least count that could beat the smallest observed LLR still being tested.
 
-Sequential stopping (Besag & Clifford 1991): an event stops being tested once
-``stop_exceedances`` (default 50) replicates have reached its LLR; its p-value is then
-``h / L`` (``h`` exceedances after ``L`` replicates), otherwise the fixed-``R`` value
-above. With ``h = 50`` every event whose p-value is below about 0.05 runs all 999
-replicates, so decisions at the 5 % level are as precise as before, while events that
-any replicate beats (most events of a long record: chance clusters) stop after about 50;
-the replicates that remain then only have to score cylinders that could beat the
-surviving, stronger events. ``stop_exceedances=None`` always runs every replicate.
+Sequential stopping (Besag & Clifford 1991, :mod:`envtrace._mc`): an event stops being
+tested once ``h = ⌈stop_alpha (R + 1)⌉`` replicates have reached its LLR (50 of 999 with
+the default ``stop_alpha = 0.05``): its full-run p-value could no longer fall to 0.05.
+Its p-value is then ``h / L`` after ``L`` replicates, otherwise the fixed-``R`` value
+above. Events with p-values below 0.05 run all replicates, so no decision at the 5 %
+level changes, while events that chance clusters beat (most events of a long record)
+stop after about ``h``; the replicates that remain only score cylinders that could beat
+the surviving, stronger events. ``stop_alpha=None`` always runs every replicate.
 
 Hotspot trends
 --------------
@@ -117,7 +117,7 @@ import shapely
 from scipy import stats
 from scipy.spatial import cKDTree
 
-from envtrace import geo
+from envtrace import _mc, geo
 from envtrace._grid_dbscan import grid_dbscan
 from envtrace.errors import InputError
 
@@ -607,7 +607,7 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
                  radii_m: Sequence[float] = DEFAULT_RADII_M,
                  max_population_share: float = 0.5, refit: bool | str = "auto",
                  max_refit_points: int = 50_000,
-                 stop_exceedances: int | None = 50,
+                 stop_alpha: float | None = 0.05,
                  eps_m: float | None = None, window_h: float | None = None,
                  min_complainants: int | None = None,
                  params: Mapping[str, Mapping[str, float]] | None = None,
@@ -651,10 +651,11 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
         p-values of small events are somewhat liberal (a warning is logged).
     max_refit_points : int
         Largest number of (non-duplicate) complaints of a category for ``refit="auto"``.
-    stop_exceedances : int or None
-        Sequential Monte Carlo (Besag & Clifford 1991): stop testing an event after this
-        many replicates reached its LLR and report ``stop_exceedances / replicates
-        run``; ``None`` runs all ``n_permutations`` for every event.
+    stop_alpha : float or None
+        Sequential Monte Carlo (Besag & Clifford 1991): stop testing an event once
+        ``h = ⌈stop_alpha (n_permutations + 1)⌉`` replicates reached its LLR (its p-value
+        can no longer fall to ``stop_alpha``) and report ``h / replicates run``; ``None``
+        runs all ``n_permutations`` for every event.
     eps_m, window_h, min_complainants, params
         Clustering parameters for ``refit`` (as :class:`SpaceTimeEvents`; ``None``: the
         category defaults). Use the ones the events were found with.
@@ -677,8 +678,7 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
         raise InputError("n_permutations must be >= 0")
     if time_unit_h <= 0 or max_window_days < 1 or max_radius_m <= 0:
         raise InputError("scan limits must be positive")
-    if stop_exceedances is not None and int(stop_exceedances) < 1:
-        raise InputError("stop_exceedances must be >= 1 (or None)")
+    h_stop = _mc.stop_count(stop_alpha, n_perm)
     out = pd.Series(np.nan, index=pd.Index(events["cluster_id"].astype(str), name="cluster_id"),
                     name="p_value", dtype=float)
     if n_perm == 0 or len(events) == 0 or p.n == 0:
@@ -701,7 +701,7 @@ def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutatio
                             radii=radii, max_window=int(max_window_days),
                             n_centres=int(n_centres), unit_h=float(time_unit_h),
                             share=float(max_population_share), refit=fit_params,
-                            stop=None if stop_exceedances is None else int(stop_exceedances),
+                            stop=h_stop,
                             workers=workers)
         out.iloc[sel_ev] = pv
     return out
@@ -1029,8 +1029,7 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
                     _event_pairs(active | (e_top >= obs_cmp[0]))
                 elif active.any():
                     obs_cmp = np.unique(thresh[active])
-    pv = np.where(exceed >= (stop if stop is not None else n_perm + 2),
-                  exceed / np.maximum(ran, 1), (1.0 + exceed) / (n_perm + 1.0))
+    pv = _mc.sequential_p(exceed, ran, n_perm, stop)
     return np.where(observed > 0, pv, 1.0)
 
 

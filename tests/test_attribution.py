@@ -354,3 +354,29 @@ def test_long_run_mean_table_counts_calm_hours_once():
     direct, _ = at.plume_concentration(0.0, r, th, u, st)
     looked_up = at._polar_lookup(g.b_all, np.array([r]), np.array([0.0]))[0]
     assert looked_up == pytest.approx(direct.mean(), rel=5e-3)
+
+
+def test_sequential_permutation_stop_agrees_with_the_full_test():
+    """Besag & Clifford stopping (h = ⌈0.05 · 200⌉ = 10): suspects whose full-run p-value is
+    below (1 + h)/200 get exactly the full-run value; the others h / L >= h / 199."""
+    extra = tuple((f"X{i}", f"Chem {i}", "C2614", float(x), float(y)) for i, (x, y) in enumerate(
+        [(2500.0, 2500.0), (-2000.0, -2500.0), (0.0, 3000.0), (1500.0, -2800.0), (-2800.0, 1500.0)]))
+    ent = enterprises(extra)
+    # complaints on six random evenings: the west plant A is favoured only on some
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2025-03-01", periods=200, freq="D")[rng.choice(200, 6, replace=False)]
+    times = [str(d.date()) + f" {20 + i % 3}:{10 * i:02d}" for i, d in enumerate(days)]
+    comp = complaints(times=times)
+    w = wind_year(seed=7, west_at=times[:2])
+    kw = {"wind": w, "n_permutations": 199, "seed": 2, "max_distance_m": 5000}
+    full = rank(comp, ent, params=at.AttributionParams(perm_stop_alpha=None), **kw)
+    seq = rank(comp, ent, **kw)
+    pd.testing.assert_frame_equal(full.drop(columns=["p_value", "evidence"]),
+                                  seq.drop(columns=["p_value", "evidence"]))
+    h = 10
+    never = full["p_value"] < (1 + h) / 200 - 1e-12
+    np.testing.assert_array_equal(seq["p_value"][never], full["p_value"][never])
+    assert (seq["p_value"][~never] >= h / 199 - 1e-12).all()
+    assert never.any() and (~never).any()
+    with pytest.raises(InputError):
+        rank(comp, ent, params=at.AttributionParams(perm_stop_alpha=2.0), **kw)

@@ -316,9 +316,9 @@ def test_scan_random_data_not_significant_and_reproducible() -> None:
         not_small += int(events["p_value"].min() > 0.05)
     assert not_small >= 2
     pv1 = scan_pvalues(df, events, n_permutations=99, seed=5, eps_m=1000.0, window_h=48.0,
-                       min_complainants=3, stop_exceedances=None)
+                       min_complainants=3, stop_alpha=None)
     pv2 = scan_pvalues(df, events, n_permutations=99, seed=5, eps_m=1000.0, window_h=48.0,
-                       min_complainants=3, stop_exceedances=None)
+                       min_complainants=3, stop_alpha=None)
     pd.testing.assert_series_equal(pv1, pv2)
     assert pv1.index.tolist() == events["cluster_id"].tolist()
     # p-values are multiples of 1/(R + 1)
@@ -333,9 +333,9 @@ def test_scan_sequential_stopping_agrees_with_the_full_run() -> None:
     df["complaint_id"] = [f"c{i}" for i in range(len(df))]
     _, events = find_events(df, **{**PARAMS, "n_permutations": 0})
     kw = dict(n_permutations=199, seed=2, eps_m=1000.0, window_h=48.0, min_complainants=3)
-    full = scan_pvalues(df, events, stop_exceedances=None, **kw)
-    h = 10
-    seq = scan_pvalues(df, events, stop_exceedances=h, **kw)
+    full = scan_pvalues(df, events, stop_alpha=None, **kw)
+    h = 10  # = ⌈0.05 · 200⌉
+    seq = scan_pvalues(df, events, stop_alpha=0.05, **kw)
     assert len(events) >= 10
     never = full < (1 + h) / 200 - 1e-12  # fewer than h exceedances in the full run
     assert never.any() and (~never).any()
@@ -346,7 +346,7 @@ def test_scan_sequential_stopping_agrees_with_the_full_run() -> None:
     # the burst keeps the smallest possible p-value
     assert seq.min() == pytest.approx(1 / 200)
     with pytest.raises(InputError):
-        scan_pvalues(df, events, stop_exceedances=0, **kw)
+        scan_pvalues(df, events, stop_alpha=1.5, **kw)
 
 
 # ----------------------------------------------------------------- hotspots and trends
