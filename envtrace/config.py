@@ -28,6 +28,8 @@ A profile (``--profile NAME|FILE``) is a YAML file describing one source's layou
     drop_below_intensity: 2       # rows rated below this are rejected (``below_intensity``)
     drop_columns: [complainant, phone]   # never read these (e.g. no identity in the source)
     speed_unit: m/s               # wind speed unit for wind files (m/s, mph, km/h, knots)
+    events:                       # event parameters suited to this kind of source, per
+      odour: {eps_m: 1000, window_h: 6, min_complainants: 5}   # category (envtrace.toml wins)
 
 Bundled profiles live in ``envtrace/column_profiles/*.yaml`` (package data).
 """
@@ -67,6 +69,7 @@ class Profile(BaseModel):
     drop_below_intensity: float | None = None
     drop_columns: list[str] = Field(default_factory=list)
     speed_unit: str = "m/s"
+    events: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
 class Config(BaseModel):

@@ -92,6 +92,26 @@ def _call_with_accepted(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> An
     return fn(*args, **{k: v for k, v in kwargs.items() if k in sig.parameters})
 
 
+def _event_settings(cfg: Any, profile: Any, event_params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Event settings: the profile's per-category ``events`` under ``envtrace.toml [events]``
+    under the caller's ``event_params`` (per category, key by key)."""
+    from envtrace.config import load_profile
+
+    prof = profile if profile is not None else getattr(cfg, "profile", None)
+    per_cat: dict[str, dict[str, Any]] = {}
+    if prof is not None:
+        for cat, v in load_profile(prof, base=getattr(cfg, "root", None)).events.items():
+            per_cat[str(cat)] = dict(v)
+    params: dict[str, Any] = {}
+    for layer in (dict(getattr(cfg, "events", None) or {}), dict(event_params or {})):
+        for cat, v in dict(layer.pop("params", None) or {}).items():
+            per_cat.setdefault(str(cat), {}).update(dict(v))
+        params.update(layer)
+    if per_cat:
+        params["params"] = per_cat
+    return params
+
+
 def trace(
     dataset: Any = None,
     *,
@@ -229,8 +249,7 @@ def trace(
 
     t0 = time.perf_counter()
     say("events")
-    params: dict[str, Any] = dict(ds.config.events or {})
-    params.update(dict(event_params or {}))
+    params = _event_settings(ds.config, profile, event_params)
     params.setdefault("seed", seed)
     params.setdefault("n_permutations", n_permutations)
     # smellpgh hook: intensity below min_intensity ("just fine") never forms an event

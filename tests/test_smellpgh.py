@@ -36,19 +36,23 @@ def _epoch(local: str) -> int:
 # the profile and the hooks, on hand-made files (no shared data needed)
 # =======================================================================================
 def _tiny_reports(path: Path) -> Path:
-    """Seven reports in the Smell PGH layout.
+    """Eleven reports in the Smell PGH layout.
 
-    Three rated 4 within an hour around (-79.94, 40.45): an event. Three rated 1 within an
-    hour around (-79.90, 40.47), 3.9 km away: "just fine", must form no event. One in
-    February (outside a January period), without any text.
+    Five rated 4-5 within an hour around (-79.94, 40.45): an event (the profile asks for 5
+    reports). Five rated 1 within an hour around (-79.90, 40.47), 3.9 km away: "just fine",
+    must form no event. One in February (outside a January period), without any text.
     """
     rows = [
         (_epoch("2019-01-10 08:00"), 40.4500, -79.9400, 4, "rotten eggs", "", ""),
         (_epoch("2019-01-10 08:20"), 40.4505, -79.9405, 4, "Industrial", "headache", "near Oakland"),
         (_epoch("2019-01-10 08:40"), 40.4495, -79.9395, 5, "", "", ""),
+        (_epoch("2019-01-10 08:45"), 40.4502, -79.9398, 4, "sulfur", "", ""),
+        (_epoch("2019-01-10 08:50"), 40.4498, -79.9402, 4, "", "", ""),
         (_epoch("2019-01-10 08:00"), 40.4700, -79.9000, 1, "fine", "", ""),
         (_epoch("2019-01-10 08:10"), 40.4702, -79.9002, 1, "", "", ""),
         (_epoch("2019-01-10 08:30"), 40.4698, -79.8998, 1, "", "", ""),
+        (_epoch("2019-01-10 08:35"), 40.4701, -79.8999, 1, "", "", ""),
+        (_epoch("2019-01-10 08:55"), 40.4699, -79.9001, 1, "", "", ""),
         (_epoch("2019-02-10 08:30"), 40.4500, -79.9400, 3, "", "", ""),
     ]
     head = "EpochTime,skewed_latitude,skewed_longitude,smell_value,smell_description,feelings_symptoms,additional_comments,zipcode\n"
@@ -80,11 +84,11 @@ def test_profile_is_bundled_and_complete():
 def test_profile_reads_the_layout(tmp_path):
     res = io.read_complaints(_tiny_reports(tmp_path / "reports.csv"), profile="smellpgh")
     f = res.frame
-    assert res.summary["rows_read"] == 7 and len(res.rejects) == 0
+    assert res.summary["rows_read"] == 11 and len(res.rejects) == 0
     assert f["received_at"].iloc[0] == pd.Timestamp("2019-01-10 08:00", tz=NY)
     assert str(f["received_at"].dt.tz) == NY
     assert f["lat"].iloc[1] == 40.4505 and f["lon"].iloc[1] == -79.9405
-    assert f["intensity"].tolist() == [4.0, 4.0, 5.0, 1.0, 1.0, 1.0, 3.0]  # rating 1 kept
+    assert f["intensity"].tolist() == [4.0, 4.0, 5.0, 4.0, 4.0, 1.0, 1.0, 1.0, 1.0, 1.0, 3.0]  # rating 1 kept
     assert f["text"].tolist()[:3] == ["rotten eggs", "Industrial; headache; near Oakland", ""]
     assert set(f["category"]) == {"odour"}  # empty text too: odour, not other
     assert set(f["channel"]) == {"app"} and set(f["area"]) == {"15213"}
@@ -96,16 +100,24 @@ def test_trace_min_intensity_period_and_closed(tmp_path):
     kw = dict(complaints=rep, enterprises=fac, profile="smellpgh", tz=NY, lang="en", n_permutations=0)
     r = pipeline.trace(**kw, start="2019-01-01", end="2019-01-31")
     assert r.summary["counts"]["outside_period"] == 1
-    assert r.summary["counts"]["below_min_intensity"] == 3
-    assert len(r.complaints) == 6 and len(r.events) == 1
+    assert r.summary["counts"]["below_min_intensity"] == 5
+    assert len(r.complaints) == 10 and len(r.events) == 1
+    # the profile's event settings for dense, identity-less app reports were used
+    assert r.summary["parameters"]["events"]["params"]["odour"] == {
+        "eps_m": 1000, "window_h": 6, "min_complainants": 5}
     lab = r.complaints.set_index("complaint_id")["cluster_id"]
     assert (lab[r.complaints["intensity"].to_numpy() <= 1] == "-1").all()
     assert (lab[r.complaints["intensity"].to_numpy() >= 4] == r.events["cluster_id"].iloc[0]).all()
     # the facility closed on 2019-01-01 is never a suspect for a January event
     assert set(r.candidates["enterprise_id"]) == {"coke"}
-    # without the floor the three "just fine" reports make an event of their own
+    # without the floor the five "just fine" reports make an event of their own
     r0 = pipeline.trace(**kw, start="2019-01-01", end="2019-01-31", min_intensity=None)
     assert len(r0.events) == 2
+    # a caller's (or envtrace.toml's) setting wins over the profile's, key by key
+    r6 = pipeline.trace(**kw, start="2019-01-01", end="2019-01-31",
+                        event_params={"params": {"odour": {"min_complainants": 6}}})
+    assert len(r6.events) == 0
+    assert r6.summary["parameters"]["events"]["params"]["odour"]["window_h"] == 6
     with pytest.raises(InputError, match="before start"):
         pipeline.trace(**kw, start="2019-02-01", end="2019-01-01")
 
@@ -132,9 +144,10 @@ def test_trace_wind_manifest_station_choice_and_coverage(tmp_path):
         pipeline.trace(**kw, wind_station="Z")
     # reports after the wind record get no wind evidence, and the summary says so
     late = tmp_path / "late.csv"
-    late.write_text(rep.read_text().replace(str(_epoch("2019-01-10 08:00")), str(_epoch("2019-01-20 08:00")))
-                    .replace(str(_epoch("2019-01-10 08:20")), str(_epoch("2019-01-20 08:20")))
-                    .replace(str(_epoch("2019-01-10 08:40")), str(_epoch("2019-01-20 08:40"))))
+    txt = rep.read_text()
+    for hm in ("08:00", "08:20", "08:40", "08:45", "08:50"):  # the event's reports, ten days on
+        txt = txt.replace(str(_epoch(f"2019-01-10 {hm}")), str(_epoch(f"2019-01-20 {hm}")))
+    late.write_text(txt)
     rl = pipeline.trace(**{**kw, "complaints": late})
     assert any("outside the wind record" in w for w in rl.summary["warnings"])
 
@@ -151,7 +164,7 @@ def test_cli_trace_with_profile_period_and_bad_manifest(tmp_path):
                                   "--out", str(tmp_path / "out")])
     assert ok.exit_code == 0, ok.output
     out = pd.read_csv(tmp_path / "out" / "complaints.csv", dtype=str)
-    assert len(out) == 6 and out["received_at"].str.endswith("-05:00").all()
+    assert len(out) == 10 and out["received_at"].str.endswith("-05:00").all()
     man = tmp_path / "monitors.csv"
     man.write_text("station_id,lat,lon,file,wind_dir_column\n1,40.4,-79.9,gone.csv,x\n", encoding="utf-8")
     bad = CliRunner().invoke(app, [*base, "--wind", str(man), "--out", str(tmp_path / "out2")])
