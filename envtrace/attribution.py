@@ -1158,17 +1158,19 @@ def rank_suspects(
     log_time = np.zeros(n_pairs)
     up_share = np.full(n_pairs, np.nan)
     up_base = np.full(n_pairs, np.nan)
+    r_mean = np.full(n_pairs, np.nan)
     wind_used = np.zeros(n_pairs, dtype=bool)
     cache: dict[str, Any] = {}
     if wd is not None:
         cache = _wind_structures(prm, ev_cat, used_idx, used_w, pair_start, P_ev, P_ent, cx, cy, ex, ey,
                                  c_hour, late, closed_h, wd)
         if cache:
-            lt, us, ub = _time_term(cache, wd)
+            lt, us, ub, rr = _time_term(cache, wd)
             idx = cache["pairs"]
             log_time[idx] = lt
             up_share[idx] = us
             up_base[idx] = ub
+            r_mean[idx] = rr
             wind_used[idx] = True
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
@@ -1195,7 +1197,7 @@ def rank_suspects(
                                       e_lon[P_ent[rows]], e_lat[P_ent[rows]])
     evid = [
         _evidence(lang=lang, category=ev_cat[P_ev[p]], wind=info["wind"], wind_used=bool(wind_used[p]),
-                  up_share=up_share[p], up_base=up_base[p], distance=float(dist[i]),
+                  up_share=up_share[p], up_base=up_base[p], r_mean=r_mean[p], distance=float(dist[i]),
                   bearing=float(bear[i]), industry=str(e_ind[P_ent[p]]),
                   alarms=info["alarms"], n_alarms=int(alarm_n[p]), pollutant=alarm_pol[p],
                   window=prm.alarm_window_h, p_value=float(pvals[i]))
@@ -1522,18 +1524,25 @@ def _terms(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.ndar
     return term * cache["w"][rows][:, None], ins, has
 
 
-def _time_term(cache: dict[str, Any], wd: _Wind) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Observed log LR_time, in-plume share and all-hours in-plume share per pair."""
+def _time_term(cache: dict[str, Any], wd: _Wind
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Observed log LR_time, in-plume share, all-hours in-plume share and the mean
+    concentration ratio R over the complaints with wind, per pair."""
     rows = np.arange(cache["pair"].size)
     chunk = 200_000
     lt_rows = np.zeros(rows.size)
     ins_rows = np.zeros(rows.size, dtype=bool)
     has_rows = np.zeros(rows.size, dtype=bool)
+    r_rows = np.zeros(rows.size)
     zero = np.zeros(1, dtype=np.int64)
 
     def _chunk(s0: int) -> None:  # disjoint slices: safe on threads
         t, ins, has = _terms(cache, wd, rows[s0:s0 + chunk], zero)
         lt_rows[s0:s0 + chunk] = t[:, 0]
+        # R back from the term: log(pb + (1 - pb) R) · w (w > 0 for every row)
+        w_c = cache["w"][rows[s0:s0 + chunk]]
+        pb = cache["pb"]
+        r_rows[s0:s0 + chunk] = (np.exp(t[:, 0] / np.where(w_c > 0, w_c, 1.0)) - pb) / (1.0 - pb)
         ins_rows[s0:s0 + chunk] = ins[:, 0]
         has_rows[s0:s0 + chunk] = has[:, 0]
 
@@ -1547,10 +1556,12 @@ def _time_term(cache: dict[str, Any], wd: _Wind) -> tuple[np.ndarray, np.ndarray
     wsum = np.bincount(loc, weights=w, minlength=n)
     us = np.bincount(loc, weights=w * ins_rows, minlength=n)
     ub = np.bincount(loc, weights=w * cache["UB"][rows], minlength=n)
+    rr = np.bincount(loc, weights=w * r_rows * ~cache["closed_after"][rows], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         us = np.where(wsum > 0, us / wsum, np.nan)
         ub = np.where(wsum > 0, ub / wsum, np.nan)
-    return lt, us, ub
+        rr = np.where(wsum > 0, rr / wsum, np.nan)
+    return lt, us, ub, rr
 
 
 _PERM_BUDGET = 500_000  # (row, shift) elements per permutation task
@@ -1689,15 +1700,25 @@ def _industry_labels(codes: Any, raw: np.ndarray, *, lang: str) -> np.ndarray:
     return out
 
 
+def _fmt_ratio(r: float) -> str:
+    return f"{r:.1f}" if r < 10 else f"{r:.0f}" if r < 1000 else ">1000"
+
+
 def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share: float,
               up_base: float, distance: float, bearing: float, industry: str, alarms: bool,
-              n_alarms: int, pollutant: str, window: float, p_value: float) -> str:
+              n_alarms: int, pollutant: str, window: float, p_value: float,
+              r_mean: float = float("nan")) -> str:
     parts: list[str] = []
     zh = lang == "zh"
     if wind_used and np.isfinite(up_share):
         base = f"{up_base:.0%}" if np.isfinite(up_base) else "?"
         parts.append(f"投诉时段{up_share:.0%}处于上风向（全年{base}）" if zh
                      else f"upwind in {up_share:.0%} of complaint hours ({base} of all hours)")
+        if np.isfinite(r_mean):
+            # the model's own quantity: modelled air from it at the complainants at the
+            # complaint times, over its long-run mean there (R of step 3)
+            parts.append(f"投诉时其烟气到达量为常年平均的{_fmt_ratio(r_mean)}倍" if zh
+                         else f"its air at {_fmt_ratio(r_mean)}× the usual level at complaint times")
     elif category not in WIND_CATEGORIES:
         name_zh = {"noise": "噪声", "water": "水", "waste": "固废"}.get(category, category)
         parts.append(f"{name_zh}事件：不按风向（仅距离、行业、时段和报警）" if zh

@@ -170,6 +170,8 @@ def test_upwind_far_plant_beats_near_plant_with_small_p():
     assert 265 < a["bearing_deg"] < 275
     assert a["evidence"].startswith("upwind in 100% of complaint hours")
     assert "3.1 km W" in a["evidence"] and "p=0.005" in a["evidence"]
+    ratio = float(a["evidence"].split("its air at ")[1].split("×")[0])
+    assert ratio > 5  # west wind in every complaint hour vs random directions all year
     assert r.attrs["info"]["wind"] is True
 
 
@@ -189,6 +191,8 @@ def test_prevailing_wind_from_the_plant_is_no_evidence():
     assert a_clim["score"] < a_spec["score"] - 0.3
     assert a_clim["p_value"] == 1.0  # every shifted year gives the same statistic
     assert "(100% of all hours)" in a_clim["evidence"]
+    # R ≈ 1 (B comes from speed-class tables: the meander of 3.6 m/s for this 3 m/s wind)
+    assert 0.85 <= float(a_clim["evidence"].split("its air at ")[1].split("×")[0]) <= 1.15
 
 
 def test_closed_enterprise_is_never_blamed():
