@@ -924,6 +924,7 @@ def _add_suspects(
     lang: str,
     max_rank: int,
     bounds: tuple[list, list],
+    min_score: float = 0.0,
 ) -> None:
     group = folium.FeatureGroup(name=label("suspects", lang), show=True)
     centres = {
@@ -936,7 +937,11 @@ def _add_suspects(
     geod = pyproj.Geod(ellps="WGS84")
     cand = candidates
     if "rank" in cand:
-        cand = cand[pd.to_numeric(cand["rank"], errors="coerce") <= max_rank]
+        rk = pd.to_numeric(cand["rank"], errors="coerce")
+        keep = rk <= max_rank
+        if "score" in cand:
+            keep &= (rk == 1) | (pd.to_numeric(cand["score"], errors="coerce") >= min_score)
+        cand = cand[keep]
     for c in cand.itertuples(index=False):
         cid = str(c.cluster_id)
         if cid not in centres:
@@ -1123,6 +1128,7 @@ def event_map(
     wind_roses: bool = True,
     max_wind_roses: int = 50,
     max_rank: int = 3,
+    min_score: float = 0.1,
     grid_m: float = 500.0,
     min_cell_count: int = 3,
     heat: bool = False,
@@ -1137,7 +1143,9 @@ def event_map(
         p_value, geometry`` (footprint; a circle of ``radius_m`` when missing).
     candidates : DataFrame, optional
         ``cluster_id, rank, enterprise_id, name, score, distance_m, bearing_deg, p_value,
-        evidence``; suspects up to ``max_rank`` are drawn with a line to their event. Their
+        evidence``; suspects up to ``max_rank`` are drawn with a line to their event (the
+        rank-1 suspect always, the others only with ``score >= min_score``, so a map of
+        many events is not a web of unlikely lines; the brief's tables list them all). Their
         position comes from ``enterprises`` (``enterprise_id, lon, lat``) when given, else
         from the event centre, ``distance_m`` and ``bearing_deg``.
     cases : DataFrame, optional
@@ -1153,7 +1161,8 @@ def event_map(
         complaints=complaints, events=events, areas=areas, internal=internal, basemap=basemap,
         lang=lang, grid_m=grid_m, min_cell_count=min_cell_count, heat=heat,
         candidates=candidates, enterprises=enterprises, cases=cases, wind=wind,
-        wind_roses=wind_roses, max_wind_roses=max_wind_roses, max_rank=max_rank, max_texts=max_texts,
+        wind_roses=wind_roses, max_wind_roses=max_wind_roses, max_rank=max_rank,
+        min_score=min_score, max_texts=max_texts,
     )
 
 
@@ -1176,6 +1185,7 @@ def _build(
     max_wind_roses: int,
     max_rank: int,
     max_texts: int = 20_000,
+    min_score: float = 0.0,
 ) -> folium.Map:
     base = _check_basemap(basemap, lang)
     shift = _shifter(base)
@@ -1203,7 +1213,7 @@ def _build(
     if has_suspects:
         _add_suspects(
             m, candidates, events, enterprises=enterprises, shift=shift, lang=lang,
-            max_rank=max_rank, bounds=bounds,
+            max_rank=max_rank, min_score=min_score, bounds=bounds,
         )
     if not bounds[0] and areas is not None and len(areas):
         b = shapely.bounds(_shift_geometry(shapely.union_all(np.asarray(areas.geometry)), shift))

@@ -153,6 +153,16 @@ def test_event_map_has_all_layers():
     assert page.count("envtrace-suspect") == 2
 
 
+def test_unlikely_lower_ranked_suspects_get_no_line():
+    cands = _candidates(["A", "B", "C"])
+    cands["score"] = [0.05, 0.3, 0.02]  # rank 1 is drawn whatever its score
+    page = maps.map_html(maps.event_map(_events(), candidates=cands, basemap="none"))
+    assert page.count("envtrace-suspect") == 2
+    assert "#3 C" not in page and "#2 B" in page and "#1 A" in page
+    page0 = maps.map_html(maps.event_map(_events(), candidates=cands, basemap="none", min_score=0))
+    assert page0.count("envtrace-suspect") == 3
+
+
 def test_wind_rose_is_a_png_and_none_without_wind():
     png = maps.wind_rose_png(_wind(), lang="zh")
     assert png is not None and png.startswith(b"\x89PNG")
