@@ -853,6 +853,10 @@ def style_ledger(table: pd.DataFrame, *, lang: str = "zh") -> Any:
              "n_complaints": "n_complaints", "colour": "colour"}
     shown = shown.rename(columns={c: label(k, lang) for c, k in heads.items() if c in shown})
     styler = shown.style
+    wrap = [label(k, lang) for c, k in heads.items() if c in ("title", "enterprise_name") and c in table]
+    if wrap:  # long text wraps, so the status and colour columns stay on the page
+        styler = styler.set_properties(subset=wrap, **{"white-space": "normal", "min-width": "10em",
+                                                        "max-width": "22em"})
     if "colour" in table:
         styler = styler.apply(lambda col: [fills.get(c, "") for c in table["colour"]], subset=[label("colour", lang)])
     return styler.hide(axis="index")
@@ -962,7 +966,9 @@ _CJK_CSS = (
     '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", '
     '"PingFang SC", sans-serif;} '
     # short cells (category, rank, score) on one line; the last column (evidence, note) wraps
-    "td:not(:last-child) {white-space: nowrap;}</style>"
+    "td:not(:last-child) {white-space: nowrap;} "
+    # a table wider than the page scrolls inside its own box instead of being cut off
+    ".jp-OutputArea-output {overflow-x: auto;}</style>"
 )
 
 
