@@ -384,3 +384,31 @@ def test_sequential_permutation_stop_agrees_with_the_full_test():
     assert never.any() and (~never).any()
     with pytest.raises(InputError):
         rank(comp, ent, params=at.AttributionParams(perm_stop_alpha=2.0), **kw)
+
+
+def test_wind_direction_autocorrelation_known_answers():
+    rng = np.random.default_rng(0)
+    # random directions held for blocks of 4 hours: ρ(k) = 1 - k/4 for k < 4, then 0
+    blocks = rng.uniform(0, 360, 20_000)
+    d = np.repeat(blocks, 4)
+    rho = at.wind_direction_autocorrelation(d, max_lag_h=8)
+    np.testing.assert_allclose(rho[:4], [1.0, 0.75, 0.5, 0.25], atol=0.02)
+    assert (rho[5:] == 0).all()
+    # hourly independent directions: no memory; a prevailing wind is not memory either
+    iid = at.wind_direction_autocorrelation(rng.uniform(0, 360, 50_000), max_lag_h=6)
+    assert iid[0] == 1.0 and (iid[1:] < 0.02).all()
+    prevailing = 270.0 + rng.normal(0, 20, 50_000)
+    assert (at.wind_direction_autocorrelation(prevailing, max_lag_h=6)[1:] < 0.02).all()
+    # a constant direction or gaps only: nothing to correlate
+    assert at.wind_direction_autocorrelation(np.full(100, 90.0))[1:].sum() == 0
+    with_gaps = d.copy()
+    with_gaps[::3] = np.nan
+    np.testing.assert_allclose(at.wind_direction_autocorrelation(with_gaps, max_lag_h=3)[:3],
+                               [1.0, 0.75, 0.5], atol=0.03)
+
+
+def test_hour_weights_share_one_unit_among_correlated_hours():
+    rho = np.array([1.0, 0.5, 0.0])
+    np.testing.assert_allclose(at._hour_weights(np.array([10, 30]), rho), [1.0, 1.0])
+    np.testing.assert_allclose(at._hour_weights(np.array([10, 11]), rho), [1 / 1.5, 1 / 1.5])
+    np.testing.assert_allclose(at._hour_weights(np.array([10, 11, 12]), rho), [1 / 1.5, 1 / 2.0, 1 / 1.5])

