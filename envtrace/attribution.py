@@ -105,7 +105,12 @@ nuisance typically carries).
 9. **Triangulation across events** (empirical Bayes). The events of category ``k`` are a
    mixture: each is caused by enterprise ``j`` with weight ``π_jk`` or by the background
    with ``π_bk``. ``eb_iterations`` (default 1) EM steps from equal weights estimate them —
-   E-step ``post_je ∝ π_j a_je L_je``, M-step ``π_j = (Σ_e post_je + ½) / (N_k + ½ n)``
+   E-step ``post_je ∝ π_j ā_e L_je`` (``ā_e`` the mean plausibility of the event's
+   candidates: the weights are learnt from the evidence ``L``, so an enterprise's
+   distance/industry prior is not counted a second time through the other events —
+   with ``a_je`` there, a big plant gained weight by reputation alone; on the tuning
+   worlds the change raised top-1 from 0.552 to 0.564 and top-3 from 0.773 to 0.812 and
+   lowered innocent blame from 3.3 % to 3.0 %), M-step ``π_j = (Σ_e post_je + ½) / (N_k + ½ n)``
    (one step: the weights move once from equal towards the maximum-likelihood ones;
    an enterprise gains prior weight in an event as far as it explains the *other*
    events of the category) — and the reported posterior
@@ -1346,13 +1351,20 @@ def _triangulate(a: np.ndarray, log_lik: np.ndarray, P_ev: np.ndarray, P_ent: np
         pi = np.full(ents.size, 1.0 / n_comp)
         pi_b = 1.0 / n_comp
         sub_start = np.searchsorted(ev_local, np.arange(n_k + 1))
+        # the weights are learnt from the wind, hours and alarms evidence only: inside the
+        # EM every candidate of an event gets the event's mean plausibility, so an
+        # enterprise's distance/industry prior is not counted again through the other
+        # events' posteriors (a big plant would otherwise gain weight by reputation alone);
+        # the event's own posterior below uses its own a_je once
+        cnt = np.bincount(ev_local, minlength=n_k)
+        a_m = (np.bincount(ev_local, weights=a[pidx], minlength=n_k) / np.maximum(cnt, 1))[ev_local]
         for _ in range(prm.eb_iterations):
-            pst = _posterior(a[pidx] * pi[jloc], log_lik[pidx], sub_start, pi_b * bg0)
+            pst = _posterior(a_m * pi[jloc], log_lik[pidx], sub_start, pi_b * bg0)
             tot = np.bincount(jloc, weights=pst, minlength=ents.size)
             tot_b = n_k - tot.sum()
             pi = (tot + alpha) / (n_k + alpha * n_comp)
             pi_b = (tot_b + alpha) / (n_k + alpha * n_comp)
-        pst = _posterior(a[pidx] * pi[jloc], log_lik[pidx], sub_start, pi_b * bg0)
+        pst = _posterior(a_m * pi[jloc], log_lik[pidx], sub_start, pi_b * bg0)
         tot = np.bincount(jloc, weights=pst, minlength=ents.size)
         loo = (tot[jloc] - pst + alpha) / (n_k - 1 + alpha * n_comp)
         # redistribute the candidates' prior mass only: the background keeps its weight
