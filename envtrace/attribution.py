@@ -122,11 +122,12 @@ nuisance typically carries).
    product in step 4 triangulates already. History: off by default until 2026-11-27,
    because with the earlier model it raised innocent blame on the tuning worlds (it
    concentrates belief on the enterprise popular across events, often the park neighbour
-   of the true source). With the hour weights of step 4 one step raises top-1 on the
-   tuning worlds (seeds 0–4) from 0.47 to 0.55 with innocent blame 3.3 % (2.0 % without
-   it); more steps move towards the maximum-likelihood weights and blame more innocents
-   (3 steps: 4.0 %; 30 steps, earlier model: 7.9 %). ``eb_iterations = 0`` switches it
-   off.
+   of the true source). With the hour weights of step 4 and the evidence-only weights,
+   one step raises top-1 on the tuning worlds (seeds 0–4) from 0.47 to 0.56 and top-3
+   from 0.72 to 0.81, with innocent blame 3.0 % (2.0 % without it); more steps move
+   towards the maximum-likelihood weights and blame more innocents (with the prior
+   counted twice: 3 steps 4.0 %; 30 steps, earlier model, 7.9 %). ``eb_iterations = 0``
+   switches it off.
 10. **Significance.** The wind series is shifted circularly by random whole days (at least
     7 days from either end; keeps the diurnal cycle and the wind climate, breaks the
     link between complaint times and wind), ``LR_time`` recomputed; ``p = (1 + #{perm ≥
