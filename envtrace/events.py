@@ -825,29 +825,38 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
     e_size = np.bincount(ee, minlength=n_ev)
     e_mu = e_size * (tcum[d2 + 1] - tcum[d1]) / n
 
-    # A replicate moves times among the fixed locations, so each event's time window
-    # holds a fixed set of *times* (a run of the bin-sorted order); only where those
-    # times land changes. Counting them costs the window's size per event (tens of
-    # complaints), not the disc's size over the whole record (thousands in a long one).
+    # A replicate moves times among the fixed locations. An event's count is the number of
+    # its disc's locations that receive a time of its window: counted over whichever set
+    # is smaller — the window's times (a fixed run of the bin-sorted order; where they
+    # land changes: tens of complaints in a long sparse record) or the disc's locations
+    # (whose bins change: fewer in a short dense one).
     t_order = np.argsort(b, kind="stable")
     t_sorted = b[t_order]
     w_lo = np.searchsorted(t_sorted, d1, side="left")
     w_len = np.searchsorted(t_sorted, d2, side="right") - w_lo
+    by_disc = e_size < w_len
+    ee_order = np.argsort(ee, kind="stable")
+    ee, ei = ee[ee_order], ei[ee_order]
     pairs: list[np.ndarray] = []
 
     def _event_pairs(keep: np.ndarray) -> None:
-        """(event, window time) pairs of the events whose cylinders are kept."""
-        wl = np.where(keep, w_len, 0)
+        """(event, window time) and (event, disc location) pairs of the kept cylinders."""
+        wl = np.where(keep & ~by_disc, w_len, 0)
         te = np.repeat(np.arange(n_ev), wl)
         tt = t_order[np.arange(int(wl.sum())) - np.repeat(np.cumsum(wl) - wl, wl)
                      + np.repeat(w_lo, wl)]
-        pairs[:] = [te, tt, ecx[te], ecy[te], er[te]]
+        dm = (keep & by_disc)[ee]
+        de, di = ee[dm], ei[dm]
+        pairs[:] = [te, tt, ecx[te], ecy[te], er[te], de, di, d1[de], d2[de]]
 
-    def _event_llr(inv: np.ndarray | None) -> np.ndarray:
-        te, tt, ecx_t, ecy_t, er_t = pairs
+    def _event_llr(inv: np.ndarray | None, bins: np.ndarray = b) -> np.ndarray:
+        te, tt, ecx_t, ecy_t, er_t, de, di, lo_d, hi_d = pairs
         loc = tt if inv is None else inv[tt]  # where each window time sits in this replicate
         inside = np.hypot(x[loc] - ecx_t, y[loc] - ecy_t) <= er_t
         c = np.bincount(te[inside], minlength=n_ev)
+        if de.size:
+            bi = bins[di]  # the bins the disc's locations hold in this replicate
+            c += np.bincount(de[(bi >= lo_d) & (bi <= hi_d)], minlength=n_ev)
         return _llr(c, e_mu, n, table)
 
     _event_pairs(np.ones(n_ev, dtype=bool))
@@ -980,7 +989,7 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
         bp = b[perm]
         inv = np.empty(n, dtype=np.int64)
         inv[perm] = np.arange(n)
-        best = float(_event_llr(inv).max(initial=0.0))
+        best = float(_event_llr(inv, bp).max(initial=0.0))
         if refit is not None:
             lab = labs[(r % batch) * n:(r % batch + 1) * n]
             own = _cylinders(x, y, bp, lab, tcum, n, table, tree)
