@@ -1800,7 +1800,7 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
         if np.isfinite(r_mean):
             # the model's own quantity: modelled air from it at the complainants at the
             # complaint times, over its long-run mean there (R of step 3)
-            parts.append(f"投诉时其烟气到达量为常年平均的{_fmt_ratio(r_mean)}倍" if zh
+            parts.append(f"投诉时其污染物到达量为常年平均的{_fmt_ratio(r_mean)}倍" if zh
                          else f"its air at {_fmt_ratio(r_mean)}× the usual level at complaint times")
     elif category not in WIND_CATEGORIES:
         name_zh = {"noise": "噪声", "water": "水", "waste": "固废"}.get(category, category)
