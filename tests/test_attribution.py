@@ -412,3 +412,51 @@ def test_hour_weights_share_one_unit_among_correlated_hours():
     np.testing.assert_allclose(at._hour_weights(np.array([10, 30]), rho), [1.0, 1.0])
     np.testing.assert_allclose(at._hour_weights(np.array([10, 11]), rho), [1 / 1.5, 1 / 1.5])
     np.testing.assert_allclose(at._hour_weights(np.array([10, 11, 12]), rho), [1 / 1.5, 1 / 2.0, 1 / 1.5])
+
+
+# --------------------------------------------------------------------------- generated worlds
+def _score_world(seed: int, preset: str, root) -> dict[str, float]:
+    """top-1, top-3, innocent blame and the naive method's top-1 on one generated world."""
+    from envtrace import pipeline, profiles, sample
+
+    d = sample.generate(seed, config=sample.WorldConfig.preset(preset, seed=seed)).write(root / preset)
+    r = pipeline.trace(d, n_permutations=0, lang="en", event_params={"n_permutations": 0})
+    truth = pd.read_csv(d / "truth" / "complaints.csv", dtype=str, keep_default_na=False)
+    comp = r.complaints[["source_row", "cluster_id"]].astype({"source_row": int}).merge(
+        truth[["source_row", "source_enterprise_id"]].astype({"source_row": int}), on="source_row")
+    cl = comp[comp["cluster_id"] != "-1"]
+    src = cl["source_enterprise_id"] != ""
+    cand = r.candidates
+    top = cand[cand["rank"] == 1].set_index("cluster_id")
+    t1 = cl["cluster_id"].map(top["enterprise_id"]).fillna("")
+    s1 = cl["cluster_id"].map(top["score"]).fillna(0.0)
+    top3 = cand[cand["rank"] <= 3].groupby("cluster_id")["enterprise_id"].agg(set)
+    in3 = np.array([s in top3.get(c, set()) for c, s in zip(cl["cluster_id"], cl["source_enterprise_id"], strict=True)])
+    ent = r.enterprises
+    prof = profiles.profile_for(ent["industry_code"].fillna("").tolist())
+    naive = {}
+    for _, e in r.events.iterrows():
+        ok = (prof[e["category"]].to_numpy() > 0) & (ent["status"].to_numpy() != "closed")
+        dist, _ = geo.distance_bearing(e["lon"], e["lat"], ent["lon"].to_numpy(), ent["lat"].to_numpy())
+        naive[e["cluster_id"]] = ent["enterprise_id"].to_numpy()[np.argmin(np.where(ok, dist, np.inf))]
+    truth_id = cl["source_enterprise_id"]
+    return {
+        "top1": float((t1[src] == truth_id[src]).mean()),
+        "top3": float(in3[src.to_numpy()].mean()),
+        "innocent": float(((s1 >= 0.5) & (t1 != "") & (t1 != truth_id)).mean()),
+        "naive": float((cl["cluster_id"].map(naive)[src] == truth_id[src]).mean()),
+    }
+
+
+@pytest.mark.slow
+def test_generated_worlds_beat_the_naive_method_without_blaming_innocents(tmp_path):
+    """Seed 7 (in no evaluation or tuning set), four settings: innocent look-alikes next to
+    the homes, reports hours late, GCJ-02/BD-09 input from phones, a valley wind climate.
+    The issue's targets that the model meets, pooled over the four worlds: innocent blame
+    at most 5 % and top-1 at least twice the naive method's; and the true source is among
+    the first three suspects for most complaints."""
+    rows = [_score_world(7, p, tmp_path) for p in ("dense_decoys", "long_lag", "mobile", "valley")]
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    assert mean["innocent"] <= 0.05, rows
+    assert mean["top1"] >= 2 * mean["naive"] and mean["top1"] >= 0.3, rows
+    assert mean["top3"] >= 0.6, rows
