@@ -44,6 +44,7 @@ __all__ = [
     "CATEGORIES",
     "OPERATING_HOURS",
     "OTHER_WEIGHT",
+    "UNREAD_WEIGHT",
     "load_industry_profiles",
     "parse_industry",
     "profile_for",
@@ -53,6 +54,12 @@ CATEGORIES: tuple[str, ...] = ("odour", "noise", "dust", "water", "waste")
 OPERATING_HOURS: tuple[str, ...] = ("24h", "day", "night_possible", "seasonal")
 #: weight of the ``other`` category, for every profile, known or not
 OTHER_WEIGHT: float = 0.05
+#: weight for every category of an enterprise whose industry is not given or cannot be
+#: read at all (no GB/T 4754 code found): it may cause anything, so it stays a possible
+#: suspect with a weak prior (a tenth of a matching industry's) that wind, timing and
+#: alarms can overcome. A readable code that is not in the table (e.g. ``K70`` real
+#: estate) is an industry without a nuisance profile and gets 0.
+UNREAD_WEIGHT: float = 0.1
 #: defaults for a code that matches no row
 UNKNOWN_REACH_M: float = 1000.0
 UNKNOWN_HOURS: str = "night_possible"
@@ -291,8 +298,9 @@ def profile_for(codes: Iterable[Any], *, profiles: pd.DataFrame | None = None) -
     -------
     DataFrame
         One row per input, same order, index 0..n-1; columns ``code`` (parsed),
-        ``matched_code`` (``""`` if none), ``odour, noise, dust, water, waste`` (0 when
-        unknown), ``other`` (:data:`OTHER_WEIGHT`), ``reach_m`` (1000 m when unknown),
+        ``matched_code`` (``""`` if none), ``odour, noise, dust, water, waste`` (0 for a
+        code without a profile, :data:`UNREAD_WEIGHT` when no code could be read at all),
+        ``other`` (:data:`OTHER_WEIGHT`), ``reach_m`` (1000 m when unknown),
         ``operating_hours`` (``night_possible`` when unknown), ``known`` (bool).
     """
     table = _packaged() if profiles is None else profiles
@@ -322,6 +330,7 @@ def profile_for(codes: Iterable[Any], *, profiles: pd.DataFrame | None = None) -
     known = row_idx >= 0
     w = np.zeros((n, len(CATEGORIES)), dtype=float)
     w[known] = weights[row_idx[known]]
+    w[parsed.astype(str) == ""] = UNREAD_WEIGHT
     out = pd.DataFrame(w, columns=list(CATEGORIES))
     out.insert(0, "matched_code", matched.astype(str))
     out.insert(0, "code", parsed.astype(str))

@@ -460,3 +460,19 @@ def test_generated_worlds_beat_the_naive_method_without_blaming_innocents(tmp_pa
     assert mean["innocent"] <= 0.05, rows
     assert mean["top1"] >= 2 * mean["naive"] and mean["top1"] >= 0.3, rows
     assert mean["top3"] >= 0.6, rows
+
+
+def test_enterprise_without_industry_stays_a_weak_suspect():
+    """No industry given: possibly anything (weak prior); a readable code without a nuisance
+    profile (K70 real estate) is never a suspect. Real industry profiles."""
+    ent = enterprises()
+    ent.loc[0, ["industry", "industry_code"]] = ""  # A, upwind at every complaint
+    r = at.rank_suspects(event_of(complaints()), complaints(), ent, wind=wind_year(),
+                         n_permutations=0, lang="en")
+    a = r.set_index("enterprise_id").loc["A"]
+    assert a["evidence"].startswith("upwind in 100% of complaint hours")
+    assert r.iloc[0]["enterprise_id"] == "A"  # the wind evidence overcomes the weak prior
+    ent.loc[0, ["industry", "industry_code"]] = ["K70 房地产业", "K70"]
+    r2 = at.rank_suspects(event_of(complaints()), complaints(), ent, wind=wind_year(),
+                          n_permutations=0, lang="en")
+    assert "A" not in set(r2["enterprise_id"])
