@@ -757,12 +757,23 @@ def parse_times(
 
 
 def _format_times(t: pd.Series) -> pd.Series:
-    """ISO 8601 with offset (``2026-10-29T22:15:00+08:00``), ``""`` for NaT."""
+    """ISO 8601 with offset (``2026-10-29T22:15:00+08:00``), ``""`` for NaT.
+
+    ``t`` holds aware datetimes. Vectorised (``strftime`` costs ~12 s per million rows):
+    the local wall time to the second, then each row's UTC offset (a handful of distinct
+    values) as ``±HH:MM``.
+    """
     if len(t) == 0:
         return pd.Series([], dtype="str")
-    base = t.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-    base = base.str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
-    return base.fillna("")
+    ok = t.notna().to_numpy()
+    wall = t.dt.tz_localize(None).to_numpy().astype("datetime64[s]")
+    utc = t.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[s]")
+    off = np.zeros(len(t), dtype=np.int64)
+    off[ok] = (wall[ok] - utc[ok]) // np.timedelta64(1, "m")
+    uo, inv = np.unique(off, return_inverse=True)
+    labels = np.array([f"{'-' if o < 0 else '+'}{abs(o) // 60:02d}:{abs(o) % 60:02d}" for o in uo])
+    txt = np.where(ok, np.char.add(np.datetime_as_string(wall, unit="s"), labels[inv.reshape(-1)]), "")
+    return pd.Series(txt.astype(object), index=t.index, dtype="str")
 
 
 # =======================================================================================

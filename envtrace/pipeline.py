@@ -426,10 +426,9 @@ def _iso(values: Any, tz: str) -> pd.Series:
         s = pd.to_datetime(s, errors="coerce")
         if not isinstance(s.dtype, pd.DatetimeTZDtype):
             s = s.dt.tz_localize(tz)
-    s = s.dt.tz_convert(tz)
-    txt = s.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-    txt = txt.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
-    return txt.fillna("").astype(str)
+    from envtrace import io
+
+    return io._format_times(s.dt.tz_convert(tz))
 
 
 def _col(frame: pd.DataFrame, name: str, default: Any = "") -> pd.Series:

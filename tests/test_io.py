@@ -576,3 +576,16 @@ def test_cli_ingest_options(tmp_path: Path) -> None:
     assert list(got["received_at"]) == ["2026-10-29T22:15:00+00:00"]
     r2 = _cli(["ingest", str(p), "--out", str(out), "--tz", "Nowhere/City"])
     assert r2.exit_code == 2 and "unknown time zone" in r2.output
+
+
+def test_format_times_iso_with_offsets_across_dst_and_half_hours():
+    from envtrace.io import _format_times
+
+    t = pd.Series(pd.to_datetime(["2026-03-08 06:59:59.900", "2026-03-08 07:00:00.000", None], utc=True))
+    assert _format_times(t.dt.tz_convert("America/New_York")).tolist() == [
+        "2026-03-08T01:59:59-05:00", "2026-03-08T03:00:00-04:00", ""]
+    assert _format_times(t.dt.tz_convert("Asia/Kolkata")).tolist()[:2] == [
+        "2026-03-08T12:29:59+05:30", "2026-03-08T12:30:00+05:30"]
+    assert _format_times(t.dt.tz_convert("America/St_Johns")).tolist()[1] == "2026-03-08T04:30:00-02:30"  # DST began there too
+    assert _format_times(t.dt.tz_convert("Asia/Shanghai")).tolist()[1] == "2026-03-08T15:00:00+08:00"
+    assert _format_times(t.iloc[:0].dt.tz_convert("UTC")).tolist() == []
