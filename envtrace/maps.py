@@ -875,7 +875,7 @@ def _add_events(
             (label("start", lang), _fmt_time(getattr(ev, "start", None))),
             (label("end", lang), _fmt_time(getattr(ev, "end", None))),
             (label("radius_m", lang), f"{float(getattr(ev, 'radius_m', float('nan'))):.0f}"),
-            (label("p_value", lang), _fmt_p(getattr(ev, "p_value", None))),
+            (label("event_p_value", lang), _fmt_p(getattr(ev, "p_value", None))),
         ]
         if case is not None:
             rows.append((label("case", lang), case.get("case_id", "")))
