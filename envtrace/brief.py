@@ -953,12 +953,29 @@ def execute_notebook(
     import papermill
 
     ensure_kernel(kernel)
+    extra: dict[str, Any] = {}
+    if os.name != "nt":
+        # the kernel talks over local IPC sockets, not TCP ports: nothing listens on the
+        # network during a scheduled run (and ipykernel's warning about unencrypted TCP,
+        # printed on every run, goes away)
+        extra["kernel_manager_class"] = _ipc_kernel_manager()
     papermill.execute_notebook(
         str(notebook), str(output), parameters=parameters, kernel_name=kernel,
         cwd=str(cwd) if cwd else None, progress_bar=False, log_output=False,
-        execution_timeout=timeout_s, request_save_on_cell_execute=False,
+        execution_timeout=timeout_s, request_save_on_cell_execute=False, **extra,
     )
     return Path(output)
+
+
+def _ipc_kernel_manager() -> type:
+    """An ``AsyncKernelManager`` whose kernels use the ``ipc`` transport."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IPCKernelManager
 
 
 _CJK_CSS = (
