@@ -127,7 +127,8 @@ nuisance typically carries).
    from 0.72 to 0.81, with innocent blame 3.0 % (2.0 % without it); more steps move
    towards the maximum-likelihood weights and blame more innocents (with the prior
    counted twice: 3 steps 4.0 %; 30 steps, earlier model, 7.9 %). ``eb_iterations = 0``
-   switches it off.
+   switches it off. The weights come from the events traced together, so an event's
+   scores can change with the period traced (a month alone, or a whole season).
 10. **Significance.** The wind series is shifted circularly by random whole days (at least
     7 days from either end; keeps the diurnal cycle and the wind climate, breaks the
     link between complaint times and wind), ``LR_time`` recomputed; ``p = (1 + #{perm ≥
