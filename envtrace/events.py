@@ -835,8 +835,6 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
     w_lo = np.searchsorted(t_sorted, d1, side="left")
     w_len = np.searchsorted(t_sorted, d2, side="right") - w_lo
     by_disc = e_size < w_len
-    ee_order = np.argsort(ee, kind="stable")
-    ee, ei = ee[ee_order], ei[ee_order]
     pairs: list[np.ndarray] = []
 
     def _event_pairs(keep: np.ndarray) -> None:
@@ -955,7 +953,6 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
     n_ladder = int(active.sum())
 
     rng = np.random.default_rng(seed)
-    maxima = np.zeros(n_perm)
     cum = np.zeros((k, n_r, n_bins + 1), dtype=np.int32)
     if refit is not None:
         eps_m, window_h, min_c = refit
@@ -1021,7 +1018,6 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
                     ch = c[hr, ht].astype(np.int64)
                 mu_h = s_flat[hr] * base[w - 1][6][ht] / n
                 best = max(best, float(_llr(ch, mu_h, n, table).max()))
-        maxima[r] = best
         hit_e = active & (best >= thresh)
         exceed += hit_e
         if stop is not None and hit_e.any():
