@@ -1598,14 +1598,15 @@ def _exposure(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.n
 
 
 def _terms(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted ``log(π_b + (1 − π_b) R)`` per (row, shift), with in-plume and has-wind flags."""
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted ``log(π_b + (1 − π_b) R)`` per (row, shift), with in-plume and has-wind
+    flags and ``R`` itself (1 where there is no wind)."""
     R, ins, has = _exposure(cache, wd, rows, shifts_h)
     R = np.where(has, R, 1.0)
     pb = cache["pb"]
     term = np.log(pb + (1.0 - pb) * R)
     term = np.where(cache["closed_after"][rows][:, None], np.log(pb), term)
-    return term * cache["w"][rows][:, None], ins, has
+    return term * cache["w"][rows][:, None], ins, has, R
 
 
 def _time_term(cache: dict[str, Any], wd: _Wind
@@ -1621,12 +1622,9 @@ def _time_term(cache: dict[str, Any], wd: _Wind
     zero = np.zeros(1, dtype=np.int64)
 
     def _chunk(s0: int) -> None:  # disjoint slices: safe on threads
-        t, ins, has = _terms(cache, wd, rows[s0:s0 + chunk], zero)
+        t, ins, has, r = _terms(cache, wd, rows[s0:s0 + chunk], zero)
         lt_rows[s0:s0 + chunk] = t[:, 0]
-        # R back from the term: log(pb + (1 - pb) R) · w (w > 0 for every row)
-        w_c = cache["w"][rows[s0:s0 + chunk]]
-        pb = cache["pb"]
-        r_rows[s0:s0 + chunk] = (np.exp(t[:, 0] / np.where(w_c > 0, w_c, 1.0)) - pb) / (1.0 - pb)
+        r_rows[s0:s0 + chunk] = r[:, 0]
         ins_rows[s0:s0 + chunk] = ins[:, 0]
         has_rows[s0:s0 + chunk] = has[:, 0]
 
@@ -1715,7 +1713,7 @@ def _permutation_p(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, log_time:
 
     def _obs(ch: tuple[int, int]) -> np.ndarray:
         r = rows_a[bd[ch[0]]:bd[ch[1]]]
-        t, _, _ = _terms(cache, wd, r, np.zeros(1, dtype=np.int64))
+        t = _terms(cache, wd, r, np.zeros(1, dtype=np.int64))[0]
         return np.add.reduceat(t[:, 0], st[ch[0]:ch[1]] - bd[ch[0]])
 
     exceed = np.zeros(which.size, dtype=np.int64)
@@ -1740,7 +1738,7 @@ def _permutation_p(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, log_time:
                        uniq: np.ndarray = uniq) -> np.ndarray:
                 i0, i1, b0, b1 = task
                 r = rows_a[bd[i0]:bd[i1]]
-                t, _, _ = _terms(cache, wd, r, uniq[b0:b1].astype(np.int64) * 24)
+                t = _terms(cache, wd, r, uniq[b0:b1].astype(np.int64) * 24)[0]
                 lt = np.add.reduceat(t, st[i0:i1] - bd[i0], axis=0)  # (pairs, shifts)
                 return lt >= obs_a[i0:i1, None] - 1e-9
 
