@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
+from _machine import cpu_model, ram_gb  # noqa: E402  (benchmarks/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -71,12 +71,8 @@ def synth(n: int, seed: int = 0) -> pd.DataFrame:
 
 def machine() -> str:
     cpu = cpu_model()
-    mem = ""
-    try:
-        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
-        mem = f"; RAM {kb / 1024 / 1024:.1f} GB"
-    except (OSError, StopIteration, ValueError):
-        pass
+    ram = ram_gb()
+    mem = "" if ram != ram else f"; RAM {ram:.1f} GB"
     return f"{cpu}, {os.cpu_count()} logical cores{mem}"
 
 

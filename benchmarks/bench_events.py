@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
+from _machine import cpu_model, ram_gb  # noqa: E402  (benchmarks/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -291,12 +291,8 @@ def _run(args: list[str], timeout: float) -> tuple[int, float, str]:
 
 def machine() -> str:
     cpu = cpu_model()
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kb / 2**20:.1f} GB"
-    except (OSError, ValueError, IndexError):
-        pass
+    ram = ram_gb()
+    mem = "" if ram != ram else f"{ram:.1f} GB"
     import scipy
     import sklearn
 

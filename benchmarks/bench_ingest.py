@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
+from _machine import cpu_model, ram_gb  # noqa: E402  (benchmarks/ is on sys.path)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -147,13 +147,8 @@ def run_one(path: Path) -> dict:
 
 def machine() -> dict:
     cpu = cpu_model()
-    mem = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GB"
-    except OSError:
-        pass
+    ram = ram_gb()
+    mem = "" if ram != ram else f"{ram:.1f} GB"
     import pyarrow
 
     return {

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
+from _machine import cpu_model, ram_gb  # noqa: E402  (benchmarks/ is on sys.path)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -44,12 +44,8 @@ TARGET_S = 60.0
 
 def machine() -> str:
     cpu = cpu_model()
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f", {kb / 1024**2:.1f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
+    ram = ram_gb()
+    mem = "" if ram != ram else f", {ram:.1f} GiB RAM"
     return f"{platform.node()}: {os.cpu_count()} cores ({cpu or platform.processor()}){mem}, Python {platform.python_version()}, {platform.platform()}"
 
 
