@@ -878,15 +878,24 @@ def _prepare_wind(wind: pd.DataFrame | None, crs: Any) -> _Wind | None:
     return _Wind(h0, n_hours, stations, st_xy, D, U, C, V)
 
 
-def _station_keys(wd: _Wind, x: np.ndarray, y: np.ndarray) -> list[tuple[int, ...]]:
+def _station_groups(wd: _Wind, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """Station group of each point: its stations ordered by distance (nearest first).
+
+    Returns the group index per point and the groups, numbered in order of first
+    appearance. Stations without a position come last, in station order.
+    """
     S = len(wd.stations)
-    if S == 1:
-        return [(0,)] * len(x)
+    if S == 1 or len(x) == 0:
+        return np.zeros(len(x), dtype=np.int64), [(0,)] if S == 1 else []
     known = np.isfinite(wd.st_xy[:, 0])
     d = np.hypot(x[:, None] - wd.st_xy[None, :, 0], y[:, None] - wd.st_xy[None, :, 1])
     d = np.where(known[None, :], d, 1e18 + np.arange(S)[None, :])
     order = np.argsort(d, axis=1, kind="stable")
-    return [tuple(int(v) for v in row) for row in order]
+    uniq, first, inv = np.unique(order, axis=0, return_index=True, return_inverse=True)
+    by_first = np.argsort(first, kind="stable")  # number the groups by first appearance
+    rank = np.empty_like(by_first)
+    rank[by_first] = np.arange(by_first.size)
+    return rank[inv.reshape(-1)].astype(np.int64), [tuple(int(v) for v in uniq[i]) for i in by_first]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -940,6 +949,62 @@ def _tz_time(series: Any) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- main
+def _preselect(ev_cat: np.ndarray, vx: np.ndarray, vy: np.ndarray, members: np.ndarray,
+               bounds: np.ndarray, c_hour: np.ndarray, ex: np.ndarray, ey: np.ndarray,
+               e_ok: np.ndarray, W: np.ndarray, REACH: np.ndarray, closed_h: np.ndarray,
+               prm: AttributionParams, *, chunk_cells: int = 2_000_000
+               ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Candidates of every event: enterprise indices and plausibilities ``a`` (step 5).
+
+    Enterprises within ``max_distance_m`` of the event centre whose industry can cause the
+    event's category and that had not closed before its first complaint; at most
+    ``max_candidates`` of them, those with the largest ``a`` (ties: lower index first),
+    in decreasing ``a``. Vectorised per category over blocks of events (an events ×
+    enterprises block of at most ``chunk_cells`` cells).
+
+    Returns the events' first complaint hours (NaN without members) and, per event, the
+    candidates' enterprise indices and plausibilities (empty arrays for none).
+    """
+    n_ev = len(ev_cat)
+    start_h = np.full(n_ev, np.nan)
+    has = bounds[1:] > bounds[:-1]
+    if has.any():
+        starts = np.minimum.reduceat(c_hour[members].astype(float), bounds[:-1][has])
+        start_h[has] = starts
+    empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+    ents: list[np.ndarray] = [empty_i] * n_ev
+    plaus: list[np.ndarray] = [empty_f] * n_ev
+    K = int(prm.max_candidates)
+    for ki, k in enumerate(CATEGORIES):
+        evs = np.flatnonzero((ev_cat == k) & np.isfinite(vx) & np.isfinite(vy))
+        pool = np.flatnonzero(e_ok & (W[:, ki] > 0))
+        if evs.size == 0 or pool.size == 0:
+            continue
+        px, py, pw, pr, pc = ex[pool], ey[pool], W[pool, ki], REACH[pool, ki], closed_h[pool]
+        open_now = ~np.isfinite(pc) | (pc > 0)  # events without members: closed at all?
+        step = max(1, chunk_cells // pool.size)
+        for lo in range(0, evs.size, step):
+            blk = evs[lo:lo + step]
+            d = np.hypot(px[None, :] - vx[blk, None], py[None, :] - vy[blk, None])
+            st = start_h[blk, None]
+            ok = (d <= prm.max_distance_m) & np.where(np.isfinite(st), pc[None, :] > st,
+                                                       open_now[None, :])
+            a = np.where(ok, _plausibility(pw[None, :], d, pr[None, :], prm), -np.inf)
+            if pool.size > K:
+                top = np.argpartition(-a, K - 1, axis=1)[:, :K]
+            else:
+                top = np.broadcast_to(np.arange(pool.size), (blk.size, pool.size))
+            for r, e in enumerate(blk):
+                idx = top[r]
+                av = a[r, idx]
+                keep = np.isfinite(av)
+                idx, av = idx[keep], av[keep]
+                o = np.lexsort((idx, -av))
+                ents[e] = pool[idx[o]]
+                plaus[e] = av[o]
+    return start_h, ents, plaus
+
+
 def rank_suspects(
     events: pd.DataFrame,
     complaints: pd.DataFrame,
@@ -1111,40 +1176,11 @@ def rank_suspects(
     info["alarms"] = alarm_by_ent is not None
 
     # candidate pre-selection -----------------------------------------------------
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(np.column_stack([ex[e_ok], ey[e_ok]]))
-    ent_idx_ok = np.flatnonzero(e_ok)
-    cand_ev: list[np.ndarray] = []
-    cand_ent: list[np.ndarray] = []
-    cand_a: list[np.ndarray] = []
-    ev_start_h = np.full(len(ev), np.nan)
-    for e in range(len(ev)):
-        mem = members_all[bounds[e]:bounds[e + 1]]
-        k = ev_cat[e]
-        if k not in CATEGORIES or not np.isfinite(vx[e]):
-            continue
-        ki = CATEGORIES.index(k)
-        if mem.size:
-            ev_start_h[e] = float(c_hour[mem].min())
-        near = ent_idx_ok[tree.query_ball_point([vx[e], vy[e]], prm.max_distance_m)]
-        if near.size == 0:
-            continue
-        near = near[W[near, ki] > 0]
-        if mem.size:
-            near = near[closed_h[near] > ev_start_h[e]]
-        else:
-            near = near[~np.isfinite(closed_h[near]) | (closed_h[near] > 0)]
-        if near.size == 0:
-            continue
-        d = np.hypot(ex[near] - vx[e], ey[near] - vy[e])
-        a = _plausibility(W[near, ki], d, REACH[near, ki], prm)
-        if near.size > prm.max_candidates:
-            keep = np.argsort(-a, kind="stable")[: prm.max_candidates]
-            near, a = near[keep], a[keep]
-        cand_ev.append(np.full(near.size, e, dtype=np.int64))
-        cand_ent.append(near)
-        cand_a.append(a)
+    _start_h, sel_ent, sel_a = _preselect(ev_cat, vx, vy, members_all, bounds, c_hour, ex, ey, e_ok,
+                                          W, REACH, closed_h, prm)
+    cand_ev = [np.full(v.size, e, dtype=np.int64) for e, v in enumerate(sel_ent) if v.size]
+    cand_ent = [v for v in sel_ent if v.size]
+    cand_a = [v for v, n in zip(sel_a, sel_ent, strict=True) if n.size]
     if not cand_ev:
         return out
     P_ev = np.concatenate(cand_ev)
@@ -1199,37 +1235,44 @@ def rank_suspects(
     if alarm_by_ent is not None:
         rate, table = alarm_by_ent
         win = prm.alarm_window_h
-        for p in range(n_pairs):
-            j = P_ent[p]
-            e = P_ev[p]
-            t_c = np.sort(c_hour[used_idx[e]].astype(float) + 0.5)
-            if t_c.size == 0:
+        relevant: dict[tuple[int, str], np.ndarray] = {}  # (enterprise, category) -> alarm mask
+        for e in range(len(ev)):
+            ps = range(pair_start[e], pair_start[e + 1])
+            if not ps or used_idx[e].size == 0:
                 continue
+            t_c = np.sort(c_hour[used_idx[e]].astype(float) + 0.5)
             # hours covered by the union of the windows [t - win, t]
-            gaps = np.diff(t_c)
-            cover = win + np.minimum(gaps, win).sum()
-            n = 0
-            pols: dict[str, int] = {}
-            if j in table:
+            cover = win + np.minimum(np.diff(t_c), win).sum()
+            k = str(ev_cat[e])
+            for p in ps:
+                j = int(P_ent[p])
+                lam = rate.get(j, 0.0)
+                if j not in table:
+                    if prm.alarm_extra_mean <= 0:
+                        log_alarm[p] = np.log(1.0 / (lam * cover + 1.0))
+                    continue
                 t_a, pol = table[j]
-                rel = np.array([_pollutant_relevant(x, ev_cat[e]) for x in pol], dtype=bool) \
-                    if pol.size else np.zeros(0, dtype=bool)
+                rel = relevant.get((j, k))
+                if rel is None:
+                    rel = np.array([_pollutant_relevant(x, k) for x in pol], dtype=bool)
+                    relevant[(j, k)] = rel
                 nxt = np.searchsorted(t_c, t_a, side="left")
                 okn = nxt < t_c.size
                 lag = np.where(okn, t_c[np.minimum(nxt, t_c.size - 1)] - t_a, np.inf)
                 hit = okn & (lag <= win) & (lag >= 0) & rel
                 n = int(hit.sum())
-                for x in pol[hit]:
-                    pols[x] = pols.get(x, 0) + 1
-            lam = rate.get(j, 0.0)
-            if prm.alarm_extra_mean <= 0:
-                log_alarm[p] = np.log((n + 1.0) / (lam * cover + 1.0))
-            elif j in table and rel.any():
-                # a monitor that records pollutants relevant to the category: baseline rate
-                # of those alarms only; without such a record the alarms say nothing
-                log_alarm[p] = _alarm_log_bf(n, lam * float(rel.mean()) * cover, prm)
-            alarm_n[p] = n
-            alarm_pol[p] = "/".join(sorted(pols, key=lambda s: -pols[s])[:2])
+                if prm.alarm_extra_mean <= 0:
+                    log_alarm[p] = np.log((n + 1.0) / (lam * cover + 1.0))
+                elif rel.any():
+                    # a monitor that records pollutants relevant to the category: baseline rate
+                    # of those alarms only; without such a record the alarms say nothing
+                    log_alarm[p] = _alarm_log_bf(n, lam * float(rel.mean()) * cover, prm)
+                alarm_n[p] = n
+                if n:
+                    pols: dict[str, int] = {}
+                    for x in pol[hit]:
+                        pols[x] = pols.get(x, 0) + 1
+                    alarm_pol[p] = "/".join(sorted(pols, key=lambda s: -pols[s])[:2])
 
     # wind term ------------------------------------------------------------------------
     log_time = np.zeros(n_pairs)
@@ -1435,15 +1478,10 @@ def _wind_structures(prm: AttributionParams, ev_cat: np.ndarray, used_idx: list[
     dy = cy[comp] - ey[ent]
     dist = np.hypot(dx, dy)
     bearing = np.mod(np.rad2deg(np.arctan2(dx, dy)), 360.0)
-    gkey = np.zeros(comp.size, dtype=np.int64)
-    glist: list[tuple[int, ...]] = [(0,)] if len(wd.stations) == 1 else []
-    gpos: dict[tuple[int, ...], int] = {}
-    # one station: one group, no per-row Python loop (tens of millions of rows at scale)
-    for i, k in enumerate(_station_keys(wd, cx[comp], cy[comp]) if len(wd.stations) > 1 else []):
-        if k not in gpos:
-            gpos[k] = len(glist)
-            glist.append(k)
-        gkey[i] = gpos[k]
+    # per complaint, not per (candidate, complaint) row: tens of millions of rows at scale
+    ucomp, comp_inv = np.unique(comp, return_inverse=True)
+    ugkey, glist = _station_groups(wd, cx[ucomp], cy[ucomp])
+    gkey = ugkey[comp_inv.reshape(-1)]
     B = np.zeros((comp.size, 6 if prm.stratify_stability else 1))  # one column: same for all classes
     UB = np.zeros(comp.size)
     for g, k in enumerate(glist):

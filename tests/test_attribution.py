@@ -476,3 +476,51 @@ def test_enterprise_without_industry_stays_a_weak_suspect():
     r2 = at.rank_suspects(event_of(complaints()), complaints(), ent, wind=wind_year(),
                           n_permutations=0, lang="en")
     assert "A" not in set(r2["enterprise_id"])
+
+
+# --------------------------------------------------------------------------- helpers at scale
+def test_station_groups_rank_stations_by_distance():
+    # stations at x = 0, 10 km and unknown; points near each known station
+    st_xy = np.array([[0.0, 0.0], [10_000.0, 0.0], [np.nan, np.nan]])
+    wd = at._Wind(h0=0, n_hours=1, stations=["s0", "s1", "s2"], st_xy=st_xy,
+                  dir=np.zeros((3, 1)), spd=np.zeros((3, 1)), stab=np.zeros((3, 1), dtype=np.int64),
+                  valid=np.ones((3, 1), dtype=bool))
+    x = np.array([9_000.0, 100.0, 8_000.0, -50.0])
+    gkey, groups = at._station_groups(wd, x, np.zeros(4))
+    # numbered by first appearance; the unknown station always last
+    assert groups == [(1, 0, 2), (0, 1, 2)]
+    assert gkey.tolist() == [0, 1, 0, 1]
+    one = at._Wind(h0=0, n_hours=1, stations=["s0"], st_xy=st_xy[:1], dir=np.zeros((1, 1)),
+                   spd=np.zeros((1, 1)), stab=np.zeros((1, 1), dtype=np.int64),
+                   valid=np.ones((1, 1), dtype=bool))
+    gkey, groups = at._station_groups(one, x, np.zeros(4))
+    assert groups == [(0,)] and gkey.tolist() == [0, 0, 0, 0]
+
+
+def test_preselect_keeps_the_most_plausible_open_candidates_in_order():
+    # one odour event at the origin, first complaint at hour 100; five enterprises on the
+    # x axis: weight 1 at 1, 2 and 4 km, weight 0 at 500 m (cannot cause odour), one at
+    # 3 km closed at hour 50 (before the event) and one at 25 km (beyond max_distance)
+    prm = at.AttributionParams(max_candidates=2, max_distance_m=20_000.0)
+    ex = np.array([2000.0, 500.0, 1000.0, 3000.0, 4000.0, 25_000.0])
+    ey = np.zeros(6)
+    W = np.zeros((6, len(at.CATEGORIES)))
+    W[:, at.CATEGORIES.index("odour")] = [1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+    REACH = np.full_like(W, 3000.0)
+    closed = np.array([np.inf, np.inf, np.inf, 50.0, np.inf, np.inf])
+    c_hour = np.array([120, 100, 130])
+    start, ents, plaus = at._preselect(
+        np.array(["odour", "noise"]), np.array([0.0, 0.0]), np.array([0.0, 0.0]),
+        members=np.array([0, 1, 2]), bounds=np.array([0, 3, 3]), c_hour=c_hour, ex=ex, ey=ey,
+        e_ok=np.ones(6, dtype=bool), W=W, REACH=REACH, closed_h=closed, prm=prm)
+    assert start[0] == 100 and np.isnan(start[1])
+    assert ents[0].tolist() == [2, 0]  # 1 km, then 2 km; 4 km cut by max_candidates
+    np.testing.assert_allclose(plaus[0], at._plausibility(np.ones(2), np.array([1000.0, 2000.0]),
+                                                          np.full(2, 3000.0), prm))
+    assert ents[1].size == 0  # no enterprise can cause noise
+    # without the cap: 4 km joins; blocks of one event give the same answer
+    wide = at.AttributionParams(max_candidates=40, max_distance_m=20_000.0)
+    _, ents, _ = at._preselect(np.array(["odour"]), np.zeros(1), np.zeros(1), np.array([0, 1, 2]),
+                               np.array([0, 3]), c_hour, ex, ey, np.ones(6, dtype=bool), W, REACH,
+                               closed, wide, chunk_cells=1)
+    assert ents[0].tolist() == [2, 0, 4]

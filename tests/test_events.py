@@ -349,6 +349,25 @@ def test_scan_sequential_stopping_agrees_with_the_full_run() -> None:
         scan_pvalues(df, events, stop_alpha=1.5, **kw)
 
 
+def test_threads_do_not_change_events_or_pvalues() -> None:
+    # categories are clustered and scanned side by side; each is seeded on its own, so
+    # one thread and several give the same labels and the same p-values
+    parts = []
+    for i, cat in enumerate(("odour", "noise", "dust")):
+        d = scan_fixture(i, with_burst=i != 1)
+        d["category"] = cat
+        parts.append(d)
+    df = pd.concat(parts, ignore_index=True)
+    df["complaint_id"] = [f"c{i}" for i in range(len(df))]
+    kw = {**PARAMS, "n_permutations": 99, "seed": 3}
+    lab1, ev1 = find_events(df, **kw, workers=1)
+    lab3, ev3 = find_events(df, **kw, workers=3)
+    assert set(ev1["category"]) == {"odour", "noise", "dust"}
+    pd.testing.assert_series_equal(lab1, lab3)
+    pd.testing.assert_frame_equal(ev1.drop(columns="geometry"), ev3.drop(columns="geometry"))
+    assert ev1["p_value"].notna().all()
+
+
 # ----------------------------------------------------------------- hotspots and trends
 
 
