@@ -958,19 +958,25 @@ def _preselect(ev_cat: np.ndarray, vx: np.ndarray, vy: np.ndarray, members: np.n
 
     Enterprises within ``max_distance_m`` of the event centre whose industry can cause the
     event's category and that had not closed before its first complaint; at most
-    ``max_candidates`` of them, those with the largest ``a`` (ties: lower index first),
-    in decreasing ``a``. Vectorised per category over blocks of events (an events ×
-    enterprises block of at most ``chunk_cells`` cells).
+    ``max_candidates`` of them, those with the largest ``a``, in decreasing ``a`` (ties:
+    lower index first).
+
+    ``a`` depends on the enterprise only through its industry weight and reach, and falls
+    with distance, so within one (weight, reach) class only the ``max_candidates`` nearest
+    open enterprises can be chosen: a k-d tree per class gives those, and ``a`` is
+    computed for them alone (at 10 000 enterprises, ~40 classes × 40 instead of
+    thousands per event), over blocks of events of at most ``chunk_cells`` cells.
 
     Returns the events' first complaint hours (NaN without members) and, per event, the
     candidates' enterprise indices and plausibilities (empty arrays for none).
     """
+    from scipy.spatial import cKDTree
+
     n_ev = len(ev_cat)
     start_h = np.full(n_ev, np.nan)
     has = bounds[1:] > bounds[:-1]
     if has.any():
-        starts = np.minimum.reduceat(c_hour[members].astype(float), bounds[:-1][has])
-        start_h[has] = starts
+        start_h[has] = np.minimum.reduceat(c_hour[members].astype(float), bounds[:-1][has])
     empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
     ents: list[np.ndarray] = [empty_i] * n_ev
     plaus: list[np.ndarray] = [empty_f] * n_ev
@@ -978,29 +984,47 @@ def _preselect(ev_cat: np.ndarray, vx: np.ndarray, vy: np.ndarray, members: np.n
     for ki, k in enumerate(CATEGORIES):
         evs = np.flatnonzero((ev_cat == k) & np.isfinite(vx) & np.isfinite(vy))
         pool = np.flatnonzero(e_ok & (W[:, ki] > 0))
-        if evs.size == 0 or pool.size == 0:
+        if evs.size == 0 or pool.size == 0 or K < 1:
             continue
-        px, py, pw, pr, pc = ex[pool], ey[pool], W[pool, ki], REACH[pool, ki], closed_h[pool]
-        open_now = ~np.isfinite(pc) | (pc > 0)  # events without members: closed at all?
-        step = max(1, chunk_cells // pool.size)
+        # nearest open enterprises of each (weight, reach) class: index matrix (events, m)
+        _, cls = np.unique(np.column_stack([W[pool, ki], REACH[pool, ki]]), axis=0,
+                           return_inverse=True)
+        cls = cls.reshape(-1)
+        cols = []
+        for c in range(int(cls.max()) + 1):
+            members_c = pool[cls == c]
+            # enterprises that may be closed at the event: fetch that many more neighbours
+            kk = K + int(np.isfinite(closed_h[members_c]).sum() + np.isneginf(closed_h[members_c]).sum())
+            if members_c.size <= kk:
+                cols.append(np.broadcast_to(members_c, (evs.size, members_c.size)))
+                continue
+            tree = cKDTree(np.column_stack([ex[members_c], ey[members_c]]))
+            _, nn = tree.query(np.column_stack([vx[evs], vy[evs]]), k=kk,
+                               distance_upper_bound=prm.max_distance_m * (1 + 1e-9), workers=-1)
+            nn = np.asarray(nn).reshape(evs.size, kk)
+            cols.append(np.where(nn < members_c.size, members_c[np.minimum(nn, members_c.size - 1)], -1))
+        idx_all = np.concatenate(cols, axis=1)
+        idx_all = np.sort(idx_all, axis=1)  # ties of a: lower enterprise index first
+        step = max(1, chunk_cells // idx_all.shape[1])
         for lo in range(0, evs.size, step):
             blk = evs[lo:lo + step]
-            d = np.hypot(px[None, :] - vx[blk, None], py[None, :] - vy[blk, None])
+            ids = idx_all[lo:lo + step]
+            j = np.maximum(ids, 0)
+            d = np.hypot(ex[j] - vx[blk, None], ey[j] - vy[blk, None])
             st = start_h[blk, None]
-            ok = (d <= prm.max_distance_m) & np.where(np.isfinite(st), pc[None, :] > st,
-                                                       open_now[None, :])
-            a = np.where(ok, _plausibility(pw[None, :], d, pr[None, :], prm), -np.inf)
-            if pool.size > K:
-                top = np.argpartition(-a, K - 1, axis=1)[:, :K]
-            else:
-                top = np.broadcast_to(np.arange(pool.size), (blk.size, pool.size))
+            cj = closed_h[j]
+            open_ok = np.where(np.isfinite(st), cj > st, ~np.isfinite(cj) | (cj > 0))
+            ok = (ids >= 0) & (d <= prm.max_distance_m) & open_ok
+            a = np.where(ok, _plausibility(W[j, ki], d, REACH[j, ki], prm), -np.inf)
+            m = a.shape[1]
+            top = np.argpartition(-a, K - 1, axis=1)[:, :K] if m > K else np.broadcast_to(np.arange(m), a.shape)
             for r, e in enumerate(blk):
-                idx = top[r]
-                av = a[r, idx]
+                t = top[r]
+                av = a[r, t]
                 keep = np.isfinite(av)
-                idx, av = idx[keep], av[keep]
-                o = np.lexsort((idx, -av))
-                ents[e] = pool[idx[o]]
+                t, av = t[keep], av[keep]
+                o = np.lexsort((ids[r, t], -av))
+                ents[e] = ids[r, t[o]]
                 plaus[e] = av[o]
     return start_h, ents, plaus
 
@@ -1814,9 +1838,12 @@ def _industry_labels(codes: Any, raw: np.ndarray, *, lang: str) -> np.ndarray:
     col = "name_zh" if lang == "zh" else "name_en"
     found = profiles.profile_for(codes)
     out = np.asarray(raw, dtype=object).copy()
-    for i, (code, matched) in enumerate(zip(codes, found["matched_code"], strict=True)):
-        if code and matched and matched in table.index and str(table.at[matched, col]).strip():
-            out[i] = f"{code} {str(table.at[matched, col]).strip()}"
+    names = table[col].fillna("").astype(str).str.strip()
+    names = names[~names.index.duplicated()]
+    name = found["matched_code"].fillna("").astype(str).map(names).fillna("").to_numpy(dtype=object)
+    code_a = np.asarray(codes, dtype=object)
+    use = (code_a != "") & (name != "")
+    out[use] = code_a[use] + " " + name[use]
     return out
 
 

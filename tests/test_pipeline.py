@@ -207,3 +207,30 @@ def test_generated_world_beats_the_naive_method(tmp_path: Path) -> None:
     base = (comp["cluster_id"].map(naive) == comp["source_enterprise_id"]).mean()
     assert len(comp) > 50
     assert ours > base + 0.1
+
+
+def test_write_csv_is_pandas_dialect(tmp_path):
+    # quoting only where needed, quotes doubled, missing values empty, UTF-8
+    df = pd.DataFrame({
+        "complaint_id": pd.Series(["c1", 'a,"b"', "x\ny", "投诉，中文", "r\rs", ""], dtype="str"),
+        "lon": [117.123456, np.nan, 0.5, -1.25, 1e-07, 3.0],
+        "cluster_id": pd.Series(["E1", "-1", None, "E2", "E3", "E4"], dtype="str"),
+        "n": [1, 2, 3, 4, 5, 6],
+    })
+    pipeline.write_csv(df, tmp_path / "a.csv")
+    df.iloc[:4].to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8")
+    pipeline.write_csv(df.iloc[:4], tmp_path / "b.csv")
+    # without integral or tiny floats and bare carriage returns (which pandas leaves
+    # unquoted): byte for byte what pandas writes
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    back = pd.read_csv(tmp_path / "a.csv", dtype={"complaint_id": str, "cluster_id": str},
+                       keep_default_na=False, na_values={"lon": [""]})
+    assert back["complaint_id"].tolist() == df["complaint_id"].tolist()
+    assert back["cluster_id"].tolist() == ["E1", "-1", "", "E2", "E3", "E4"]
+    np.testing.assert_array_equal(back["lon"].to_numpy(), df["lon"].to_numpy())
+    assert back["n"].tolist() == [1, 2, 3, 4, 5, 6]
+    with open(tmp_path / "a.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["complaint_id", "lon", "cluster_id", "n"] and len(rows) == 7
+    pipeline.write_csv(df.iloc[:0], tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_text(encoding="utf-8") == "complaint_id,lon,cluster_id,n\n"
