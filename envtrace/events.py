@@ -70,7 +70,7 @@ replicate, as SaTScan judges secondary clusters:
 Candidate cylinders (search limits, all documented parameters of :func:`scan_pvalues`):
 
 (a) a grid: ``n_centres`` (default 32) k-means centres of the complaint locations
-    (``seed``) × radii ``radii_m`` (default 250, 500, 750, 1000, 1500, 2000, 3000 m, cut
+    (``seed``; above 50 000 complaints fitted on a seeded sample of 50 000) × radii ``radii_m`` (default 250, 500, 750, 1000, 1500, 2000, 3000 m, cut
     at ``max_radius_m`` = 3000 m) × every window of 1…``max_window_days`` (default 7)
     bins; discs holding more than ``max_population_share`` (default 50 %) of the
     complaints are skipped;
@@ -534,8 +534,13 @@ class SpaceTimeEvents:
         self.scan_options = scan_options
         self.workers = workers
 
-    def fit(self, complaints: pd.DataFrame) -> SpaceTimeEvents:
-        """Cluster ``complaints``; sets ``labels_``, ``events_``, ``crs_``. Returns self."""
+    def fit(self, complaints: pd.DataFrame, *, scan: bool = True) -> SpaceTimeEvents:
+        """Cluster ``complaints``; sets ``labels_``, ``events_``, ``crs_``. Returns self.
+
+        With ``scan=False`` the events' ``p_value`` stays NaN and :meth:`scan` computes
+        the p-values later (``envtrace trace`` runs it beside the attribution, which does
+        not need them).
+        """
         p = _Prepared(complaints)
         lab, core = _cluster(p, spatial=False, eps_m=self.eps_m, window_h=self.window_h,
                        min_complainants=self.min_complainants, params=self.params,
@@ -544,17 +549,30 @@ class SpaceTimeEvents:
         names = _names(lab, ids_map)
         self.labels_ = pd.Series(names, index=p.index, name="cluster_id", dtype="str")
         self.core_ = pd.Series(core, index=p.index, name="core", dtype=bool)
-        events = _summarise(p, lab, ids_map, buffer_m=self.buffer_m)
-        if self.n_permutations and len(events):
-            pv = scan_pvalues(complaints, events, n_permutations=self.n_permutations,
-                              seed=self.seed, eps_m=self.eps_m, window_h=self.window_h,
-                              min_complainants=self.min_complainants, params=self.params,
-                              workers=self.workers, _prepared=p,
-                              **dict(self.scan_options or {}))
-            events["p_value"] = pv.reindex(events["cluster_id"]).to_numpy(dtype=float)
-        self.events_ = events
+        self.events_ = _summarise(p, lab, ids_map, buffer_m=self.buffer_m)
         self.crs_ = p.crs
+        self._prepared = p
+        if scan and self.n_permutations and len(self.events_):
+            pv = self.scan()
+            self.events_["p_value"] = pv.reindex(self.events_["cluster_id"]).to_numpy(dtype=float)
         return self
+
+    def scan(self) -> pd.Series:
+        """Monte Carlo p-values of the fitted events (:func:`scan_pvalues` with this
+        estimator's settings), indexed by ``cluster_id``; ``events_`` is not modified.
+
+        Raises
+        ------
+        InputError
+            When the estimator has not been fitted.
+        """
+        p = getattr(self, "_prepared", None)
+        if p is None:
+            raise InputError("SpaceTimeEvents.scan needs a fitted estimator (call fit first)")
+        return scan_pvalues(None, self.events_.copy(), n_permutations=self.n_permutations,
+                            seed=self.seed, eps_m=self.eps_m, window_h=self.window_h,
+                            min_complainants=self.min_complainants, params=self.params,
+                            workers=self.workers, _prepared=p, **dict(self.scan_options or {}))
 
 
 def find_events(complaints: pd.DataFrame, **params: Any) -> tuple[pd.Series, gpd.GeoDataFrame]:
@@ -636,7 +654,7 @@ def _time_bins(p: _Prepared, rows: np.ndarray, unit_h: float) -> np.ndarray:
     return np.floor(h / unit_h).astype(np.int64)
 
 
-def scan_pvalues(complaints: pd.DataFrame, events: pd.DataFrame, *, n_permutations: int = 999,
+def scan_pvalues(complaints: pd.DataFrame | None, events: pd.DataFrame, *, n_permutations: int = 999,
                  seed: int = 0, max_radius_m: float = 3000.0, max_window_days: int = 7,
                  n_centres: int = 32, time_unit_h: float = 24.0,
                  radii_m: Sequence[float] = DEFAULT_RADII_M,
@@ -821,6 +839,7 @@ def _cylinders(x: np.ndarray, y: np.ndarray, bins: np.ndarray, labels: np.ndarra
     return _llr(c, mu, n, table)
 
 
+_KMEANS_SAMPLE = 50_000  # complaints the grid's k-means centres are fitted on, at most
 _LEVEL_CACHE_BYTES = 256 * 2**20  # scan levels kept per category
 
 
@@ -865,7 +884,8 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
     ee = np.repeat(np.arange(len(near)), [len(v) for v in near]).astype(np.int64)
     ei = (np.concatenate([np.asarray(v, dtype=np.int64) for v in near]) if len(near)
           else np.zeros(0, dtype=np.int64))
-    inside_e = np.hypot(x[ei] - ecx[ee], y[ei] - ecy[ee]) <= er[ee]
+    er2 = er * er
+    inside_e = (x[ei] - ecx[ee]) ** 2 + (y[ei] - ecy[ee]) ** 2 <= er2[ee]
     ee, ei = ee[inside_e], ei[inside_e]
     e_size = np.bincount(ee, minlength=n_ev)
     e_mu = e_size * (tcum[d2 + 1] - tcum[d1]) / n
@@ -890,12 +910,13 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
                      + np.repeat(w_lo, wl)]
         dm = (keep & by_disc)[ee]
         de, di = ee[dm], ei[dm]
-        pairs[:] = [te, tt, ecx[te], ecy[te], er[te], de, di, d1[de], d2[de]]
+        pairs[:] = [te, tt, ecx[te], ecy[te], er2[te], de, di, d1[de], d2[de]]
 
     def _event_llr(inv: np.ndarray | None, bins: np.ndarray = b) -> np.ndarray:
-        te, tt, ecx_t, ecy_t, er_t, de, di, lo_d, hi_d = pairs
+        te, tt, ecx_t, ecy_t, er2_t, de, di, lo_d, hi_d = pairs
         loc = tt if inv is None else inv[tt]  # where each window time sits in this replicate
-        inside = np.hypot(x[loc] - ecx_t, y[loc] - ecy_t) <= er_t
+        dx, dy = x[loc] - ecx_t, y[loc] - ecy_t
+        inside = dx * dx + dy * dy <= er2_t
         c = np.bincount(te[inside], minlength=n_ev)
         if de.size:
             bi = bins[di]  # the bins the disc's locations hold in this replicate
@@ -912,6 +933,8 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
 
     # --- grid: k-means centres x radii x windows, as one (k, r, window) array
     xy = np.column_stack([x, y])
+    if n > _KMEANS_SAMPLE:  # centres from a seeded sample: k-means++ on 500k points costs ~1 s
+        xy = xy[np.random.default_rng([seed, 7]).choice(n, _KMEANS_SAMPLE, replace=False)]
     k = max(1, min(n_centres, len(np.unique(xy, axis=0))))
     centres, _ = kmeans2(xy, k, seed=seed, minit="++")
     n_r = len(radii)

@@ -1405,6 +1405,23 @@ def _mapped(
 # =======================================================================================
 # complaints
 # =======================================================================================
+def _normalise_columns(df: pd.DataFrame, sel: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+                       zone: str, prof: Any, areas: Any) -> tuple[Any, Any, pd.Series, np.ndarray]:
+    """Channel, category, closing time and area of the accepted rows ``sel``."""
+    channel = canonical_channel(_col(df, "channel").iloc[sel])
+    category = canonical_category(_col(df, "category").iloc[sel])
+    if "closed_at" in df:
+        closed = parse_times(_col(df, "closed_at").iloc[sel], tz=zone, unit=prof.time_unit)[0]
+    else:
+        closed = pd.Series(pd.DatetimeIndex(np.full(len(sel), np.datetime64("NaT", "ns"))).tz_localize(zone))
+    area = _col(df, "area").iloc[sel].to_numpy(dtype=object)
+    if areas is not None and len(sel):
+        need = area == ""
+        if need.any():
+            area[need] = _areas_of(lon[sel][need], lat[sel][need], areas)
+    return channel, category, closed, area
+
+
 def read_complaints(
     path: str | os.PathLike[str] | pd.DataFrame,
     *,
@@ -1550,22 +1567,19 @@ def read_complaints(
     ok = rj.ok
     sel = np.flatnonzero(ok)
     nm_ok = names_raw.iloc[sel].reset_index(drop=True)
-    text_ok = _mask_own(mask_text(text.iloc[sel]), nm_ok)
-    addr_ok = _mask_own(mask_text(_col(df, "address").iloc[sel]), nm_ok)
+    # the regex masking runs in Arrow (without the GIL) on two threads while the
+    # columns below are normalised
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="envtrace-mask") as pool:
+        text_job = pool.submit(mask_text, text.iloc[sel])
+        addr_job = pool.submit(mask_text, _col(df, "address").iloc[sel])
+        channel, category, closed, area = _normalise_columns(df, sel, lon, lat, zone, prof, areas)
+        text_ok = _mask_own(text_job.result(), nm_ok)
+        addr_ok = _mask_own(addr_job.result(), nm_ok)
     del names_raw, phones_raw, nm_ok
     tick("ids_text")
 
-    channel = canonical_channel(_col(df, "channel").iloc[sel])
-    category = canonical_category(_col(df, "category").iloc[sel])
-    if "closed_at" in df:
-        closed = parse_times(_col(df, "closed_at").iloc[sel], tz=zone, unit=prof.time_unit)[0]
-    else:
-        closed = pd.Series(pd.DatetimeIndex(np.full(len(sel), np.datetime64("NaT", "ns"))).tz_localize(zone))
-    area = _col(df, "area").iloc[sel].to_numpy(dtype=object)
-    if areas is not None and len(sel):
-        need = area == ""
-        if need.any():
-            area[need] = _areas_of(lon[sel][need], lat[sel][need], areas)
 
     frame = pd.DataFrame(
         {

@@ -368,6 +368,20 @@ def test_threads_do_not_change_events_or_pvalues() -> None:
     assert ev1["p_value"].notna().all()
 
 
+def test_scan_later_equals_scan_in_fit() -> None:
+    df = scan_fixture(0, with_burst=True)
+    kw = {**PARAMS, "n_permutations": 99, "seed": 4}
+    both = SpaceTimeEvents(**kw).fit(df)
+    est = SpaceTimeEvents(**kw).fit(df, scan=False)
+    assert est.events_["p_value"].isna().all()
+    pv = est.scan()
+    assert est.events_["p_value"].isna().all()  # scan() leaves events_ alone
+    np.testing.assert_array_equal(pv.reindex(both.events_["cluster_id"]).to_numpy(),
+                                  both.events_["p_value"].to_numpy())
+    with pytest.raises(InputError, match="fit first"):
+        SpaceTimeEvents(**kw).scan()
+
+
 # ----------------------------------------------------------------- hotspots and trends
 
 

@@ -122,7 +122,10 @@ def test_trace_writes_the_contract_files(tmp_path: Path) -> None:
     assert s["files"]["complaints.csv"]["rows_read"] == 8
     assert s["files"]["complaints.csv"]["rows_accepted"] + s["files"]["complaints.csv"]["rows_rejected"] == 8
     assert s["parameters"]["permutations"] == 99 and s["parameters"]["lang"] == "en"
-    assert {"ingest_s", "classify_s", "events_s", "attribution_s", "write_s"} <= set(s["durations_s"])
+    assert {"ingest_s", "classify_s", "events_s", "attribution_s", "scan_s", "write_s"} <= set(s["durations_s"])
+    # the event p-values (scanned beside the attribution) reached clusters.csv
+    clusters = frames["clusters.csv"]
+    assert len(clusters) == 1 and 0 < float(clusters["p_value"].iloc[0]) <= 1
     text = "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
     assert "居民" not in text and "1380000000" not in text  # no personal data anywhere
 
