@@ -235,11 +235,11 @@ class _Prepared:
         d = d.where(d.notna(), "").astype(str).to_numpy(dtype=object)
         if not (d != "").any():
             return root
-        pos = pd.Series(np.arange(self.n), index=self.ids)
-        target = pd.Series(d).map(pos).to_numpy(dtype=float)
-        has = np.isfinite(target) & (d != "")
+        named = np.flatnonzero(d != "")  # only the duplicates are looked up
+        target = pd.Index(self.ids).get_indexer(d[named])
+        has = target >= 0
         parent = root.copy()
-        parent[has] = target[has].astype(np.int64)
+        parent[named[has]] = target[has]
         for _ in range(32):  # follow chains a -> b -> c
             nxt = parent[parent]
             if np.array_equal(nxt, parent):
@@ -341,6 +341,40 @@ def _names(labels: np.ndarray, ids_map: dict[int, str]) -> np.ndarray:
     return table[np.where(labels >= 0, labels, len(table) - 1)]
 
 
+def _maybe_hull(x: np.ndarray, y: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Points that may be convex-hull vertices of their group (Akl–Toussaint).
+
+    Groups are the runs ``offsets[g]:offsets[g + 1]`` (each non-empty). A point strictly
+    inside the quadrilateral of its group's leftmost, lowest, rightmost and highest points
+    is no hull vertex, so dropping it leaves the hull unchanged; at a million members this
+    drops most points before shapely builds the multipoints.
+    """
+    n = len(x)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    starts = offsets[:-1]
+    grp = np.repeat(np.arange(len(starts)), np.diff(offsets))
+    idx = np.arange(n)
+
+    def extreme(v: np.ndarray, reduce: np.ufunc) -> np.ndarray:
+        best = reduce.reduceat(v, starts)
+        hit = np.flatnonzero(v == best[grp])
+        first = np.unique(grp[hit], return_index=True)[1]
+        return idx[hit[first]]
+
+    corners = [extreme(x, np.minimum), extreme(y, np.minimum), extreme(x, np.maximum),
+               extreme(y, np.maximum)]  # counter-clockwise: left, bottom, right, top
+    inside = np.ones(n, dtype=bool)
+    edges = np.zeros(len(starts), dtype=np.int64)  # non-degenerate edges per group
+    for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
+        same = (x[a] == x[b]) & (y[a] == y[b])  # two corners at one point: no edge
+        edges += ~same
+        ax, ay = x[a][grp], y[a][grp]
+        bx, by = x[b][grp], y[b][grp]
+        inside &= ((bx - ax) * (y - ay) - (by - ay) * (x - ax) > 0) | same[grp]
+    return ~(inside & (edges[grp] > 0))
+
+
 def _summarise(p: _Prepared, labels: np.ndarray, ids_map: dict[int, str],
                *, buffer_m: float) -> gpd.GeoDataFrame:
     """One row per cluster: counts, times, centre, radius, footprint."""
@@ -382,9 +416,12 @@ def _summarise(p: _Prepared, labels: np.ndarray, ids_map: dict[int, str],
     # footprints: convex hull of members, buffered, back to WGS84
     order = np.argsort(inv, kind="stable")
     offsets = np.r_[0, np.cumsum(np.bincount(inv, minlength=k))].astype(np.int64)
+    xs, ys = p.x[sel][order], p.y[sel][order]
+    keep = _maybe_hull(xs, ys, offsets)
+    counts = np.add.reduceat(keep.astype(np.int64), offsets[:-1]) if k else np.zeros(0, np.int64)
     multi = shapely.from_ragged_array(
-        shapely.GeometryType.MULTIPOINT,
-        np.column_stack([p.x[sel][order], p.y[sel][order]]), (offsets,))
+        shapely.GeometryType.MULTIPOINT, np.column_stack([xs[keep], ys[keep]]),
+        (np.r_[0, np.cumsum(counts)].astype(np.int64),))
     hull = shapely.buffer(shapely.convex_hull(multi), float(buffer_m), quad_segs=3)
     crs = p.crs
 

@@ -382,6 +382,32 @@ def test_scan_later_equals_scan_in_fit() -> None:
         SpaceTimeEvents(**kw).scan()
 
 
+def test_hull_prefilter_keeps_every_hull_vertex() -> None:
+    from envtrace.events import _maybe_hull
+
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(1, 60, 300)
+    offsets = np.r_[0, np.cumsum(sizes)]
+    x, y = rng.normal(size=offsets[-1]) * 100, rng.normal(size=offsets[-1]) * 30
+    x[:5] = 7.0  # a group with a repeated point
+    keep = _maybe_hull(x, y, offsets)
+    assert 0.1 < keep.mean() < 0.9
+
+    def hulls(m: np.ndarray) -> np.ndarray:
+        counts = np.add.reduceat(m.astype(np.int64), offsets[:-1])
+        return shapely.convex_hull(shapely.from_ragged_array(
+            shapely.GeometryType.MULTIPOINT, np.column_stack([x[m], y[m]]),
+            (np.r_[0, np.cumsum(counts)],)))
+
+    assert shapely.equals(hulls(keep), hulls(np.ones_like(keep))).all()
+    # collinear, repeated and single points: nothing is strictly inside, all kept
+    x2, y2 = np.array([0, 1, 2, 5, 5, 5, 3.0]), np.array([0, 0, 0, 1, 1, 1, 3.0])
+    assert _maybe_hull(x2, y2, np.array([0, 3, 6, 7])).all()
+    # a diamond with its centre: the centre goes
+    x3, y3 = np.array([0, 1, 2, 1, 1.0]), np.array([1, 0, 1, 2, 1.0])
+    assert _maybe_hull(x3, y3, np.array([0, 5])).tolist() == [True, True, True, True, False]
+
+
 # ----------------------------------------------------------------- hotspots and trends
 
 
