@@ -149,7 +149,7 @@ hours comes from the same polar table as ``B``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1339,12 +1339,14 @@ def rank_suspects(
 
     dist, bear = geo.distance_bearing(v_lon[P_ev[rows]], v_lat[P_ev[rows]],
                                       e_lon[P_ent[rows]], e_lat[P_ent[rows]])
+    twins = _same_plume(P_ev[rows], bear, log_time[rows], wind_used[rows])
     evid = [
         _evidence(lang=lang, category=ev_cat[P_ev[p]], wind=info["wind"], wind_used=bool(wind_used[p]),
                   up_share=up_share[p], up_base=up_base[p], r_mean=r_mean[p], distance=float(dist[i]),
                   bearing=float(bear[i]), industry=str(e_ind[P_ent[p]]),
                   alarms=info["alarms"], n_alarms=int(alarm_n[p]), pollutant=alarm_pol[p],
-                  window=prm.alarm_window_h, p_value=float(pvals[i]))
+                  window=prm.alarm_window_h, p_value=float(pvals[i]),
+                  same_plume=[str(e_id[P_ent[rows[j]]]) for j in twins.get(i, [])])
         for i, p in enumerate(rows)
     ]
     res = pd.DataFrame({
@@ -1851,10 +1853,38 @@ def _fmt_ratio(r: float) -> str:
     return f"{r:.1f}" if r < 10 else f"{r:.0f}" if r < 1000 else ">1000"
 
 
+def _same_plume(ev: np.ndarray, bearing: np.ndarray, log_time: np.ndarray, wind_used: np.ndarray,
+                *, max_angle_deg: float = _SIGMA_THETA_MIN_DEG, max_log_ratio: float = float(np.log(2.0)),
+                ) -> dict[int, list[int]]:
+    """Reported suspects the wind cannot tell apart, per row: ``{row: [other rows]}``.
+
+    Two suspects of one event (rows grouped by event, in rank order) share a plume when
+    they lie within ``max_angle_deg`` (degrees; the plume's smallest meander, step 1)
+    of each other as seen from the event centre and their wind likelihoods ``LR_time``
+    differ by less than a factor ``exp(max_log_ratio)`` (2). Typically plants of one
+    industrial park seen from homes several km away: inspect them together.
+    """
+    out: dict[int, list[int]] = {}
+    n = len(ev)
+    for shift in range(1, n):
+        i = np.arange(n - shift)
+        j = i + shift
+        same = ev[i] == ev[j]
+        if not same.any():
+            break
+        d_ang = np.abs((bearing[i] - bearing[j] + 180.0) % 360.0 - 180.0)
+        hit = (same & wind_used[i] & wind_used[j] & (d_ang <= max_angle_deg)
+               & (np.abs(log_time[i] - log_time[j]) < max_log_ratio))
+        for a, b in zip(i[hit].tolist(), j[hit].tolist(), strict=True):
+            out.setdefault(a, []).append(b)
+            out.setdefault(b, []).append(a)
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share: float,
               up_base: float, distance: float, bearing: float, industry: str, alarms: bool,
               n_alarms: int, pollutant: str, window: float, p_value: float,
-              r_mean: float = float("nan")) -> str:
+              r_mean: float = float("nan"), same_plume: Sequence[str] = ()) -> str:
     parts: list[str] = []
     zh = lang == "zh"
     if wind_used and np.isfinite(up_share):
@@ -1866,6 +1896,11 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
             # complaint times, over its long-run mean there (R of step 3)
             parts.append(f"投诉时其污染物到达量为常年平均的{_fmt_ratio(r_mean)}倍" if zh
                          else f"its air at {_fmt_ratio(r_mean)}× the usual level at complaint times")
+        if same_plume:
+            ids = ("、" if zh else ", ").join(same_plume[:3]) + ("等" if zh and len(same_plume) > 3 else
+                                                               ", ..." if len(same_plume) > 3 else "")
+            parts.append(f"与{ids}同处一个烟羽方向，风向无法区分，宜一并排查" if zh
+                         else f"in one plume with {ids}: the wind cannot tell them apart, inspect together")
     elif category not in WIND_CATEGORIES:
         name_zh = {"noise": "噪声", "water": "水", "waste": "固废"}.get(category, category)
         parts.append(f"{name_zh}事件：不按风向（仅距离、行业、时段和报警）" if zh

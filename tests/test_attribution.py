@@ -524,3 +524,20 @@ def test_preselect_keeps_the_most_plausible_open_candidates_in_order():
                                np.array([0, 3]), c_hour, ex, ey, np.ones(6, dtype=bool), W, REACH,
                                closed, wide, chunk_cells=1)
     assert ents[0].tolist() == [2, 0, 4]
+
+
+def test_plants_in_one_plume_are_flagged_to_inspect_together():
+    # A2 sits 150 m north of A, 3 km west of the village: 3° apart, the same plume
+    extra = (("A2", "Alpha Two", "C2614", -3000.0, 150.0),)
+    r = rank(complaints(), enterprises(extra), wind=wind_year(), n_permutations=0)
+    ev = r.set_index("enterprise_id")["evidence"]
+    assert "in one plume with A2: the wind cannot tell them apart" in ev["A"]
+    assert "in one plume with A:" in ev["A2"]
+    assert "in one plume" not in ev["B"]  # east of the village, upwind of nothing
+    zh = rank(complaints(), enterprises(extra), wind=wind_year(), n_permutations=0, lang="zh")
+    assert "与A2同处一个烟羽方向" in zh.set_index("enterprise_id").loc["A", "evidence"]
+    # rows of one event, in rank order: angle and likelihood both decide
+    twins = at._same_plume(np.array([0, 0, 0, 1, 1]), np.array([270.0, 275.0, 300.0, 359.0, 3.0]),
+                           np.array([2.0, 1.8, 2.0, 1.0, 1.0 + np.log(3.0)]),
+                           np.array([True, True, True, True, True]))
+    assert twins == {0: [1], 1: [0]}  # 300° is 25° off; across 0°: 4° apart but 3x the LR
