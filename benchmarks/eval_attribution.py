@@ -39,6 +39,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import sys
 import tempfile
@@ -74,6 +75,7 @@ def naive_top1(result: pipeline.TraceResult) -> pd.Series:
 
 
 TWIN_RADIUS_M = 1000.0
+BREAKDOWN: list[pd.DataFrame] = []  # per world, filled by score_world
 
 
 def twins(ent: pd.DataFrame, radius_m: float = TWIN_RADIUS_M) -> dict[str, set[str]]:
@@ -90,9 +92,45 @@ def twins(ent: pd.DataFrame, radius_m: float = TWIN_RADIUS_M) -> dict[str, set[s
     return out
 
 
-def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = None) -> dict:
+def breakdown(res: pipeline.TraceResult, cl: pd.DataFrame, sources: pd.DataFrame,
+              tw: dict[str, set[str]]) -> pd.DataFrame:
+    """Source-caused clustered complaints by true source's behaviour and outcome.
+
+    Outcome of each (event, true source) group: ``ok`` (top-1), ``twin`` (top-1 is a twin of
+    the source), ``impure`` (most of the event's complaints have another source), ``rank2-5``,
+    ``beyond5`` (not among the event's reported suspects).
+    """
+    cand = res.candidates
+    top1 = cand[cand["rank"] == 1].set_index("cluster_id")["enterprise_id"]
+    rank = cand.set_index(["cluster_id", "enterprise_id"])["rank"]
+    beh = sources.set_index("enterprise_id")["behaviour"]
+    src = cl[cl["source_enterprise_id"] != ""]
+    major = cl.groupby("cluster_id")["source_enterprise_id"].agg(lambda s_: s_.value_counts().index[0])
+    rows = []
+    for (cid, sid), g in src.groupby(["cluster_id", "source_enterprise_id"]):
+        t1 = top1.get(cid, "")
+        rk = int(rank.get((cid, sid), 99))
+        if t1 == sid:
+            cls = "ok"
+        elif t1 in tw.get(sid, set()):
+            cls = "twin"
+        elif major[cid] != sid:
+            cls = "impure"
+        elif rk <= 5:
+            cls = "rank2-5"
+        else:
+            cls = "beyond5"
+        rows.append({"behaviour": beh.get(sid, "?"), "outcome": cls, "n": len(g)})
+    return pd.DataFrame(rows, columns=["behaviour", "outcome", "n"])
+
+
+def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = None,
+                decoys: float | None = None) -> dict:
     t0 = time.perf_counter()
-    world = sample.generate(seed, config=sample.WorldConfig.preset(preset, seed=seed))
+    cfg = sample.WorldConfig.preset(preset, seed=seed)
+    if decoys is not None:  # diagnostic: the same worlds with more or fewer look-alikes
+        cfg = dataclasses.replace(cfg, decoys_per_source=float(decoys))
+    world = sample.generate(seed, config=cfg)
     d = workdir / f"w{seed}_{preset}"
     world.write(d)
     if overrides:  # model constants through the dataset's envtrace.toml [attribution]
@@ -126,6 +164,8 @@ def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = 
     has_twin = np.array([bool(tw.get(s_)) for s_ in src_ids])
     park_ok = np.array([t_ == s_ or t_ in tw.get(s_, set()) for t_, s_ in zip(t1_id, src_ids, strict=True)])
     srcm = src.to_numpy()
+    sources = pd.read_csv(d / "truth" / "sources.csv", dtype=str, keep_default_na=False)
+    BREAKDOWN.append(breakdown(res, cl, sources, tw))
     return {
         "seed": seed, "preset": preset,
         "complaints": len(comp), "clustered": len(cl), "clustered_source": n_src,
@@ -150,12 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="CSV of per-world results")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="AttributionParams overrides (TOML values), e.g. eb_iterations=0")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also print where top-1 is lost, by true source behaviour and outcome")
+    ap.add_argument("--decoys", type=float, default=None,
+                    help="diagnostic: override the worlds' decoys_per_source (0 = no look-alikes)")
     args = ap.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             for preset in args.presets:
-                r = score_world(seed, preset, Path(tmp), dict(kv.split("=", 1) for kv in args.set))
+                r = score_world(seed, preset, Path(tmp), dict(kv.split("=", 1) for kv in args.set),
+                                decoys=args.decoys)
                 rows.append(r)
                 print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()),
                       flush=True)
@@ -171,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     for k, v in tot.items():
         print(f"{k}: {v:.3f}")
+    if args.breakdown and BREAKDOWN:
+        b = pd.concat(BREAKDOWN, ignore_index=True)
+        tab = b.pivot_table(index="behaviour", columns="outcome", values="n", aggfunc="sum", fill_value=0)
+        print("\nshare of source-caused clustered complaints, by true source and outcome:")
+        print((tab / tab.to_numpy().sum()).round(3).to_string())
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(args.out, index=False)
