@@ -70,8 +70,9 @@ replicate, as SaTScan judges secondary clusters:
 Candidate cylinders (search limits, all documented parameters of :func:`scan_pvalues`):
 
 (a) a grid: ``n_centres`` (default 32) k-means centres of the complaint locations
-    (``seed``; above 50 000 complaints fitted on a seeded sample of 50 000) × radii ``radii_m`` (default 250, 500, 750, 1000, 1500, 2000, 3000 m, cut
-    at ``max_radius_m`` = 3000 m) × every window of 1…``max_window_days`` (default 7)
+    (``seed``; above 100 000 complaints fitted on a seeded sample of 100 000) × radii
+    ``radii_m`` (default 250, 500, 750, 1000, 1500, 2000, 3000 m, cut at
+    ``max_radius_m`` = 3000 m) × every window of 1…``max_window_days`` (default 7)
     bins; discs holding more than ``max_population_share`` (default 50 %) of the
     complaints are skipped;
 (b) every observed event's own cylinder;
@@ -876,7 +877,7 @@ def _cylinders(x: np.ndarray, y: np.ndarray, bins: np.ndarray, labels: np.ndarra
     return _llr(c, mu, n, table)
 
 
-_KMEANS_SAMPLE = 50_000  # complaints the grid's k-means centres are fitted on, at most
+_KMEANS_SAMPLE = 100_000  # complaints the grid's k-means centres are fitted on, at most
 _LEVEL_CACHE_BYTES = 256 * 2**20  # scan levels kept per category
 
 
