@@ -963,9 +963,10 @@ def _preselect(ev_cat: np.ndarray, vx: np.ndarray, vy: np.ndarray, members: np.n
 
     ``a`` depends on the enterprise only through its industry weight and reach, and falls
     with distance, so within one (weight, reach) class only the ``max_candidates`` nearest
-    open enterprises can be chosen: a k-d tree per class gives those, and ``a`` is
-    computed for them alone (at 10 000 enterprises, ~40 classes × 40 instead of
-    thousands per event), over blocks of events of at most ``chunk_cells`` cells.
+    open enterprises can be chosen: a k-d tree per class gives those (plus as many as the
+    class has enterprises closed before the last event began), and ``a`` is computed for
+    them alone (at 10 000 enterprises, ~40 classes × 40 instead of thousands per event),
+    over blocks of events of at most ``chunk_cells`` cells.
 
     Returns the events' first complaint hours (NaN without members) and, per event, the
     candidates' enterprise indices and plausibilities (empty arrays for none).
@@ -986,29 +987,35 @@ def _preselect(ev_cat: np.ndarray, vx: np.ndarray, vy: np.ndarray, members: np.n
         pool = np.flatnonzero(e_ok & (W[:, ki] > 0))
         if evs.size == 0 or pool.size == 0 or K < 1:
             continue
-        # nearest open enterprises of each (weight, reach) class: index matrix (events, m)
+        # an enterprise closed after every event's start never drops out: only the others
+        # widen the neighbour search (events without members exclude closures at or before 0)
+        st_k = start_h[evs]
+        last = max(float(np.nanmax(st_k)) if np.isfinite(st_k).any() else 0.0, 0.0)
         _, cls = np.unique(np.column_stack([W[pool, ki], REACH[pool, ki]]), axis=0,
                            return_inverse=True)
         cls = cls.reshape(-1)
-        cols = []
+        classes = []  # (members, k-d tree or None, neighbours to fetch)
         for c in range(int(cls.max()) + 1):
             members_c = pool[cls == c]
-            # enterprises that may be closed at the event: fetch that many more neighbours
-            kk = K + int(np.isfinite(closed_h[members_c]).sum() + np.isneginf(closed_h[members_c]).sum())
+            kk = K + int((closed_h[members_c] <= last).sum())
             if members_c.size <= kk:
-                cols.append(np.broadcast_to(members_c, (evs.size, members_c.size)))
-                continue
-            tree = cKDTree(np.column_stack([ex[members_c], ey[members_c]]))
-            _, nn = tree.query(np.column_stack([vx[evs], vy[evs]]), k=kk,
-                               distance_upper_bound=prm.max_distance_m * (1 + 1e-9), workers=-1)
-            nn = np.asarray(nn).reshape(evs.size, kk)
-            cols.append(np.where(nn < members_c.size, members_c[np.minimum(nn, members_c.size - 1)], -1))
-        idx_all = np.concatenate(cols, axis=1)
-        idx_all = np.sort(idx_all, axis=1)  # ties of a: lower enterprise index first
-        step = max(1, chunk_cells // idx_all.shape[1])
+                classes.append((members_c, None, members_c.size))
+            else:
+                classes.append((members_c, cKDTree(np.column_stack([ex[members_c], ey[members_c]])), kk))
+        width = sum(kk for _, _, kk in classes)
+        step = max(1, chunk_cells // max(width, 1))
         for lo in range(0, evs.size, step):
             blk = evs[lo:lo + step]
-            ids = idx_all[lo:lo + step]
+            cols = []
+            for members_c, tree, kk in classes:
+                if tree is None:
+                    cols.append(np.broadcast_to(members_c, (blk.size, members_c.size)))
+                    continue
+                _, nn = tree.query(np.column_stack([vx[blk], vy[blk]]), k=kk,
+                                   distance_upper_bound=prm.max_distance_m * (1 + 1e-9), workers=-1)
+                nn = np.asarray(nn).reshape(blk.size, kk)
+                cols.append(np.where(nn < members_c.size, members_c[np.minimum(nn, members_c.size - 1)], -1))
+            ids = np.sort(np.concatenate(cols, axis=1), axis=1)  # ties of a: lower index first
             j = np.maximum(ids, 0)
             d = np.hypot(ex[j] - vx[blk, None], ey[j] - vy[blk, None])
             st = start_h[blk, None]
@@ -1859,10 +1866,11 @@ def _same_plume(ev: np.ndarray, bearing: np.ndarray, log_time: np.ndarray, wind_
     """Reported suspects the wind cannot tell apart, per row: ``{row: [other rows]}``.
 
     Two suspects of one event (rows grouped by event, in rank order) share a plume when
-    they lie within ``max_angle_deg`` (degrees; the plume's smallest meander, step 1)
-    of each other as seen from the event centre and their wind likelihoods ``LR_time``
-    differ by less than a factor ``exp(max_log_ratio)`` (2). Typically plants of one
-    industrial park seen from homes several km away: inspect them together.
+    the wind supports both (``LR_time`` above ``exp(max_log_ratio)``, 2), they lie within
+    ``max_angle_deg`` (degrees; the plume's smallest meander, step 1) of each other as seen
+    from the event centre, and their ``LR_time`` differ by less than that factor.
+    Typically plants of one industrial park seen from homes several km away: inspect them
+    together.
     """
     out: dict[int, list[int]] = {}
     n = len(ev)
@@ -1874,6 +1882,7 @@ def _same_plume(ev: np.ndarray, bearing: np.ndarray, log_time: np.ndarray, wind_
             break
         d_ang = np.abs((bearing[i] - bearing[j] + 180.0) % 360.0 - 180.0)
         hit = (same & wind_used[i] & wind_used[j] & (d_ang <= max_angle_deg)
+               & (log_time[i] > max_log_ratio) & (log_time[j] > max_log_ratio)
                & (np.abs(log_time[i] - log_time[j]) < max_log_ratio))
         for a, b in zip(i[hit].tolist(), j[hit].tolist(), strict=True):
             out.setdefault(a, []).append(b)

@@ -972,7 +972,8 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
     # --- grid: k-means centres x radii x windows, as one (k, r, window) array
     xy = np.column_stack([x, y])
     if n > _KMEANS_SAMPLE:  # centres from a seeded sample: k-means++ on 500k points costs ~1 s
-        xy = xy[np.random.default_rng([seed, 7]).choice(n, _KMEANS_SAMPLE, replace=False)]
+        sampler = np.random.default_rng(None if seed is None else [seed, 7])
+        xy = xy[sampler.choice(n, _KMEANS_SAMPLE, replace=False)]
     k = max(1, min(n_centres, len(np.unique(xy, axis=0))))
     centres, _ = kmeans2(xy, k, seed=seed, minit="++")
     n_r = len(radii)

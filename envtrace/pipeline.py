@@ -81,6 +81,33 @@ class TraceResult:
     tz: str = "Asia/Shanghai"
 
 
+class _Background:
+    """Run ``fn()`` on a daemon thread; :meth:`result` waits and returns or re-raises.
+
+    A daemon, unlike a ``ThreadPoolExecutor`` worker, does not hold up the interpreter's
+    exit: when the main thread fails (bad input, Ctrl-C) the command ends at once.
+    """
+
+    def __init__(self, fn: Callable[[], Any], *, name: str) -> None:
+        import threading
+
+        self._out: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._run, args=(fn,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        try:
+            self._out["value"] = fn()
+        except BaseException as exc:  # handed to the caller of result()
+            self._out["error"] = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if "error" in self._out:
+            raise self._out["error"]
+        return self._out["value"]
+
+
 def _call_with_accepted(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call ``fn`` with only the keyword arguments its signature accepts."""
     try:
@@ -280,38 +307,32 @@ def trace(
     durations["events_s"] = time.perf_counter() - t0
     # The events' scan p-values run on a thread beside the attribution, which does not
     # need them: on two cores the 1M county's scan (~20 s) and attribution (~14 s) overlap.
-    scan_pool = scan_job = None
+    scan_job = None
     if est is not None and est.n_permutations and len(ev):
-        from concurrent.futures import ThreadPoolExecutor
-
-        scan_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envtrace-scan")
         t_scan = time.perf_counter()
 
         def _timed_scan() -> tuple[pd.Series, float]:
             pv = est.scan()
             return pv, time.perf_counter() - t_scan
 
-        scan_job = scan_pool.submit(_timed_scan)
+        scan_job = _Background(_timed_scan, name="envtrace-scan")
 
     t0 = time.perf_counter()
     say("attribution")
-    try:
-        cand = attribution.rank_suspects(
-            ev, comp, ds.enterprises, wind=ds_wind, alarms=ds.alarms,
-            max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
-            params=prm,
-        )
-        durations["attribution_s"] = time.perf_counter() - t0
-        if scan_job is not None:
-            say("event p-values")
-            t0 = time.perf_counter()
-            pv, durations["scan_s"] = scan_job.result()
-            durations["scan_wait_s"] = time.perf_counter() - t0
-            ev = ev.copy()
-            ev["p_value"] = pv.reindex(ev["cluster_id"].astype(str)).to_numpy(dtype=float)
-    finally:
-        if scan_pool is not None:
-            scan_pool.shutdown(wait=True, cancel_futures=True)
+    # an error here leaves the scan thread behind (a daemon): it is not waited for
+    cand = attribution.rank_suspects(
+        ev, comp, ds.enterprises, wind=ds_wind, alarms=ds.alarms,
+        max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
+        params=prm,
+    )
+    durations["attribution_s"] = time.perf_counter() - t0
+    if scan_job is not None:
+        say("event p-values")
+        t0 = time.perf_counter()
+        pv, durations["scan_s"] = scan_job.result()
+        durations["scan_wait_s"] = time.perf_counter() - t0
+        ev = ev.copy()
+        ev["p_value"] = pv.reindex(ev["cluster_id"].astype(str)).to_numpy(dtype=float)
     info = dict(cand.attrs.get("info", {}))
 
     # provenance -------------------------------------------------------------------
@@ -548,10 +569,21 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     million complaints in about 2 s instead of 4. Differences from pandas: a bare ``\r``
     is quoted (pandas leaves it bare, which breaks readers in universal-newline mode),
     and floats are written in Arrow's shortest form (``117`` and ``1e-7`` where pandas
-    writes ``117.0`` and ``1e-07``); both read back as the same number.
+    writes ``117.0`` and ``1e-07``); both read back as the same number. Only frames of
+    two or more string and number columns take this path; others go to ``to_csv``.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    def plain(col: pd.Series) -> bool:
+        return isinstance(col.dtype, pd.StringDtype) or (
+            pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype))
+
+    if frame.shape[1] < 2 or not all(plain(frame[c]) for c in frame.columns):
+        # the fast path is for string and number columns; pandas writes the rest (booleans,
+        # times, mixed objects) and one-column frames (an empty row there must be quoted)
+        frame.to_csv(path, index=False, encoding="utf-8")
+        return
 
     def field(values: Any) -> Any:
         arr = pa.array(values, from_pandas=True)

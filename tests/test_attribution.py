@@ -541,3 +541,6 @@ def test_plants_in_one_plume_are_flagged_to_inspect_together():
                            np.array([2.0, 1.8, 2.0, 1.0, 1.0 + np.log(3.0)]),
                            np.array([True, True, True, True, True]))
     assert twins == {0: [1], 1: [0]}  # 300° is 25° off; across 0°: 4° apart but 3x the LR
+    # side by side but the wind says nothing of either (LR_time ~ 1): no plume to share
+    assert at._same_plume(np.array([0, 0]), np.array([270.0, 272.0]), np.array([0.1, 0.0]),
+                          np.array([True, True])) == {}

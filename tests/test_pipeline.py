@@ -235,5 +235,11 @@ def test_write_csv_is_pandas_dialect(tmp_path):
     with open(tmp_path / "a.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["complaint_id", "lon", "cluster_id", "n"] and len(rows) == 7
+    # booleans, times and one-column frames are written by pandas itself
+    other = pd.DataFrame({"ok": [True, False], "t": pd.to_datetime(["2026-01-01 08:00"] * 2).tz_localize("Asia/Shanghai")})
+    for frame_, name in ((other, "o"), (pd.DataFrame({"a": pd.Series(["x", ""], dtype="str")}), "one")):
+        pipeline.write_csv(frame_, tmp_path / f"{name}.csv")
+        frame_.to_csv(tmp_path / f"{name}_pd.csv", index=False, encoding="utf-8")
+        assert (tmp_path / f"{name}.csv").read_bytes() == (tmp_path / f"{name}_pd.csv").read_bytes()
     pipeline.write_csv(df.iloc[:0], tmp_path / "empty.csv")
     assert (tmp_path / "empty.csv").read_text(encoding="utf-8") == "complaint_id,lon,cluster_id,n\n"
