@@ -1346,14 +1346,26 @@ def rank_suspects(
 
     dist, bear = geo.distance_bearing(v_lon[P_ev[rows]], v_lat[P_ev[rows]],
                                       e_lon[P_ent[rows]], e_lat[P_ent[rows]])
-    twins = _same_plume(P_ev[rows], bear, log_time[rows], wind_used[rows])
+    # suspects sharing a plume, among all of the event's candidates (a park's other plants
+    # may rank beyond top_k): the reported ones by id, the others counted
+    bear_all = np.mod(np.rad2deg(np.arctan2(ex[P_ent] - vx[P_ev], ey[P_ent] - vy[P_ev])), 360.0)
+    pi, pj = _same_plume(P_ev, bear_all, log_time, wind_used)
+    row_at = np.full(n_pairs, -1, dtype=np.int64)
+    row_at[rows] = np.arange(rows.size)
+    lo, hi = np.searchsorted(pi, rows, side="left"), np.searchsorted(pi, rows, side="right")
+    twins: dict[int, tuple[list[int], int]] = {}
+    for k in np.flatnonzero(hi > lo):
+        partners = row_at[pj[lo[k]:hi[k]]]
+        shown = np.sort(partners[partners >= 0]).tolist()
+        twins[int(k)] = (shown, int((partners < 0).sum()))
     evid = [
         _evidence(lang=lang, category=ev_cat[P_ev[p]], wind=info["wind"], wind_used=bool(wind_used[p]),
                   up_share=up_share[p], up_base=up_base[p], r_mean=r_mean[p], distance=float(dist[i]),
                   bearing=float(bear[i]), industry=str(e_ind[P_ent[p]]),
                   alarms=info["alarms"], n_alarms=int(alarm_n[p]), pollutant=alarm_pol[p],
                   window=prm.alarm_window_h, p_value=float(pvals[i]),
-                  same_plume=[str(e_id[P_ent[rows[j]]]) for j in twins.get(i, [])])
+                  same_plume=[str(e_id[P_ent[rows[j]]]) for j in twins.get(i, ([], 0))[0]],
+                  same_plume_more=twins.get(i, ([], 0))[1])
         for i, p in enumerate(rows)
     ]
     res = pd.DataFrame({
@@ -1862,17 +1874,18 @@ def _fmt_ratio(r: float) -> str:
 
 def _same_plume(ev: np.ndarray, bearing: np.ndarray, log_time: np.ndarray, wind_used: np.ndarray,
                 *, max_angle_deg: float = _SIGMA_THETA_MIN_DEG, max_log_ratio: float = float(np.log(2.0)),
-                ) -> dict[int, list[int]]:
-    """Reported suspects the wind cannot tell apart, per row: ``{row: [other rows]}``.
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of suspects the wind cannot tell apart: ``(i, j)`` row indices, both ways.
 
-    Two suspects of one event (rows grouped by event, in rank order) share a plume when
-    the wind supports both (``LR_time`` above ``exp(max_log_ratio)``, 2), they lie within
-    ``max_angle_deg`` (degrees; the plume's smallest meander, step 1) of each other as seen
-    from the event centre, and their ``LR_time`` differ by less than that factor.
-    Typically plants of one industrial park seen from homes several km away: inspect them
-    together.
+    Rows are grouped by event (``ev`` non-decreasing). Two suspects of one event share a
+    plume when the wind supports both (``LR_time`` above ``exp(max_log_ratio)``, 2), they
+    lie within ``max_angle_deg`` (degrees; the plume's smallest meander, step 1) of each
+    other as seen from the event centre, and their ``LR_time`` differ by less than that
+    factor. Typically plants of one industrial park seen from homes several km away:
+    inspect them together. Sorted by ``i``, then ``j``.
     """
-    out: dict[int, list[int]] = {}
+    ii: list[np.ndarray] = []
+    jj: list[np.ndarray] = []
     n = len(ev)
     for shift in range(1, n):
         i = np.arange(n - shift)
@@ -1884,16 +1897,20 @@ def _same_plume(ev: np.ndarray, bearing: np.ndarray, log_time: np.ndarray, wind_
         hit = (same & wind_used[i] & wind_used[j] & (d_ang <= max_angle_deg)
                & (log_time[i] > max_log_ratio) & (log_time[j] > max_log_ratio)
                & (np.abs(log_time[i] - log_time[j]) < max_log_ratio))
-        for a, b in zip(i[hit].tolist(), j[hit].tolist(), strict=True):
-            out.setdefault(a, []).append(b)
-            out.setdefault(b, []).append(a)
-    return {k: sorted(v) for k, v in out.items()}
+        ii.append(i[hit])
+        jj.append(j[hit])
+    if not ii:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    a, b = np.concatenate(ii + jj), np.concatenate(jj + ii)
+    o = np.lexsort((b, a))
+    return a[o].astype(np.int64), b[o].astype(np.int64)
 
 
 def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share: float,
               up_base: float, distance: float, bearing: float, industry: str, alarms: bool,
               n_alarms: int, pollutant: str, window: float, p_value: float,
-              r_mean: float = float("nan"), same_plume: Sequence[str] = ()) -> str:
+              r_mean: float = float("nan"), same_plume: Sequence[str] = (),
+              same_plume_more: int = 0) -> str:
     parts: list[str] = []
     zh = lang == "zh"
     if wind_used and np.isfinite(up_share):
@@ -1905,11 +1922,17 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
             # complaint times, over its long-run mean there (R of step 3)
             parts.append(f"投诉时其污染物到达量为常年平均的{_fmt_ratio(r_mean)}倍" if zh
                          else f"its air at {_fmt_ratio(r_mean)}× the usual level at complaint times")
-        if same_plume:
-            ids = ("、" if zh else ", ").join(same_plume[:3]) + ("等" if zh and len(same_plume) > 3 else
-                                                               ", ..." if len(same_plume) > 3 else "")
-            parts.append(f"与{ids}同处一个烟羽方向，风向无法区分，宜一并排查" if zh
-                         else f"in one plume with {ids}: the wind cannot tell them apart, inspect together")
+        if same_plume or same_plume_more:
+            more = same_plume_more + max(len(same_plume) - 3, 0)
+            if zh:
+                who = "、".join(same_plume[:3])
+                who = (f"{who}及另外{more}家候选企业" if who else f"另外{more}家候选企业") if more else who
+                parts.append(f"与{who}同处一个烟羽方向，风向无法区分，宜一并排查")
+            else:
+                who = ", ".join(same_plume[:3])
+                tail = f"{more} more candidate{'s' if more > 1 else ''}"
+                who = (f"{who} and {tail}" if who else tail) if more else who
+                parts.append(f"in one plume with {who}: the wind cannot tell them apart, inspect together")
     elif category not in WIND_CATEGORIES:
         name_zh = {"noise": "噪声", "water": "水", "waste": "固废"}.get(category, category)
         parts.append(f"{name_zh}事件：不按风向（仅距离、行业、时段和报警）" if zh

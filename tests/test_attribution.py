@@ -537,10 +537,15 @@ def test_plants_in_one_plume_are_flagged_to_inspect_together():
     zh = rank(complaints(), enterprises(extra), wind=wind_year(), n_permutations=0, lang="zh")
     assert "与A2同处一个烟羽方向" in zh.set_index("enterprise_id").loc["A", "evidence"]
     # rows of one event, in rank order: angle and likelihood both decide
-    twins = at._same_plume(np.array([0, 0, 0, 1, 1]), np.array([270.0, 275.0, 300.0, 359.0, 3.0]),
-                           np.array([2.0, 1.8, 2.0, 1.0, 1.0 + np.log(3.0)]),
-                           np.array([True, True, True, True, True]))
-    assert twins == {0: [1], 1: [0]}  # 300° is 25° off; across 0°: 4° apart but 3x the LR
+    i, j = at._same_plume(np.array([0, 0, 0, 1, 1]), np.array([270.0, 275.0, 300.0, 359.0, 3.0]),
+                          np.array([2.0, 1.8, 2.0, 1.0, 1.0 + np.log(3.0)]),
+                          np.array([True, True, True, True, True]))
+    assert (i.tolist(), j.tolist()) == ([0, 1], [1, 0])  # 300° is 25° off; 3x the LR
     # side by side but the wind says nothing of either (LR_time ~ 1): no plume to share
-    assert at._same_plume(np.array([0, 0]), np.array([270.0, 272.0]), np.array([0.1, 0.0]),
-                          np.array([True, True])) == {}
+    i, _ = at._same_plume(np.array([0, 0]), np.array([270.0, 272.0]), np.array([0.1, 0.0]),
+                          np.array([True, True]))
+    assert i.size == 0
+    # a park's plants beyond the reported top_k are counted
+    few = rank(complaints(), enterprises(extra), wind=wind_year(), n_permutations=0,
+               params=at.AttributionParams(top_k=1))
+    assert few["evidence"].iloc[0].count("in one plume with 1 more candidate:") == 1
