@@ -958,8 +958,8 @@ def _preselect(ev_cat: np.ndarray, vx: np.ndarray, vy: np.ndarray, members: np.n
 
     Enterprises within ``max_distance_m`` of the event centre whose industry can cause the
     event's category and that had not closed before its first complaint; at most
-    ``max_candidates`` of them, those with the largest ``a``, in decreasing ``a`` (ties:
-    lower index first).
+    ``max_candidates`` of them, those with the largest ``a``, in decreasing ``a`` (equal
+    ``a``: lower index first).
 
     ``a`` depends on the enterprise only through its industry weight and reach, and falls
     with distance, so within one (weight, reach) class only the ``max_candidates`` nearest

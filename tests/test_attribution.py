@@ -498,11 +498,12 @@ def test_station_groups_rank_stations_by_distance():
 
 
 def test_preselect_keeps_the_most_plausible_open_candidates_in_order():
-    # one odour event at the origin, first complaint at hour 100; five enterprises on the
+    # one odour event at the origin, first complaint at hour 100; six enterprises on the
     # x axis: weight 1 at 1, 2 and 4 km, weight 0 at 500 m (cannot cause odour), one at
-    # 3 km closed at hour 50 (before the event) and one at 25 km (beyond max_distance)
+    # 800 m closed at hour 50 (before the event: the nearest of its class, so the search
+    # must look one further) and one at 25 km (beyond max_distance)
     prm = at.AttributionParams(max_candidates=2, max_distance_m=20_000.0)
-    ex = np.array([2000.0, 500.0, 1000.0, 3000.0, 4000.0, 25_000.0])
+    ex = np.array([2000.0, 500.0, 1000.0, 800.0, 4000.0, 25_000.0])
     ey = np.zeros(6)
     W = np.zeros((6, len(at.CATEGORIES)))
     W[:, at.CATEGORIES.index("odour")] = [1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
