@@ -10,7 +10,6 @@ notebook can look at each stage. :func:`write_trace` writes the folder that
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import time
@@ -106,17 +105,6 @@ class _Background:
         if "error" in self._out:
             raise self._out["error"]
         return self._out["value"]
-
-
-def _call_with_accepted(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn`` with only the keyword arguments its signature accepts."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):  # pragma: no cover
-        return fn(*args, **kwargs)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
-        return fn(*args, **kwargs)
-    return fn(*args, **{k: v for k, v in kwargs.items() if k in sig.parameters})
 
 
 def _event_settings(cfg: Any, profile: Any, event_params: Mapping[str, Any] | None) -> dict[str, Any]:
