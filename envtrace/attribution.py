@@ -1342,7 +1342,7 @@ def rank_suspects(
     rows = np.asarray(rows_p, dtype=np.int64)
     pvals = np.full(rows.size, np.nan)
     if wd is not None and cache and n_permutations > 0:
-        pvals = _permutation_p(cache, wd, rows, log_time, n_permutations, rng, prm, info)
+        pvals = _permutation_p(cache, wd, rows, n_permutations, rng, prm, info)
 
     dist, bear = geo.distance_bearing(v_lon[P_ev[rows]], v_lat[P_ev[rows]],
                                       e_lon[P_ent[rows]], e_lat[P_ent[rows]])
@@ -1739,10 +1739,13 @@ def _pool() -> Any:
     return ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
 
 
-def _permutation_p(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, log_time: np.ndarray,
+def _permutation_p(cache: dict[str, Any], wd: _Wind, rows: np.ndarray,
                    n_perm: int, rng: np.random.Generator, prm: AttributionParams,
                    info: dict[str, Any]) -> np.ndarray:
-    """Circular whole-day shift test of LR_time for the reported suspects (step 10)."""
+    """Circular whole-day shift test of LR_time for the reported suspects (step 10).
+
+    The observed statistic is recomputed on the same complaint sample as the shifts
+    (``max_complaints_perm``), not taken from the score's ``LR_time``."""
     out = np.full(rows.size, np.nan)
     n_days = wd.n_hours // 24
     lo, hi = prm.min_shift_days, n_days - prm.min_shift_days

@@ -1594,7 +1594,6 @@ def read_complaints(
     del names_raw, phones_raw, nm_ok
     tick("ids_text")
 
-
     frame = pd.DataFrame(
         {
             "complaint_id": ids.iloc[sel].reset_index(drop=True),
