@@ -86,8 +86,10 @@ What ``Ledger.update(dataset, month)`` does, in order:
    (and its case) and no event is added.
 4. Each new event, oldest first: with a credible suspect (top-1 score ≥
    ``min_suspect_score``) it joins the latest case of that enterprise and category that
-   is open (else closed but within the watch period); without one it joins a case of
-   the same area and category whose footprint intersects the event's. Otherwise a case
+   is open (else closed but within the watch period), or failing that a case naming no
+   source yet of the same area and category whose footprint intersects the event's;
+   without one it joins a case of the same area and category whose footprint
+   intersects the event's. Otherwise a case
    opens (id ``YYYYMM-NNN``, opened at the event's start, owner and deadline by rule).
 5. Stores ``actions.csv`` rows not seen before (a hash of the row) and applies every
    not-yet-applied row dated up to the month's end to its case (see above), effective
@@ -963,6 +965,16 @@ class Ledger:
                 report.events_attached += 1
 
     def _match_case(self, conn: Connection, ev: Any, fp: Any, credible: bool) -> tuple[Any, str]:
+        found = self._match_rows(conn, ev, fp, credible)
+        if found[0] is None and credible:
+            # the same place and category as a case that names no source yet: the same
+            # problem, now with a suspect (a monthly update files events before the month's
+            # actions, so a case confirmed later in the month still names nobody here)
+            found = self._match_rows(conn, ev, fp, False, unnamed_only=True)
+        return found
+
+    def _match_rows(self, conn: Connection, ev: Any, fp: Any, credible: bool, *, unnamed_only: bool = False
+                    ) -> tuple[Any, str]:
         rules = self.rules
         q = sa.select(S.cases).where(S.cases.c.category == ev.category)
         if credible:
@@ -971,6 +983,8 @@ class Ledger:
             rows = conn.execute(q.order_by(S.cases.c.opened_at.desc())).all()
         else:
             q = q.where(S.cases.c.area == ev.area)
+            if unnamed_only:
+                q = q.where(sa.or_(S.cases.c.enterprise_id.is_(None), S.cases.c.enterprise_id == ""))
             why = "same area and category, overlapping footprint"
             rows = [
                 r
@@ -1117,6 +1131,9 @@ class Ledger:
            wins; within it a case the action can act on as of D (open/diagnosing/
            rectifying; for ``verified``: closed) is preferred, then the case with the most
            recent such event (or opening), then the lower case id.
+        3. A ``verified`` row naming an enterprise verifies that enterprise's latest
+           rectification: it goes to the case that rectification went to, whatever has
+           happened to the case since (a recurrence may have reopened it).
         """
         if complaint_id:
             row = conn.execute(
@@ -1128,6 +1145,15 @@ class Ledger:
                 return row[0], f"complaint {complaint_id}"
         if not enterprise_id:
             return None, ""
+        if action == "verified":
+            row = conn.execute(
+                sa.select(S.actions.c.case_id, S.actions.c.date)
+                .where(S.actions.c.enterprise_id == enterprise_id, S.actions.c.action == "rectified",
+                       S.actions.c.case_id.is_not(None), S.actions.c.date <= day)
+                .order_by(S.actions.c.date.desc(), S.actions.c.action_id.desc())
+            ).first()
+            if row is not None:
+                return row[0], f"verifies the rectification of {row[1].isoformat()}"
         rules = self.rules
         until = _end_of_day_utc(day, rules.tz)
         best: dict[str, tuple[int, dt.datetime, str]] = {}  # case -> (tier, most recent, how)

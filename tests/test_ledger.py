@@ -277,6 +277,49 @@ def test_enterprise_actions_reach_cases_through_ranked_suspects(ledger):
     assert ledger.pending_actions()["enterprise_id"].tolist() == ["E7", "E5"]
 
 
+@pytest.mark.parametrize("first_suspect, joins", [(("E9", 0.2), True), (("E9", 0.8), False)])
+def test_event_with_a_suspect_joins_the_unnamed_case_of_its_place(ledger, first_suspect, joins):
+    """EA (3-5 Oct) has no credible suspect: its case names nobody. EC, at the same place
+    on 20 Oct, names E1 (score 0.9): the same problem, so it joins EA's case rather than
+    opening a second one. If EA's case already names another source (E9), EC opens its own."""
+    again = complaints([(f"c{i}", f"2026-10-20 10:0{i}", 116.010 + 0.0002 * i, 39.010, "odour", f"c{i}", "城关镇")
+                        for i in range(6)])
+    frame = pd.concat([OCT, again], ignore_index=True)
+    tr = traced(frame, {"EA": [f"a{i}" for i in range(6)], "EC": [f"c{i}" for i in range(6)]},
+                {"EA": first_suspect, "EC": ("E1", 0.9)})
+    ledger.update(dataset(frame), "2026-10", trace=tr)
+    ev = ledger.case_events().set_index("cluster_id")["case_id"]
+    assert (ev["EA"] == ev["EC"]) is joins
+    if joins:
+        why = ledger.history(ev["EA"]).set_index("new").loc["EC", "why"]
+        assert why == "attached: same area and category, overlapping footprint"
+
+
+def test_verification_follows_the_rectification_it_verifies(ledger):
+    """E1 is rectified on 6 Oct (case of EA closes); 5 households complain again nearby on
+    8-10 Oct, so the October update reopens the case. In November E5's event ED names E1
+    second (a credible link, a case of its own), and E1's verification of 10 Nov belongs to
+    EA's case, whose rectification it verifies, not to the newer case."""
+    back = complaints([(f"r{i}", f"2026-10-{8 + i // 2:02d} 08:0{i}", 116.0115, 39.0125, "odour", f"r{i}", "城关镇")
+                       for i in range(5)])
+    octo = pd.concat([OCT, back], ignore_index=True)
+    acts = [("2026-10-06", "rectified", "", "E1", 2, ""), ("2026-11-10", "verified", "", "E1", 2, "")]
+    ledger.update(dataset(octo, acts), "2026-10", trace=traced(octo, {"EA": [f"a{i}" for i in range(6)]},
+                                                               {"EA": ("E1", 0.8)}))
+    case_a = case_of(ledger, "E1")
+    assert ledger.cases("2026-10-31").set_index("case_id").loc[case_a, "status"] == "rectifying"
+    far = complaints([(f"d{i}", f"2026-11-03 10:0{i}", 116.110 + 0.0002 * i, 39.110, "odour", f"d{i}", "城关镇")
+                      for i in range(6)])
+    tr = traced(far, {"ED": [f"d{i}" for i in range(6)]}, {"ED": ("E5", 0.7)})
+    tr.candidates = pd.concat([tr.candidates, pd.DataFrame(
+        [{"cluster_id": "ED", "rank": 2, "enterprise_id": "E1", "name": "E1厂", "score": 0.25}])])
+    ledger.update(dataset(far, acts), "2026-11", trace=tr)
+    nov = ledger.cases("2026-11-30")
+    assert nov.loc[nov["enterprise_id"] == "E5", "case_id"].item() != case_a
+    a = ledger.actions().set_index("action")
+    assert a.loc["rectified", "case_id"] == a.loc["verified", "case_id"] == case_a
+
+
 # --------------------------------------------------------------------------- lifecycle
 def test_invalid_transitions_are_refused_and_changes_are_audited(oct_ledger):
     case = case_of(oct_ledger)
