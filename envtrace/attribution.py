@@ -99,7 +99,21 @@ nuisance typically carries).
    pollutant relevant to ``k`` (they have a monitor that could see it) get the factor;
    for others it is 1. (``alarm_extra_mean = 0`` restores the earlier shrunk rate ratio
    ``(n + 1) / (λ_j T + 1)``, which capped 20 alarms in the windows at a factor of 11.)
-8. **Posterior.** ``post_j ∝ a_j · m_j · LR_time_j · LR_hours_j · LR_alarm_j`` against the
+7b. **Enforcement history** (with an ``actions`` record). A *finding* is an action that
+   establishes a violation: ``penalty_case``, ``police_transfer`` or ``rectified``
+   (inspections alone do not: most find nothing). Enterprise ``j`` either has a finding
+   dated within ``history_window_days`` (365) before the event's first complaint or has
+   none. If ``j`` is the source, it has one with probability ``r`` (``history_recall``,
+   0.2: one source in five has already been caught once — sources persist and recur,
+   which is why the bureau re-inspects for "no rebound, no recurrence"); if it is
+   innocent, with the record's base rate ``b`` = (enterprises with any finding + 1) /
+   (enterprises + 50) (a Beta(1, 49) prior: about 2 % of a county's firms are caught in a
+   year, worth 50 firms of data, so a short list of enterprises does not make findings
+   look common). So ``LR_hist = r / b`` with a finding and ``(1 − r) / (1 − b)`` without
+   (a county with findings against 4 of 80 firms: 5.2 and 0.83, so 6.3× in favour of a
+   firm already caught). Only findings *before* the event count, never the
+   investigation of the event itself, and the term is 1 without an ``actions`` record.
+8. **Posterior.** ``post_j ∝ a_j · m_j · LR_time_j · LR_hours_j · LR_alarm_j · LR_hist_j`` against the
    background hypothesis with weight ``background_prior`` (0.5) and likelihood ratio 1;
    ``score = post_j`` lies in [0, 1] and is comparable across events.
 9. **Triangulation across events** (empirical Bayes). The events of category ``k`` are a
@@ -282,6 +296,19 @@ class AttributionParams:
     alarm_bypass : float
         ``β`` of step 7: probability that the emission does not reach the monitor at all
         (covert discharges bypass it).
+    history_recall : float
+        ``r`` of step 7b: share of nuisance sources that already have an enforcement
+        finding (penalty case, police transfer, ordered rectification) on record when a
+        later event of theirs is traced (0 switches the term off).
+    history_window_days : float
+        Findings older than this many days before the event's first complaint do not count.
+    response_exponent : float
+        ``γ`` of step 3: the complaint rate grows as ``C^γ`` (Stevens' power law of
+        perceived odour intensity); 1 is proportional to the concentration.
+    complaint_hours_baseline : bool
+        Average the baseline ``B`` of step 3 over the hours weighted by when people
+        complain (the record's hour-of-day profile of all complaints) instead of over all
+        hours alike.
     """
 
     max_distance_m: float = 20000.0
@@ -309,6 +336,10 @@ class AttributionParams:
     distance_exponent: float = 1.8
     alarm_extra_mean: float = 1.0
     alarm_bypass: float = 0.5
+    history_recall: float = 0.2
+    response_exponent: float = 0.5
+    complaint_hours_baseline: bool = False
+    history_window_days: float = 365.0
 
 
 # --------------------------------------------------------------------------- profiles
@@ -631,6 +662,8 @@ class _Wind:
     stab: np.ndarray
     valid: np.ndarray
     groups: dict[tuple[int, ...], _WindGroup] = field(default_factory=dict)
+    gamma: float = 1.0  # response exponent of step 3: the tables hold the mean of C^gamma
+    hour_w: np.ndarray | None = None  # (H,) weight of each wind hour in B (None: all equal)
 
     def group(self, key: tuple[int, ...]) -> _WindGroup:
         g = self.groups.get(key)
@@ -644,7 +677,7 @@ class _Wind:
                 d[take], s[take], c[take] = self.dir[k, take], self.spd[k, take], self.stab[k, take]
                 v |= take
             g = _WindGroup(d, s, c, v)
-            _polar_tables(g)
+            _polar_tables(g, gamma=self.gamma, hour_w=self.hour_w)
             self.groups[key] = g
         return g
 
@@ -681,13 +714,15 @@ def _polar_kernels() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _KERNELS
 
 
-def _polar_tables(g: _WindGroup) -> None:
-    """Long-run mean concentration B and in-plume share on the polar grid (step 3).
+def _polar_tables(g: _WindGroup, *, gamma: float = 1.0, hour_w: np.ndarray | None = None) -> None:
+    """Long-run mean response B and in-plume share on the polar grid (step 3).
 
-    ``C`` scales as ``1/u`` at fixed geometry, stability and meander, so the wind record
-    reduces to the weights ``Σ 1/u`` per (5° direction bin, stability, speed class) and B
-    is a circular convolution of those weights with the unit-speed plume kernel of each
-    class: exact in speed up to the meander's class, 5° in direction.
+    ``C`` scales as ``1/u`` at fixed geometry, stability and meander, so ``C^γ`` scales as
+    ``u^-γ`` and the wind record reduces to the weights ``Σ w_t u^-γ`` per (5° direction
+    bin, stability, speed class), ``w_t`` the hour's weight (``hour_w``: how likely people
+    are to complain at that hour of day; 1 for all when None); B is a circular convolution
+    of those weights with the unit-speed kernel ``K^γ`` of each class: exact in speed up to
+    the meander's class, 5° in direction. The in-plume share counts all hours equally.
     """
     n_r, n_a = _POLAR_R.size, _POLAR_A.size
     v = g.valid
@@ -697,26 +732,32 @@ def _polar_tables(g: _WindGroup) -> None:
         g.b_all = np.zeros((n_r, n_a))
         return
     th, u, st = g.dir[v], g.spd[v], g.stab[v]
+    hw = np.ones(int(v.sum())) if hour_w is None else np.asarray(hour_w, dtype=float)[v]
     n = float(v.sum())
+    n_w = float(hw.sum())
     calm = ~np.isfinite(th) | (np.isfinite(u) & (u < _CALM_MS))
     ueff = np.where(np.isfinite(u), np.maximum(u, _U_MIN_MS), 2.0)
     dbin = np.floor(np.mod(np.nan_to_num(th) + 2.5, 360.0) / 5.0).astype(np.int64) % n_a
     s_pl = np.where(st < 0, 3, st)
     s_calm = np.where(st < 0, 5, st)
     K, ind, Kc = _polar_kernels()
+    if gamma != 1.0:
+        K, Kc = K ** gamma, Kc ** gamma
     nc = _U_CLASS_SPEED.size
     ucls = np.clip(np.searchsorted(_U_CLASS_EDGES, ueff, side="right") - 1, 0, nc - 1)
-    w_c = np.zeros((6, nc, n_a))  # Σ 1/u per stability, speed class and direction bin
+    w_c = np.zeros((6, nc, n_a))  # Σ w u^-γ per stability, speed class and direction bin
     w_n = np.zeros((6, nc, n_a))  # hour counts
+    w_h = np.zeros(6)  # Σ w per stability
     m = ~calm
-    np.add.at(w_c, (s_pl[m], ucls[m], dbin[m]), 1.0 / ueff[m])
+    np.add.at(w_c, (s_pl[m], ucls[m], dbin[m]), hw[m] * ueff[m] ** -gamma)
     np.add.at(w_n, (s_pl[m], ucls[m], dbin[m]), 1.0)
-    calm_n = np.bincount(s_calm[calm], minlength=6).astype(float)
+    np.add.at(w_h, s_pl[m], hw[m])
+    calm_n = np.bincount(s_calm[calm], weights=hw[calm], minlength=6)
     # receptor bearing a (from the source), wind FROM bin b: off-axis angle a - b - 180°
     idx = (np.arange(n_a)[:, None] - np.arange(n_a)[None, :] - n_a // 2) % n_a
     tb = np.zeros((6, n_r, n_a))
     tu = np.zeros((n_r, n_a))
-    n_s = w_n.sum(axis=(1, 2)) + calm_n  # hours per (effective) stability class
+    n_s = w_h + calm_n  # weighted hours per (effective) stability class
     for si in range(6):
         for ci in range(nc):
             if w_n[si, ci].any():
@@ -725,8 +766,8 @@ def _polar_tables(g: _WindGroup) -> None:
         if calm_n[si]:
             # Kc already holds the calm-hour concentration (÷ 0.5 m/s inside _plume)
             tb[si] += (Kc[si] * calm_n[si])[:, None]
-    g.b_all = tb.sum(axis=0) / n
-    g.table_b = tb / np.maximum(n_s, 1.0)[:, None, None]
+    g.b_all = tb.sum(axis=0) / max(n_w, 1e-300)
+    g.table_b = tb / np.where(n_s > 0, n_s, 1.0)[:, None, None]
     g.table_u = tu
 
 
@@ -876,6 +917,23 @@ def _prepare_wind(wind: pd.DataFrame | None, crs: Any) -> _Wind | None:
     if not V.any():
         return None
     return _Wind(h0, n_hours, stations, st_xy, D, U, C, V)
+
+
+def _complaint_hour_weights(wd: _Wind, c_hour: np.ndarray, c_hod: np.ndarray) -> np.ndarray | None:
+    """Weight of each wind hour in the baseline B: the share of the record's complaints made
+    at its local hour of day (circularly smoothed over ±1 h, floored at a tenth of the
+    mean), scaled to mean 1. Under the background hypothesis complaint times follow this
+    profile, so ``E[R] = 1`` holds over complaint times rather than over all hours."""
+    if c_hour.size < 24:
+        return None
+    off = np.bincount(np.mod(c_hod.astype(np.int64) - np.mod(c_hour, 24), 24), minlength=24)
+    offset = int(np.argmax(off))  # the zone's usual offset from UTC, whole hours
+    cnt = np.bincount(c_hod.astype(np.int64) % 24, minlength=24).astype(float)
+    sm = (np.roll(cnt, 1) + 2 * cnt + np.roll(cnt, -1)) / 4.0
+    sm = np.maximum(sm / sm.mean(), 0.1)
+    hod = np.mod(wd.h0 + np.arange(wd.n_hours) + offset, 24)
+    w = sm[hod]
+    return w / w.mean()
 
 
 def _station_groups(wd: _Wind, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[tuple[int, ...]]]:
@@ -1043,6 +1101,7 @@ def rank_suspects(
     *,
     wind: pd.DataFrame | None = None,
     alarms: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None,
     labels: Any = None,
     max_distance_m: float = 20000.0,
     n_permutations: int = 999,
@@ -1066,6 +1125,9 @@ def rank_suspects(
         Hourly ``time, wind_dir_deg, wind_speed_ms`` (+ ``station_id, lon, lat, stability``).
     alarms : DataFrame, optional
         ``enterprise_id, time, pollutant``.
+    actions : DataFrame, optional
+        What staff did (:func:`envtrace.io.read_actions`): ``date, action, enterprise_id``;
+        earlier enforcement findings weigh in (step 7b).
     labels : array_like, optional
         Cluster id per complaint (``"-1"`` = none), instead of ``complaints["cluster_id"]``.
     max_distance_m : float
@@ -1097,7 +1159,8 @@ def rank_suspects(
         raise InputError(f"unknown language {lang!r} (use zh or en)")
     prm = params or AttributionParams()
     prm = AttributionParams(**{**prm.__dict__, "max_distance_m": float(max_distance_m)})
-    info: dict[str, Any] = {"wind": False, "alarms": False, "warnings": [], "n_events": int(len(events))}
+    info: dict[str, Any] = {"wind": False, "alarms": False, "history": False, "warnings": [],
+                            "n_events": int(len(events))}
     for name, frame, cols in (
         ("events", events, ("cluster_id", "category", "lon", "lat")),
         ("complaints", complaints, ("complaint_id", "received_at", "lon", "lat")),
@@ -1200,14 +1263,20 @@ def rank_suspects(
         rho = np.mean(acs, axis=0) if acs else None
         if rho is not None:
             info["wind_time_scale_h"] = round(float(1.0 + 2.0 * rho[1:].sum()), 2)
+    if wd is not None:
+        wd.gamma = float(prm.response_exponent)
+        if prm.complaint_hours_baseline:
+            wd.hour_w = _complaint_hour_weights(wd, c_hour[c_ok], c_hod[c_ok])
     info["wind"] = wd is not None
     if wd is None:
         info["warnings"].append("no wind data: attribution uses distance, industry, timing and alarms only")
     alarm_by_ent = _prepare_alarms(alarms, e_id)
     info["alarms"] = alarm_by_ent is not None
+    findings = _prepare_findings(actions, e_id) if prm.history_recall > 0 else None
+    info["history"] = findings is not None
 
     # candidate pre-selection -----------------------------------------------------
-    _start_h, sel_ent, sel_a = _preselect(ev_cat, vx, vy, members_all, bounds, c_hour, ex, ey, e_ok,
+    start_h, sel_ent, sel_a = _preselect(ev_cat, vx, vy, members_all, bounds, c_hour, ex, ey, e_ok,
                                           W, REACH, closed_h, prm)
     cand_ev = [np.full(v.size, e, dtype=np.int64) for e, v in enumerate(sel_ent) if v.size]
     cand_ent = [v for v in sel_ent if v.size]
@@ -1305,6 +1374,14 @@ def rank_suspects(
                         pols[x] = pols.get(x, 0) + 1
                     alarm_pol[p] = "/".join(sorted(pols, key=lambda s: -pols[s])[:2])
 
+    # enforcement history -------------------------------------------------------------
+    log_hist = np.zeros(n_pairs)
+    hist_n = np.zeros(n_pairs, dtype=np.int64)
+    hist_day: list[str] = [""] * n_pairs
+    hist_act: list[str] = [""] * n_pairs
+    if findings is not None:
+        log_hist, hist_n, hist_day, hist_act = _history_terms(findings, P_ev, P_ent, start_h, prm)
+
     # wind term ------------------------------------------------------------------------
     log_time = np.zeros(n_pairs)
     up_share = np.full(n_pairs, np.nan)
@@ -1325,8 +1402,10 @@ def rank_suspects(
             wind_used[idx] = True
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
+    # the enforcement history is a prior on the enterprise, like a_j: the triangulation
+    # learns its weights from this event evidence without it (not counted twice)
     log_lik = log_time + log_hours + log_alarm
-    post, mult = _triangulate(P_a, log_lik, P_ev, P_ent, pair_start, ev_cat, prm)
+    post, mult = _triangulate(P_a * np.exp(log_hist), log_lik, P_ev, P_ent, pair_start, ev_cat, prm)
 
     # top-k per event, p-values, evidence ----------------------------------------------
     rows_p: list[int] = []
@@ -1364,6 +1443,8 @@ def rank_suspects(
                   bearing=float(bear[i]), industry=str(e_ind[P_ent[p]]),
                   alarms=info["alarms"], n_alarms=int(alarm_n[p]), pollutant=alarm_pol[p],
                   window=prm.alarm_window_h, p_value=float(pvals[i]),
+                  history=info["history"], n_findings=int(hist_n[p]), finding_day=hist_day[p],
+                  finding=hist_act[p],
                   same_plume=[str(e_id[P_ent[rows[j]]]) for j in twins.get(i, ([], 0))[0]],
                   same_plume_more=twins.get(i, ([], 0))[1])
         for i, p in enumerate(rows)
@@ -1496,6 +1577,66 @@ def _prepare_alarms(alarms: pd.DataFrame | None, e_id: np.ndarray
     return rate, table
 
 
+FINDING_ACTIONS: tuple[str, ...] = ("penalty_case", "police_transfer", "rectified")
+
+
+def _prepare_findings(actions: pd.DataFrame | None, e_id: np.ndarray) -> _Findings | None:
+    """Enforcement findings per enterprise and the base rate ``b`` of step 7b (None without
+    an ``actions`` record)."""
+    if actions is None:
+        return None
+    if not {"enterprise_id", "date", "action"}.issubset(actions.columns):
+        raise InputError("actions: missing column(s) enterprise_id/date/action")
+    act = actions["action"].fillna("").astype(str).to_numpy()
+    when = _tz_time(actions["date"])
+    t = _hour_index(when).astype(float)
+    day = pd.Series(when).dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+    pos = {v: i for i, v in enumerate(e_id)}
+    ei = np.array([pos.get(str(v), -1) for v in actions["enterprise_id"].fillna("").astype(str)],
+                  dtype=np.int64)
+    ok = np.isin(act, FINDING_ACTIONS) & (ei >= 0) & (t != float(np.iinfo(np.int64).min))
+    table: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for j in np.unique(ei[ok]):
+        m = np.flatnonzero(ok & (ei == j))
+        m = m[np.argsort(t[m], kind="stable")]
+        table[int(j)] = (t[m], act[m], day[m])
+    # Beta(1, 49) prior on the base rate (mean 2 %, worth 50 enterprises): a county with a
+    # short list of firms does not make findings look common
+    return _Findings(table=table, base=(len(table) + 1.0) / (len(e_id) + 50.0))
+
+
+@dataclass
+class _Findings:
+    table: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # hours, actions, local dates
+    base: float
+
+
+def _history_terms(findings: _Findings, P_ev: np.ndarray, P_ent: np.ndarray, start_h: np.ndarray,
+                   prm: AttributionParams) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """log LR_hist per (event, candidate) pair (step 7b), the number of findings counted, and
+    the latest one's local date and action (for the evidence line)."""
+    r, b = float(prm.history_recall), findings.base
+    n = P_ev.size
+    log_h = np.full(n, np.log1p(-r) - np.log1p(-b))
+    n_find = np.zeros(n, dtype=np.int64)
+    last_day: list[str] = [""] * n
+    last_act: list[str] = [""] * n
+    win = float(prm.history_window_days) * 24.0
+    known = np.fromiter(findings.table, dtype=np.int64, count=len(findings.table))
+    for p in np.flatnonzero(np.isin(P_ent, known)):
+        t_f, a_f, d_f = findings.table[int(P_ent[p])]
+        st = start_h[P_ev[p]]
+        if not np.isfinite(st):
+            continue
+        # date-only records: the whole day of the finding must lie before the first complaint
+        hit = np.flatnonzero((t_f + 24.0 <= st) & (t_f >= st - win))
+        if hit.size:
+            log_h[p] = np.log(r) - np.log(b)
+            n_find[p] = hit.size
+            last_day[p], last_act[p] = str(d_f[hit[-1]]), str(a_f[hit[-1]])
+    return log_h, n_find, last_day, last_act
+
+
 def _wind_structures(prm: AttributionParams, ev_cat: np.ndarray, used_idx: list[np.ndarray],
                      used_w: list[np.ndarray], pair_start: np.ndarray, P_ev: np.ndarray, P_ent: np.ndarray,
                      cx: np.ndarray, cy: np.ndarray, ex: np.ndarray, ey: np.ndarray,
@@ -1610,6 +1751,7 @@ def _exposure(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.n
     inside = np.zeros((rows.size, ns), dtype=bool)
     tab = _hour_table(cache, wd)
     sig = _sigmas()
+    gamma = float(wd.gamma)
     for late_flag, prior in ((False, cache["lags"][0]), (True, cache["lags"][1])):
         m = cache["late"][rows] == late_flag
         if not m.any():
@@ -1657,7 +1799,10 @@ def _exposure(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.n
                 sy = np.maximum(sy, xe * tab["tanm"][gl])
                 sz = np.minimum(sz, _SIGMA_Z_MAX_M)
                 q = y / sy
-                c = np.exp(-0.5 * q * q) / (np.pi * tab["uu"][gl] * sy * sz)
+                if gamma == 1.0:
+                    c = np.exp(-0.5 * q * q) / (np.pi * tab["uu"][gl] * sy * sz)
+                else:  # perceived intensity ~ C^γ (step 3)
+                    c = np.exp(-0.5 * gamma * q * q) * (np.pi * tab["uu"][gl] * sy * sz) ** -gamma
                 b = Bm[ri, tab["s_eff"][gl]] if Bm.shape[1] > 1 else Bm[ri, 0]
                 e_flat[idx] += ph * np.where(b > 0, c / np.where(b > 0, b, 1.0), 0.0)
                 in_flat[idx] |= np.abs(q) <= 2.0
@@ -1670,6 +1815,8 @@ def _exposure(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.n
                 _, szc = sig(d, np.where(stc < 0, 5, stc))
                 szc = np.minimum(szc, _SIGMA_Z_MAX_M)
                 c = np.sqrt(2.0 / np.pi) / (szc * _U_CALM_MS * 2.0 * np.pi * d)
+                if gamma != 1.0:
+                    c = c ** gamma
                 b = Bm[ri, tab["s_eff"][gl]] if Bm.shape[1] > 1 else Bm[ri, 0]
                 e_flat[idx] += ph * np.where(b > 0, c / np.where(b > 0, b, 1.0), 0.0)
         E[m] = e_acc
@@ -1913,7 +2060,8 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
               up_base: float, distance: float, bearing: float, industry: str, alarms: bool,
               n_alarms: int, pollutant: str, window: float, p_value: float,
               r_mean: float = float("nan"), same_plume: Sequence[str] = (),
-              same_plume_more: int = 0) -> str:
+              same_plume_more: int = 0, history: bool = False, n_findings: int = 0,
+              finding_day: str = "", finding: str = "") -> str:
     parts: list[str] = []
     zh = lang == "zh"
     if wind_used and np.isfinite(up_share):
@@ -1958,7 +2106,16 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
                          else f"{n_alarms} {pol + ' ' if pol else ''}alarms within {h} h before complaints")
         else:
             parts.append(f"投诉前{h}小时内无超标报警" if zh else f"no alarms within {h} h before complaints")
+    if history and n_findings > 0:
+        what_zh = _FINDING_ZH.get(finding, finding)
+        what_en = finding.replace("_", " ")
+        more = n_findings - 1
+        parts.append(f"此前执法记录：{finding_day}{what_zh}" + (f"等{n_findings}次" if more else "") if zh
+                     else f"earlier finding: {what_en} {finding_day}" + (f" (+{more} more)" if more else ""))
     p = _fmt_p(p_value)
     if p:
         parts.append(p)
     return ("；" if zh else "; ").join(parts)
+
+
+_FINDING_ZH = {"penalty_case": "立案查处", "police_transfer": "移送公安", "rectified": "责令整改并完成"}

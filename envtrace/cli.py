@@ -258,6 +258,7 @@ def trace_command(
     enterprises: Annotated[Optional[Path], typer.Option("--enterprises", help="Enterprises file.")] = None,  # noqa: UP045
     wind: Annotated[Optional[Path], typer.Option("--wind", help="Hourly wind: canonical CSV, ESDR export, or station manifest (smellpgh hook).")] = None,  # noqa: UP045
     alarms: Annotated[Optional[Path], typer.Option("--alarms", help="Online-monitoring alarms file.")] = None,  # noqa: UP045
+    actions: Annotated[Optional[Path], typer.Option("--actions", help="What staff did (actions.csv): earlier enforcement findings weigh in.")] = None,  # noqa: UP045
     profile: Annotated[Optional[str], typer.Option("--profile", help="Column-mapping profile: bundled NAME or YAML FILE.")] = None,  # noqa: UP045
     columns: Annotated[Optional[str], typer.Option("--columns", help="Header mapping SRC=DST,...")] = None,  # noqa: UP045
     boundary: Annotated[Optional[Path], typer.Option("--boundary", help="Study-area polygon file.")] = None,  # noqa: UP045
@@ -294,7 +295,7 @@ def trace_command(
     if data is None and (complaints is None or enterprises is None):
         fail("give --data DIR, or both --complaints FILE and --enterprises FILE")
     for opt, p in (("--complaints", complaints), ("--enterprises", enterprises), ("--wind", wind),
-                   ("--alarms", alarms), ("--boundary", boundary)):
+                   ("--alarms", alarms), ("--actions", actions), ("--boundary", boundary)):
         if p is not None and not p.is_file():
             fail(f"{opt} {p}: no such file")
     if data is not None and not data.is_dir():
@@ -311,7 +312,7 @@ def trace_command(
 
             result = pipeline.trace(
                 data, complaints=complaints, enterprises=enterprises, wind=wind, alarms=alarms,
-                profile=profile, columns=mapping, boundary=boundary, tz=tz,
+                actions=actions, profile=profile, columns=mapping, boundary=boundary, tz=tz,
                 max_distance_m=max_distance_m, n_permutations=permutations, lang=lang, seed=seed,
                 progress=progress, start=start, end=end, wind_station=wind_station,
                 min_intensity=min_intensity if min_intensity > 0 else None,

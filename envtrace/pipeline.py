@@ -134,6 +134,7 @@ def trace(
     enterprises: str | os.PathLike[str] | None = None,
     wind: str | os.PathLike[str] | None = None,
     alarms: str | os.PathLike[str] | None = None,
+    actions: str | os.PathLike[str] | None = None,
     profile: str | os.PathLike[str] | None = None,
     columns: Mapping[str, str] | None = None,
     boundary: str | os.PathLike[str] | None = None,
@@ -158,6 +159,9 @@ def trace(
         Explicit file arguments override the folder's files.
     complaints, enterprises, wind, alarms : path, optional
         Input files (CSV/XLSX).
+    actions : path, optional
+        What staff did (``actions.csv``; a dataset folder's is read by default). Earlier
+        enforcement findings weigh in the attribution (its step 7b).
     profile, columns, boundary, tz
         As in :func:`envtrace.io.load_dataset`.
     max_distance_m : float
@@ -215,7 +219,7 @@ def trace(
         if root is None and (complaints is None or enterprises is None):
             raise InputError("give a dataset folder or both a complaints and an enterprises file")
         for name, p in (("complaints", complaints), ("enterprises", enterprises), ("wind", wind),
-                        ("alarms", alarms), ("boundary", boundary)):
+                        ("alarms", alarms), ("actions", actions), ("boundary", boundary)):
             if p is not None:
                 if not Path(p).is_file():
                     raise InputError(f"{p}: no such file")
@@ -224,6 +228,7 @@ def trace(
             root, tz=tz, columns=dict(columns) if columns else None, profile=profile,
             boundary=str(boundary) if boundary is not None else None,
             complaints=complaints, enterprises=enterprises, wind=wind, alarms=alarms,
+            actions=actions,
         )
     out_tz = tz or ds.config.tz or "Asia/Shanghai"
     # smellpgh hooks: period filter and wind station choice -----------------------
@@ -309,7 +314,7 @@ def trace(
     say("attribution")
     # an error here leaves the scan thread behind (a daemon): it is not waited for
     cand = attribution.rank_suspects(
-        ev, comp, ds.enterprises, wind=ds_wind, alarms=ds.alarms,
+        ev, comp, ds.enterprises, wind=ds_wind, alarms=ds.alarms, actions=ds.actions,
         max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
         params=prm,
     )
@@ -348,6 +353,7 @@ def trace(
             "enterprises": str(paths["enterprises"]) if "enterprises" in paths else None,
             "wind": str(paths["wind"]) if "wind" in paths else None,
             "alarms": str(paths["alarms"]) if "alarms" in paths else None,
+            "actions": str(paths["actions"]) if "actions" in paths else None,
             "boundary": str(paths["boundary"]) if "boundary" in paths else None,
             "profile": str(profile) if profile is not None else None,
             "columns": dict(columns) if columns else {},
@@ -370,7 +376,8 @@ def trace(
             "accepted": ds.summary.get("rows_accepted") if ds.summary else None,
             "rejected": ds.summary.get("rows_rejected") if ds.summary else None,
         },
-        "evidence": {"wind": bool(info.get("wind", False)), "alarms": bool(info.get("alarms", False))},
+        "evidence": {"wind": bool(info.get("wind", False)), "alarms": bool(info.get("alarms", False)),
+                     "enforcement_history": bool(info.get("history", False))},
         "counts": {
             "outside_period": n_outside,
             "below_min_intensity": int(low.sum()),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -550,3 +552,155 @@ def test_plants_in_one_plume_are_flagged_to_inspect_together():
     few = rank(complaints(), enterprises(extra), wind=wind_year(), n_permutations=0,
                params=at.AttributionParams(top_k=1))
     assert few["evidence"].iloc[0].count("in one plume with 1 more candidate:") == 1
+
+
+# --------------------------------------------------------------------------- step 7b
+def actions_frame(rows):
+    """``(date, action, enterprise_id)`` rows as read by :func:`envtrace.io.read_actions`."""
+    return pd.DataFrame({
+        "date": pd.to_datetime([r[0] for r in rows]).tz_localize(TZ),
+        "action": [r[1] for r in rows], "complaint_id": "", "enterprise_id": [r[2] for r in rows],
+    })
+
+
+def twins_enterprises():
+    """T1 and T2: the same industry, 1 km north and 1 km south of the village: a tie on
+    distance and industry, and no wind (so the tie is exact)."""
+    rows = [("T1", "Twin one", "C2614", 0.0, 1000.0), ("T2", "Twin two", "C2614", 0.0, -1000.0)]
+    lon, lat = lonlat([r[3] for r in rows], [r[4] for r in rows])
+    return pd.DataFrame({
+        "enterprise_id": [r[0] for r in rows], "name": [r[1] for r in rows],
+        "industry": "C2614", "industry_code": "C2614", "lon": lon, "lat": lat, "status": "operating",
+    })
+
+
+def test_enforcement_finding_on_a_short_list_of_firms():
+    """T1 was fined a month before the complaints. Two enterprises, one with a finding:
+    the base rate's Beta(1, 49) prior keeps b = (1 + 1) / (2 + 50) small, so with r = 0.2
+    T1's odds against its twin are (r / b) / ((1 - r) / (1 - b)) = 5.2 / (0.8 · 52 / 50)."""
+    comp = complaints(xs=np.zeros(6), ys=np.zeros(6))
+    ent = twins_enterprises()
+    prm = at.AttributionParams(eb_iterations=0)
+    acts = actions_frame([("2025-05-10", "penalty_case", "T1")])
+    r = rank(comp, ent, wind=None, actions=acts, params=prm).set_index("enterprise_id")
+    base = rank(comp, ent, wind=None, params=prm).set_index("enterprise_id")
+    assert base.loc["T1", "score"] == pytest.approx(base.loc["T2", "score"])
+    odds = r.loc["T1", "score"] / r.loc["T2", "score"]
+    assert odds == pytest.approx((0.2 / (2 / 52)) / (0.8 / (50 / 52)))
+    assert r.attrs["info"]["history"] is True
+
+
+def test_enforcement_finding_of_a_rare_violator_makes_it_the_suspect():
+    """Among 20 enterprises one has a penalty case before the event: b = 2/70, r = 0.2,
+    so its odds against its twin are (0.2 / (2/70)) / (0.8 / (68/70)) = 8.5; a finding
+    after the event started, or an inspection, changes nothing."""
+    comp = complaints(xs=np.zeros(6), ys=np.zeros(6))
+    far = [(f"F{i}", f"Far {i}", "K70", 5000.0 + 100 * i, 0.0) for i in range(18)]  # no odour profile
+    lon, lat = lonlat([r[3] for r in far], [r[4] for r in far])
+    ent = pd.concat([twins_enterprises(), pd.DataFrame({
+        "enterprise_id": [r[0] for r in far], "name": [r[1] for r in far], "industry": "K70",
+        "industry_code": "K70", "lon": lon, "lat": lat, "status": "operating"})], ignore_index=True)
+    prm = at.AttributionParams(eb_iterations=0)
+    acts = actions_frame([("2025-05-10", "penalty_case", "T2"), ("2025-05-12", "inspection", "T1")])
+    r = rank(comp, ent, wind=None, actions=acts, params=prm).set_index("enterprise_id")
+    assert r.index[0] == "T2"
+    assert r.loc["T2", "score"] / r.loc["T1", "score"] == pytest.approx((0.2 / (2 / 70)) / (0.8 / (68 / 70)))
+    assert "earlier finding: penalty case 2025-05-10" in r.loc["T2", "evidence"]
+    assert "earlier finding" not in r.loc["T1", "evidence"]
+    zh = rank(comp, ent, wind=None, actions=acts, params=prm, lang="zh").set_index("enterprise_id")
+    assert "此前执法记录：2025-05-10立案查处" in zh.loc["T2", "evidence"]
+    # the same finding on the day of the first complaint (10 June) or later: no effect
+    for day in ("2025-06-10", "2025-06-11"):
+        late = rank(comp, ent, wind=None, params=prm,
+                    actions=actions_frame([(day, "penalty_case", "T2")])).set_index("enterprise_id")
+        assert late.loc["T1", "score"] == pytest.approx(late.loc["T2", "score"])
+    # older than the window (365 days): no effect
+    old = rank(comp, ent, wind=None, params=prm,
+               actions=actions_frame([("2024-05-01", "penalty_case", "T2")])).set_index("enterprise_id")
+    assert old.loc["T1", "score"] == pytest.approx(old.loc["T2", "score"])
+    off = rank(comp, ent, wind=None, actions=acts,
+               params=at.AttributionParams(eb_iterations=0, history_recall=0.0))
+    assert off.attrs["info"]["history"] is False
+    assert off["score"].iloc[0] == pytest.approx(off["score"].iloc[1])
+
+
+def test_prepare_findings_counts_findings_only():
+    acts = actions_frame([("2025-05-10", "penalty_case", "T2"), ("2025-05-12", "inspection", "T1"),
+                          ("2025-05-13", "rectified", "T2"), ("2025-05-14", "police_transfer", "X"),
+                          ("2025-05-15", "verified", "T1")])
+    f = at._prepare_findings(acts, np.array(["T1", "T2", "T3"]))
+    assert list(f.table) == [1]
+    assert f.table[1][1].tolist() == ["penalty_case", "rectified"]
+    assert f.table[1][2].tolist() == ["2025-05-10", "2025-05-13"]
+    assert f.base == pytest.approx(2 / 53)  # (1 enterprise with a finding + 1) / (3 + 50)
+    assert at._prepare_findings(None, np.array(["T1"])) is None
+    with pytest.raises(InputError):
+        at._prepare_findings(acts.drop(columns="action"), np.array(["T1"]))
+
+
+# --------------------------------------------------------------------------- step 3, γ
+@pytest.mark.parametrize("gamma", [1.0, 0.5, 0.3])
+def test_long_run_mean_response_table_equals_the_mean_over_hours(gamma):
+    """With γ the table holds the mean of C^γ over the record (speeds on the class speeds,
+    directions on the 5° grid, two stabilities)."""
+    speeds = np.array([1.2, 2.4, 5.5, 13.0])
+    dirs = np.array([180.0, 185.0, 170.0, 0.0, 90.0])
+    th, u = (a.ravel() for a in np.meshgrid(dirs, speeds, indexing="ij"))
+    th, u = np.r_[th, th], np.r_[u, u]
+    st = np.r_[np.full(th.size // 2, 3), np.full(th.size // 2, 5)].astype(np.int64)
+    g = at._WindGroup(th, u, st, np.ones(th.size, dtype=bool))
+    at._polar_tables(g, gamma=gamma)
+    r = at._POLAR_R[50]
+    direct, _ = at.plume_concentration(0.0, r, th, u, st)
+    looked_up = at._polar_lookup(g.b_all, np.array([r]), np.array([0.0]))[0]
+    assert looked_up == pytest.approx((direct ** gamma).mean(), rel=5e-3)
+
+
+def test_hour_weights_weigh_the_long_run_mean():
+    """Two hours, one blowing at the receptor and one away: with weights 3 and 1 the mean
+    is 3/4 of the downwind hour's value, not 1/2."""
+    th = np.array([180.0, 0.0])
+    u = np.array([2.4, 2.4])
+    st = np.array([3, 3], dtype=np.int64)
+    g = at._WindGroup(th, u, st, np.ones(2, dtype=bool))
+    at._polar_tables(g, hour_w=np.array([1.5, 0.5]))
+    r = at._POLAR_R[40]
+    direct, _ = at.plume_concentration(0.0, r, th, u, st)
+    looked_up = at._polar_lookup(g.b_all, np.array([r]), np.array([0.0]))[0]
+    assert direct[1] == 0.0
+    assert looked_up == pytest.approx(0.75 * direct[0], rel=5e-3)
+    # the in-plume share still counts the hours alike
+    assert at._polar_lookup(g.table_u, np.array([r]), np.array([0.0]))[0] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_a_day_shift_plant_is_not_judged_against_stable_nights():
+    """A plant east of the village; the wind blows from it in daytime (class B, 3 m/s) on
+    the complaint days and from it at night (class F, 1 m/s) on 60 other nights. With
+    C proportional to the complaint rate (γ = 1) the stable nights dominate the long-run
+    mean and the daytime complaints look like evidence *against* the plant; with γ = 0.5
+    (perceived intensity, Stevens' law) they support it."""
+    times = pd.date_range("2025-01-01", periods=365 * 24, freq="h", tz=TZ)
+    rng = np.random.default_rng(3)
+    d = rng.uniform(0, 360, times.size)
+    u = np.full(times.size, 3.0)
+    st = np.array(["D"] * times.size, dtype=object)
+    for day in range(40, 100):  # 60 stable nights with wind from the plant (east, 90°)
+        i = day * 24
+        d[i:i + 6], u[i:i + 6], st[i:i + 6] = 90.0, 1.0, "F"
+    comp_times = ["2025-06-10 10:10", "2025-06-10 11:40", "2025-06-11 10:05", "2025-06-11 14:30",
+                  "2025-06-12 09:15", "2025-06-12 15:50"]
+    for t in pd.to_datetime(comp_times).tz_localize(TZ):
+        i = times.get_indexer([t.floor("h")])[0]
+        d[i - 6:i + 1], st[i - 6:i + 1] = 90.0, "B"
+    w = pd.DataFrame({"time": times, "wind_dir_deg": d, "wind_speed_ms": u, "station_id": "",
+                      "lon": np.nan, "lat": np.nan, "stability": st})
+    ent = enterprises()  # A 3 km west, B 500 m east
+    comp = complaints(times=comp_times)
+    lin = rank(comp, ent, wind=w, n_permutations=0,
+               params=at.AttributionParams(response_exponent=1.0)).set_index("enterprise_id")
+    sub = rank(comp, ent, wind=w, n_permutations=0).set_index("enterprise_id")
+    ratio = {k: float(re.search(r"its air at ([0-9.]+)×", f.loc["B", "evidence"]).group(1))
+             for k, f in (("lin", lin), ("sub", sub))}
+    assert ratio["lin"] < 1.0 < ratio["sub"]
+    assert lin.loc["B", "score"] < 0.5 < sub.loc["B", "score"]
+    assert sub.index[0] == "B"

@@ -88,6 +88,33 @@ EXPECTED = {
 }
 
 
+def test_trace_reads_actions_and_weighs_earlier_findings(tmp_path: Path) -> None:
+    """``--actions FILE`` (and a dataset folder's actions.csv): B's penalty case a month
+    before the complaints shows in its evidence and raises its score; a row with an
+    unknown action is listed in rejects.csv and counted."""
+    data = make_dataset(tmp_path / "data", bad_row=False)
+    acts = write_csv(tmp_path / "acts.csv", ["date", "action", "enterprise_id", "note"], [
+        ["2025-05-10", "立案查处", "B", "夜间偷排"], ["2025-05-11", "喝茶", "A", ""]])
+    base = pipeline.trace(data, n_permutations=0, lang="en")
+    files = {k: str(data / f"{k}.csv") for k in ("complaints", "enterprises", "wind", "alarms")}
+    res = run(["trace", *[a for k, v in files.items() for a in (f"--{k}", v)], "--actions", str(acts),
+               "--out", str(tmp_path / "out"), "--permutations", "0", "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    cand = pd.read_csv(tmp_path / "out" / "candidates.csv", dtype=str, keep_default_na=False).set_index("enterprise_id")
+    before = base.candidates.set_index("enterprise_id")
+    assert "earlier finding: penalty case 2025-05-10" in cand.loc["B", "evidence"]
+    assert float(cand.loc["B", "score"]) > before.loc["B", "score"]
+    s = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert s["evidence"]["enforcement_history"] is True and s["parameters"]["actions"] == str(acts)
+    rej = pd.read_csv(tmp_path / "out" / "rejects.csv", dtype=str, keep_default_na=False)
+    assert rej[["source_file", "source_row", "reason"]].values.tolist() == [["acts.csv", "2", "bad_value: action"]]
+    (data / "actions.csv").write_bytes(acts.read_bytes())  # the same from the dataset folder
+    folder = pipeline.trace(data, n_permutations=0, lang="en")
+    assert folder.candidates.set_index("enterprise_id").loc["B", "score"] == pytest.approx(float(cand.loc["B", "score"]), rel=1e-4)
+    bad = run(["trace", "--data", str(data), "--actions", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o2")])
+    assert bad.exit_code == 2 and "--actions" in bad.output and "Traceback" not in bad.output
+
+
 def test_trace_writes_the_contract_files(tmp_path: Path) -> None:
     data = make_dataset(tmp_path / "data")
     out = tmp_path / "out"
@@ -118,7 +145,7 @@ def test_trace_writes_the_contract_files(tmp_path: Path) -> None:
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     sha = hashlib.sha256((data / "complaints.csv").read_bytes()).hexdigest()
     assert s["inputs_sha256"]["complaints.csv"] == sha
-    assert s["evidence"] == {"wind": True, "alarms": True}
+    assert s["evidence"] == {"wind": True, "alarms": True, "enforcement_history": False}
     assert s["files"]["complaints.csv"]["rows_read"] == 8
     assert s["files"]["complaints.csv"]["rows_accepted"] + s["files"]["complaints.csv"]["rows_rejected"] == 8
     assert s["parameters"]["permutations"] == 99 and s["parameters"]["lang"] == "en"
