@@ -31,26 +31,34 @@ nuisance typically carries).
 2. **Reporting lag.** A complaint received at ``t_i`` reports a smell ``h`` hours earlier
    with prior ``p(h) ∝ exp(-h / τ)``, ``h = 0 … 6`` h, ``τ = 1.5`` h (most smells are
    phoned in within 1–2 h); for the ``12345`` channel (transfers arrive late) ``h = 0 … 12``,
-   ``τ = 4`` h. Exposure ``E_ij = Σ_h p(h) C_j(p_i, t_i − h)`` with the hourly wind of the
+   ``τ = 4`` h. Exposure ``E_ij = Σ_h p(h) C_j(p_i, t_i − h)^γ`` with the hourly wind of the
    station nearest ``p_i`` that has data in that hour (lags without wind drop out and
    ``p`` is renormalised).
 3. **Wind-climate normalisation** (the CPF/CBPF idea of openair). ``B_ij`` is the mean
-   of ``C_j(p_i, t)`` over all hours of the wind record, and ``R_ij = E_ij / B_ij`` says
+   of ``C_j(p_i, t)^γ`` over all hours of the wind record, and ``R_ij = E_ij / B_ij`` says
    how much more the wind carried ``j``'s air to ``p_i`` at complaint time than usual.
    A prevailing wind that always blows from ``j`` to town gives ``R ≈ 1``: no blame.
    Under the background hypothesis complaint times are unrelated to the wind, and
    ``E[R] = 1``; under "``j`` is the source" the complaint rate at ``p_i`` is
-   proportional to ``C_j(p_i, t)``, so ``R`` is exactly the likelihood ratio of one
-   complaint time. ``B`` is computed once per station group on a polar table around a
+   proportional to the perceived intensity ``C_j(p_i, t)^γ`` (Stevens' power law; odorants
+   have exponents of about 0.2–0.8, ``γ = response_exponent = 0.5``), so ``R`` is exactly
+   the likelihood ratio of one complaint time. (With ``γ = 1``, rate proportional to the
+   concentration, a few stable nights with huge ground-level concentrations dominated
+   ``B``, and daytime complaints downwind of a day-shift plant read as evidence *against*
+   it: a valley plant's true source scored ``log LR_time = −7`` on a pure event of its
+   own. On the tuning worlds top-1 is flat for ``γ`` in 0.3–0.7.) ``B`` is computed once per station group on a polar table around a
    unit source (80 log-spaced distances 10 m–80 km × 72 bearings) from the joint
-   frequency of (5° direction, stability, speed class) in the record weighted by ``1/u``
+   frequency of (5° direction, stability, speed class) in the record weighted by ``u^-γ``
    — the STAR-table approach of long-term dispersion models; ``C ∝ 1/u`` at fixed
    geometry and meander, so this is exact in speed up to the meander's speed class (7
    classes, 1–13 m/s) — as a circular convolution with the unit-speed plume kernel, and looked up by bilinear interpolation, so its cost does not grow with the
    number of complaints, enterprises or hours. (Option ``stratify_stability``: normalise
    each hour by the mean over hours of its own stability class instead, which removes the
    night-time dominance of ``B`` but makes the ratios larger and the scores less
-   conservative; off by default, see ``benchmarks/results/attribution.md``.)
+   conservative; off by default, see ``benchmarks/results/attribution.md``. Option
+   ``complaint_hours_baseline``: weigh the hours of ``B`` by the record's hour-of-day
+   profile of complaints, so ``E[R] = 1`` over complaint times; no gain on the tuning
+   worlds once ``γ = 0.5``, off by default.)
 4. **Timing likelihood.** ``log LR_time_j = Σ_i v_i log(π_b + (1 − π_b) R_ij)`` with a
    background share ``π_b = 0.2`` (complaints unrelated to ``j``). Duplicates
    (``duplicate_of != ""``) are skipped, and repeat calls by one ``complainant_key``
@@ -100,8 +108,11 @@ nuisance typically carries).
    for others it is 1. (``alarm_extra_mean = 0`` restores the earlier shrunk rate ratio
    ``(n + 1) / (λ_j T + 1)``, which capped 20 alarms in the windows at a factor of 11.)
 7b. **Enforcement history** (with an ``actions`` record). A *finding* is an action that
-   establishes a violation: ``penalty_case``, ``police_transfer`` or ``rectified``
-   (inspections alone do not: most find nothing). Enterprise ``j`` either has a finding
+   establishes a violation: ``penalty_case`` or ``police_transfer`` (inspections alone do
+   not: most find nothing; nor does ``rectified``, which says a problem was fixed: counted
+   as a finding it made a plant fixed in February the suspect of its neighbours' events
+   all spring — innocent blame 10.2 % against 5.2 % on held-out seeds 100–104, top-1 the
+   same). Enterprise ``j`` either has a finding
    dated within ``history_window_days`` (365) before the event's first complaint or has
    none. If ``j`` is the source, it has one with probability ``r`` (``history_recall``,
    0.2: one source in five has already been caught once — sources persist and recur,
@@ -113,6 +124,10 @@ nuisance typically carries).
    (a county with findings against 4 of 80 firms: 5.2 and 0.83, so 6.3× in favour of a
    firm already caught). Only findings *before* the event count, never the
    investigation of the event itself, and the term is 1 without an ``actions`` record.
+   It is a prior on the enterprise, like ``a_j``: the triangulation (step 9) learns its
+   weights without it, else a plant caught once gathers the weight of every event in its
+   plume (held-out seeds 100–104, first form of the term: innocent blame 10.5 % counted
+   twice, 7.9 % once).
 8. **Posterior.** ``post_j ∝ a_j · m_j · LR_time_j · LR_hours_j · LR_alarm_j · LR_hist_j`` against the
    background hypothesis with weight ``background_prior`` (0.5) and likelihood ratio 1;
    ``score = post_j`` lies in [0, 1] and is comparable across events.
@@ -298,8 +313,8 @@ class AttributionParams:
         (covert discharges bypass it).
     history_recall : float
         ``r`` of step 7b: share of nuisance sources that already have an enforcement
-        finding (penalty case, police transfer, ordered rectification) on record when a
-        later event of theirs is traced (0 switches the term off).
+        finding (penalty case, police transfer) on record when a later event of theirs is
+        traced (0 switches the term off).
     history_window_days : float
         Findings older than this many days before the event's first complaint do not count.
     response_exponent : float
@@ -1577,7 +1592,7 @@ def _prepare_alarms(alarms: pd.DataFrame | None, e_id: np.ndarray
     return rate, table
 
 
-FINDING_ACTIONS: tuple[str, ...] = ("penalty_case", "police_transfer", "rectified")
+FINDING_ACTIONS: tuple[str, ...] = ("penalty_case", "police_transfer")
 
 
 def _prepare_findings(actions: pd.DataFrame | None, e_id: np.ndarray) -> _Findings | None:
@@ -2118,4 +2133,4 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
     return ("；" if zh else "; ").join(parts)
 
 
-_FINDING_ZH = {"penalty_case": "立案查处", "police_transfer": "移送公安", "rectified": "责令整改并完成"}
+_FINDING_ZH = {"penalty_case": "立案查处", "police_transfer": "移送公安"}
