@@ -578,8 +578,8 @@ def twins_enterprises():
 
 def test_enforcement_finding_on_a_short_list_of_firms():
     """T1 was fined a month before the complaints. Two enterprises, one with a finding:
-    the base rate's Beta(1, 49) prior keeps b = (1 + 1) / (2 + 50) small, so with r = 0.2
-    T1's odds against its twin are (r / b) / ((1 - r) / (1 - b)) = 5.2 / (0.8 · 52 / 50)."""
+    the base rate's Beta(1, 49) prior keeps b = (1 + 1) / (2 + 50) small, so with r = 0.1
+    T1's odds against its twin are (r / b) / ((1 - r) / (1 - b)) = 2.6 / (0.9 · 52 / 50)."""
     comp = complaints(xs=np.zeros(6), ys=np.zeros(6))
     ent = twins_enterprises()
     prm = at.AttributionParams(eb_iterations=0)
@@ -588,13 +588,13 @@ def test_enforcement_finding_on_a_short_list_of_firms():
     base = rank(comp, ent, wind=None, params=prm).set_index("enterprise_id")
     assert base.loc["T1", "score"] == pytest.approx(base.loc["T2", "score"])
     odds = r.loc["T1", "score"] / r.loc["T2", "score"]
-    assert odds == pytest.approx((0.2 / (2 / 52)) / (0.8 / (50 / 52)))
+    assert odds == pytest.approx((0.1 / (2 / 52)) / (0.9 / (50 / 52)))
     assert r.attrs["info"]["history"] is True
 
 
 def test_enforcement_finding_of_a_rare_violator_makes_it_the_suspect():
-    """Among 20 enterprises one has a penalty case before the event: b = 2/70, r = 0.2,
-    so its odds against its twin are (0.2 / (2/70)) / (0.8 / (68/70)) = 8.5; a finding
+    """Among 20 enterprises one has a penalty case before the event: b = 2/70, r = 0.1,
+    so its odds against its twin are (0.1 / (2/70)) / (0.9 / (68/70)) = 3.8; a finding
     after the event started, or an inspection, changes nothing."""
     comp = complaints(xs=np.zeros(6), ys=np.zeros(6))
     far = [(f"F{i}", f"Far {i}", "K70", 5000.0 + 100 * i, 0.0) for i in range(18)]  # no odour profile
@@ -606,7 +606,7 @@ def test_enforcement_finding_of_a_rare_violator_makes_it_the_suspect():
     acts = actions_frame([("2025-05-10", "penalty_case", "T2"), ("2025-05-12", "inspection", "T1")])
     r = rank(comp, ent, wind=None, actions=acts, params=prm).set_index("enterprise_id")
     assert r.index[0] == "T2"
-    assert r.loc["T2", "score"] / r.loc["T1", "score"] == pytest.approx((0.2 / (2 / 70)) / (0.8 / (68 / 70)))
+    assert r.loc["T2", "score"] / r.loc["T1", "score"] == pytest.approx((0.1 / (2 / 70)) / (0.9 / (68 / 70)))
     assert "earlier finding: penalty case 2025-05-10" in r.loc["T2", "evidence"]
     assert "earlier finding" not in r.loc["T1", "evidence"]
     zh = rank(comp, ent, wind=None, actions=acts, params=prm, lang="zh").set_index("enterprise_id")
