@@ -706,3 +706,26 @@ def test_a_day_shift_plant_is_not_judged_against_stable_nights():
     assert ratio["lin"] < 1.0 < ratio["sub"]
     assert lin.loc["B", "score"] < 0.5 < sub.loc["B", "score"]
     assert sub.index[0] == "B"
+
+
+def test_complaint_hour_weights_follow_the_local_hour_profile():
+    """48 complaints at 10:00 Shanghai time (02:00 UTC): hour 10 weighs 2/4 of the counts
+    after the [1, 2, 1] smoothing, hours 9 and 11 a quarter, the rest the floor (a tenth of
+    the mean); the wind hours are indexed in UTC and mapped to local hours of day."""
+    times = pd.date_range("2025-06-01 10:00", periods=48, freq="D", tz=TZ)
+    c_hour = at._hour_index(times)
+    c_hod = times.hour.to_numpy()
+    wd = at._Wind(h0=int(c_hour.min()) - 10, n_hours=48, stations=[""], st_xy=np.full((1, 2), np.nan),
+                  dir=np.zeros((1, 48)), spd=np.ones((1, 48)), stab=np.zeros((1, 48), dtype=np.int64),
+                  valid=np.ones((1, 48), dtype=bool))
+    w = at._complaint_hour_weights(wd, c_hour, c_hod)
+    local = np.mod(wd.h0 + np.arange(48) + 8, 24)
+    raw = np.full(24, 0.1)
+    raw[[9, 10, 11]] = np.array([0.25, 0.5, 0.25]) * 24  # smoothed counts over their mean of 2
+    raw = np.maximum(raw, 0.1)
+    expected = raw[local] / raw[local].mean()
+    assert np.allclose(w, expected)
+    assert at._complaint_hour_weights(wd, c_hour[:10], c_hod[:10]) is None  # too few complaints
+    sub = rank(complaints(), enterprises(), wind=wind_year(), n_permutations=0,
+               params=at.AttributionParams(complaint_hours_baseline=True))
+    assert sub.index.size == 2 and sub.iloc[0]["enterprise_id"] == "A"
