@@ -112,19 +112,20 @@ nuisance typically carries).
    not: most find nothing; nor does ``rectified``, which says a problem was fixed: counted
    as a finding it made a plant fixed in February the suspect of its neighbours' events
    all spring — innocent blame 10.2 % against 5.2 % on held-out seeds 100–104, top-1 the
-   same). Enterprise ``j`` either has a finding
-   dated within ``history_window_days`` (365) before the event's first complaint or has
-   none. If ``j`` is the source, it has one with probability ``r`` (``history_recall``,
-   0.1: one source in ten has already been caught and penalised once — sources persist
-   and recur, which is why the bureau re-inspects for "no rebound, no recurrence"; on the
-   tuning worlds r = 0.1 / 0.2 gave top-1 0.691 / 0.684, innocent blame 3.6 / 4.2 %); if it is
-   innocent, with the record's base rate ``b`` = (enterprises with any finding + 1) /
-   (enterprises + 50) (a Beta(1, 49) prior: about 2 % of a county's firms are caught in a
-   year, worth 50 firms of data, so a short list of enterprises does not make findings
-   look common). So ``LR_hist = r / b`` with a finding and ``(1 − r) / (1 − b)`` without
-   (a county with findings against 3 of 80 firms: 3.3 and 0.93, so 3.5× in favour of a
-   firm already caught). Only findings *before* the event count, never the
-   investigation of the event itself, and the term is 1 without an ``actions`` record.
+   same). Enterprise ``j`` either has a finding dated (on the complaints' local calendar)
+   before the day of the event's first complaint and at most ``history_window_days``
+   (365) before it, or has none. If ``j`` is the source, it has one with probability
+   ``r`` (``history_recall``, 0.1: one source in ten has already been caught and penalised
+   once — sources persist and recur, which is why the bureau re-inspects for "no rebound,
+   no recurrence"; on the tuning worlds r = 0.1 / 0.2 gave top-1 0.691 / 0.684, innocent
+   blame 3.6 / 4.2 %); if it is innocent, with the base rate ``b`` = (enterprises with a
+   finding in that window + 1) / (enterprises + 50) (a Beta(1, 49) prior: about 2 % of a
+   county's firms are caught in a year, worth 50 firms of data, so a short list of
+   enterprises does not make findings look common). So ``LR_hist = r / b`` with a finding
+   and ``(1 − r) / (1 − b)`` without (a county with findings against 3 of 80 firms: 3.3
+   and 0.93, so 3.5× in favour of a firm already caught). Only findings *before* the
+   event's first day count, never the investigation of the event itself, and the term is
+   1 without an ``actions`` record (or with an empty one).
    It is a prior on the enterprise, like ``a_j``: the triangulation (step 9) learns its
    weights without it, else a plant caught once gathers the weight of every event in its
    plume (held-out seeds 100–104, first form of the term: innocent blame 10.5 % counted
@@ -1288,11 +1289,12 @@ def rank_suspects(
         info["warnings"].append("no wind data: attribution uses distance, industry, timing and alarms only")
     alarm_by_ent = _prepare_alarms(alarms, e_id)
     info["alarms"] = alarm_by_ent is not None
-    findings = _prepare_findings(actions, e_id) if prm.history_recall > 0 else None
+    c_tz = getattr(getattr(cp["received_at"], "dt", None), "tz", None)
+    findings = _prepare_findings(actions, e_id, c_tz) if prm.history_recall > 0 else None
     info["history"] = findings is not None
 
     # candidate pre-selection -----------------------------------------------------
-    start_h, sel_ent, sel_a = _preselect(ev_cat, vx, vy, members_all, bounds, c_hour, ex, ey, e_ok,
+    _start_h, sel_ent, sel_a = _preselect(ev_cat, vx, vy, members_all, bounds, c_hour, ex, ey, e_ok,
                                           W, REACH, closed_h, prm)
     cand_ev = [np.full(v.size, e, dtype=np.int64) for e, v in enumerate(sel_ent) if v.size]
     cand_ent = [v for v in sel_ent if v.size]
@@ -1396,7 +1398,13 @@ def rank_suspects(
     hist_day: list[str] = [""] * n_pairs
     hist_act: list[str] = [""] * n_pairs
     if findings is not None:
-        log_hist, hist_n, hist_day, hist_act = _history_terms(findings, P_ev, P_ent, start_h, prm)
+        # the local calendar day of each event's first complaint
+        c_day = _local_days(cp["received_at"], c_tz)
+        start_day = np.full(len(ev), np.nan)
+        has = bounds[1:] > bounds[:-1]
+        if has.any():
+            start_day[has] = np.minimum.reduceat(c_day[members_all], bounds[:-1][has])
+        log_hist, hist_n, hist_day, hist_act = _history_terms(findings, P_ev, P_ent, start_day, prm)
 
     # wind term ------------------------------------------------------------------------
     log_time = np.zeros(n_pairs)
@@ -1596,60 +1604,88 @@ def _prepare_alarms(alarms: pd.DataFrame | None, e_id: np.ndarray
 FINDING_ACTIONS: tuple[str, ...] = ("penalty_case", "police_transfer")
 
 
-def _prepare_findings(actions: pd.DataFrame | None, e_id: np.ndarray) -> _Findings | None:
-    """Enforcement findings per enterprise and the base rate ``b`` of step 7b (None without
-    an ``actions`` record)."""
-    if actions is None:
-        return None
-    if not {"enterprise_id", "date", "action"}.issubset(actions.columns):
-        raise InputError("actions: missing column(s) enterprise_id/date/action")
-    act = actions["action"].fillna("").astype(str).to_numpy()
-    when = _tz_time(actions["date"])
-    t = _hour_index(when).astype(float)
-    day = pd.Series(when).dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-    pos = {v: i for i, v in enumerate(e_id)}
-    ei = np.array([pos.get(str(v), -1) for v in actions["enterprise_id"].fillna("").astype(str)],
-                  dtype=np.int64)
-    ok = np.isin(act, FINDING_ACTIONS) & (ei >= 0) & (t != float(np.iinfo(np.int64).min))
-    table: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for j in np.unique(ei[ok]):
-        m = np.flatnonzero(ok & (ei == j))
-        m = m[np.argsort(t[m], kind="stable")]
-        table[int(j)] = (t[m], act[m], day[m])
-    # Beta(1, 49) prior on the base rate (mean 2 %, worth 50 enterprises): a county with a
-    # short list of firms does not make findings look common
-    return _Findings(table=table, base=(len(table) + 1.0) / (len(e_id) + 50.0))
+def _local_days(times: Any, tz: Any) -> np.ndarray:
+    """Calendar day numbers (days since 1970-01-01) of ``times`` in zone ``tz``; naive times
+    and date strings are taken as local already. ``NaN`` where unparsable."""
+    t = pd.Series(times)
+    if not isinstance(t.dtype, pd.DatetimeTZDtype):
+        t = pd.to_datetime(t, errors="coerce")
+        if isinstance(t.dtype, pd.DatetimeTZDtype):  # offsets in the strings
+            t = t.dt.tz_convert(tz) if tz is not None else t
+    elif tz is not None:
+        t = t.dt.tz_convert(tz)
+    if isinstance(t.dtype, pd.DatetimeTZDtype):
+        t = t.dt.tz_localize(None)
+    day = t.dt.normalize().astype("datetime64[ns]").to_numpy()
+    out = (day - np.datetime64("1970-01-01", "ns")) / np.timedelta64(1, "D")
+    return np.where(pd.isna(day), np.nan, out).astype(float)
 
 
 @dataclass
 class _Findings:
-    table: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # hours, actions, local dates
-    base: float
+    table: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # local day numbers, actions, dates
+    n_enterprises: int
 
 
-def _history_terms(findings: _Findings, P_ev: np.ndarray, P_ent: np.ndarray, start_h: np.ndarray,
+def _prepare_findings(actions: pd.DataFrame | None, e_id: np.ndarray, tz: Any) -> _Findings | None:
+    """Enforcement findings per enterprise, on the complaints' local calendar (zone ``tz``).
+    None without an ``actions`` record or with an empty one."""
+    if actions is None or len(actions) == 0:
+        return None
+    if not {"enterprise_id", "date", "action"}.issubset(actions.columns):
+        raise InputError("actions: missing column(s) enterprise_id/date/action")
+    act = actions["action"].fillna("").astype(str).to_numpy()
+    day = _local_days(actions["date"], tz)
+    label = (pd.to_datetime("1970-01-01") + pd.to_timedelta(np.nan_to_num(day), unit="D")).strftime("%Y-%m-%d")
+    label = np.asarray(label, dtype=object)
+    pos = {v: i for i, v in enumerate(e_id)}
+    ei = np.array([pos.get(str(v), -1) for v in actions["enterprise_id"].fillna("").astype(str)],
+                  dtype=np.int64)
+    ok = np.isin(act, FINDING_ACTIONS) & (ei >= 0) & np.isfinite(day)
+    table: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for j in np.unique(ei[ok]):
+        m = np.flatnonzero(ok & (ei == j))
+        m = m[np.argsort(day[m], kind="stable")]
+        table[int(j)] = (day[m], act[m], label[m])
+    return _Findings(table=table, n_enterprises=len(e_id))
+
+
+def _history_terms(findings: _Findings, P_ev: np.ndarray, P_ent: np.ndarray, start_day: np.ndarray,
                    prm: AttributionParams) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """log LR_hist per (event, candidate) pair (step 7b), the number of findings counted, and
-    the latest one's local date and action (for the evidence line)."""
-    r, b = float(prm.history_recall), findings.base
+    the latest one's local date and action (for the evidence line).
+
+    A finding counts for an event when its local date is before the event's first complaint
+    day and at most ``history_window_days`` before it; the base rate ``b`` of each event
+    counts the enterprises with such a finding in the same window (Beta(1, 49) prior).
+    """
+    r = float(prm.history_recall)
+    win = float(prm.history_window_days)
+    n_ev = start_day.size
+    ok_ev = np.isfinite(start_day)
+    hits: dict[int, np.ndarray] = {}  # enterprise -> (first, last) finding index per event
+    n_with = np.zeros(n_ev)
+    for j, (d_f, _a, _l) in findings.table.items():
+        lo = np.searchsorted(d_f, np.where(ok_ev, start_day - win, np.inf), side="left")
+        hi = np.searchsorted(d_f, np.where(ok_ev, start_day, -np.inf), side="left")  # strictly before
+        hi = np.maximum(hi, lo)
+        hits[j] = np.stack([lo, hi])
+        n_with += hi > lo
+    b = (n_with + 1.0) / (findings.n_enterprises + 50.0)  # per event
+    log_h = (np.log1p(-r) - np.log1p(-b))[P_ev]
     n = P_ev.size
-    log_h = np.full(n, np.log1p(-r) - np.log1p(-b))
     n_find = np.zeros(n, dtype=np.int64)
     last_day: list[str] = [""] * n
     last_act: list[str] = [""] * n
-    win = float(prm.history_window_days) * 24.0
     known = np.fromiter(findings.table, dtype=np.int64, count=len(findings.table))
     for p in np.flatnonzero(np.isin(P_ent, known)):
-        t_f, a_f, d_f = findings.table[int(P_ent[p])]
-        st = start_h[P_ev[p]]
-        if not np.isfinite(st):
-            continue
-        # date-only records: the whole day of the finding must lie before the first complaint
-        hit = np.flatnonzero((t_f + 24.0 <= st) & (t_f >= st - win))
-        if hit.size:
-            log_h[p] = np.log(r) - np.log(b)
-            n_find[p] = hit.size
-            last_day[p], last_act[p] = str(d_f[hit[-1]]), str(a_f[hit[-1]])
+        j, e = int(P_ent[p]), int(P_ev[p])
+        lo, hi = hits[j][:, e]
+        if hi > lo:
+            log_h[p] = np.log(r) - np.log(b[e])
+            n_find[p] = hi - lo
+            _d, a_f, l_f = findings.table[j]
+            last_day[p], last_act[p] = str(l_f[hi - 1]), str(a_f[hi - 1])
     return log_h, n_find, last_day, last_act
 
 
@@ -2087,8 +2123,8 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
         if np.isfinite(r_mean):
             # the model's own quantity: modelled air from it at the complainants at the
             # complaint times, over its long-run mean there (R of step 3)
-            parts.append(f"投诉时其污染物到达量为常年平均的{_fmt_ratio(r_mean)}倍" if zh
-                         else f"its air at {_fmt_ratio(r_mean)}× the usual level at complaint times")
+            parts.append(f"投诉时其污染物感知强度为常年平均的{_fmt_ratio(r_mean)}倍" if zh
+                         else f"its air at {_fmt_ratio(r_mean)}× the usual intensity at complaint times")
         if same_plume or same_plume_more:
             more = same_plume_more + max(len(same_plume) - 3, 0)
             if zh:

@@ -1131,9 +1131,10 @@ class Ledger:
            wins; within it a case the action can act on as of D (open/diagnosing/
            rectifying; for ``verified``: closed) is preferred, then the case with the most
            recent such event (or opening), then the lower case id.
-        3. A ``verified`` row naming an enterprise verifies that enterprise's latest
-           rectification: it goes to the case that rectification went to, whatever has
-           happened to the case since (a recurrence may have reopened it).
+        3. A ``verified`` row naming an enterprise X verifies X's latest rectification (a
+           row naming X, or any rectification of a case whose source is X): it goes to that
+           case unless the case was verified already, whatever else has happened to it
+           since (a recurrence may have reopened it); otherwise rule 2 applies.
         """
         if complaint_id:
             row = conn.execute(
@@ -1145,17 +1146,20 @@ class Ledger:
                 return row[0], f"complaint {complaint_id}"
         if not enterprise_id:
             return None, ""
-        if action == "verified":
-            row = conn.execute(
-                sa.select(S.actions.c.case_id, S.actions.c.date)
-                .where(S.actions.c.enterprise_id == enterprise_id, S.actions.c.action == "rectified",
-                       S.actions.c.case_id.is_not(None), S.actions.c.date <= day)
-                .order_by(S.actions.c.date.desc(), S.actions.c.action_id.desc())
-            ).first()
-            if row is not None:
-                return row[0], f"verifies the rectification of {row[1].isoformat()}"
         rules = self.rules
         until = _end_of_day_utc(day, rules.tz)
+        if action == "verified":
+            # the latest rectification of X: a row naming X, or any rectification of a case
+            # whose source is X (recorded by complaint or with `ledger record`)
+            row = conn.execute(
+                sa.select(S.actions.c.case_id, S.actions.c.date)
+                .join(S.cases, S.cases.c.case_id == S.actions.c.case_id)
+                .where(S.actions.c.action == "rectified", S.actions.c.date <= day,
+                       sa.or_(S.actions.c.enterprise_id == enterprise_id, S.cases.c.enterprise_id == enterprise_id))
+                .order_by(S.actions.c.date.desc(), S.actions.c.action_id.desc())
+            ).first()
+            if row is not None and self._status_at(conn, row[0], until) != "verified":
+                return row[0], f"verifies the rectification of {row[1].isoformat()}"
         best: dict[str, tuple[int, dt.datetime, str]] = {}  # case -> (tier, most recent, how)
 
         def offer(case_id: str, tier: int, when: dt.datetime, how: str) -> None:

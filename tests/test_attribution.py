@@ -597,11 +597,7 @@ def test_enforcement_finding_of_a_rare_violator_makes_it_the_suspect():
     so its odds against its twin are (0.1 / (2/70)) / (0.9 / (68/70)) = 3.8; a finding
     after the event started, or an inspection, changes nothing."""
     comp = complaints(xs=np.zeros(6), ys=np.zeros(6))
-    far = [(f"F{i}", f"Far {i}", "K70", 5000.0 + 100 * i, 0.0) for i in range(18)]  # no odour profile
-    lon, lat = lonlat([r[3] for r in far], [r[4] for r in far])
-    ent = pd.concat([twins_enterprises(), pd.DataFrame({
-        "enterprise_id": [r[0] for r in far], "name": [r[1] for r in far], "industry": "K70",
-        "industry_code": "K70", "lon": lon, "lat": lat, "status": "operating"})], ignore_index=True)
+    ent = twenty_enterprises()
     prm = at.AttributionParams(eb_iterations=0)
     acts = actions_frame([("2025-05-10", "penalty_case", "T2"), ("2025-05-12", "inspection", "T1")])
     r = rank(comp, ent, wind=None, actions=acts, params=prm).set_index("enterprise_id")
@@ -630,14 +626,70 @@ def test_prepare_findings_counts_findings_only():
     acts = actions_frame([("2025-05-10", "penalty_case", "T2"), ("2025-05-12", "inspection", "T1"),
                           ("2025-05-13", "rectified", "T3"), ("2025-05-14", "police_transfer", "X"),
                           ("2025-05-15", "verified", "T1")])
-    f = at._prepare_findings(acts, np.array(["T1", "T2", "T3"]))
+    f = at._prepare_findings(acts, np.array(["T1", "T2", "T3"]), TZ)
     assert list(f.table) == [1]  # inspections, rectifications and verifications are no findings
     assert f.table[1][1].tolist() == ["penalty_case"]
     assert f.table[1][2].tolist() == ["2025-05-10"]
-    assert f.base == pytest.approx(2 / 53)  # (1 enterprise with a finding + 1) / (3 + 50)
-    assert at._prepare_findings(None, np.array(["T1"])) is None
+    assert f.table[1][0].tolist() == [(pd.Timestamp("2025-05-10") - pd.Timestamp("1970-01-01")).days]
+    assert f.n_enterprises == 3
+    assert at._prepare_findings(None, np.array(["T1"]), TZ) is None
+    assert at._prepare_findings(acts.iloc[:0], np.array(["T1"]), TZ) is None
     with pytest.raises(InputError):
-        at._prepare_findings(acts.drop(columns="action"), np.array(["T1"]))
+        at._prepare_findings(acts.drop(columns="action"), np.array(["T1"]), TZ)
+
+
+def twenty_enterprises():
+    far = [(f"F{i}", f"Far {i}", "K70", 5000.0 + 100 * i, 0.0) for i in range(18)]  # no odour profile
+    lon, lat = lonlat([r[3] for r in far], [r[4] for r in far])
+    return pd.concat([twins_enterprises(), pd.DataFrame({
+        "enterprise_id": [r[0] for r in far], "name": [r[1] for r in far], "industry": "K70",
+        "industry_code": "K70", "lon": lon, "lat": lat, "status": "operating"})], ignore_index=True)
+
+
+def test_base_rate_counts_findings_of_the_same_window_only():
+    """Nine other firms penalised after the event, or years before it, do not make findings
+    look common: T2's odds against T1 stay (0.1 / (2/70)) / (0.9 / (68/70))."""
+    comp = complaints(xs=np.zeros(6), ys=np.zeros(6))
+    prm = at.AttributionParams(eb_iterations=0)
+    expected = (0.1 / (2 / 70)) / (0.9 / (68 / 70))
+    for when in ("2025-09-01", "2021-03-01"):
+        acts = actions_frame([("2025-05-10", "penalty_case", "T2")]
+                             + [(when, "penalty_case", f"F{i}") for i in range(9)])
+        r = rank(comp, twenty_enterprises(), wind=None, actions=acts, params=prm).set_index("enterprise_id")
+        assert r.loc["T2", "score"] / r.loc["T1", "score"] == pytest.approx(expected), when
+    # nine others fined in the same window: b = 11/70 > r, so a finding is no longer evidence for
+    acts = actions_frame([("2025-05-10", "penalty_case", "T2")]
+                         + [("2025-04-01", "penalty_case", f"F{i}") for i in range(9)])
+    r = rank(comp, twenty_enterprises(), wind=None, actions=acts, params=prm).set_index("enterprise_id")
+    assert r.loc["T2", "score"] / r.loc["T1", "score"] == pytest.approx((0.1 / (11 / 70)) / (0.9 / (59 / 70)))
+
+
+@pytest.mark.parametrize("tz, complaint, finding, counted", [
+    ("America/New_York", "2025-11-02 23:30", "2025-11-02", False),  # a 25-hour day: same day
+    ("America/New_York", "2025-03-10 00:30", "2025-03-09", True),  # a 23-hour day: the day before
+    ("America/New_York", "2025-06-10 21:00", "2025-06-10", False),
+    ("Asia/Shanghai", "2025-06-10 07:00", "2025-06-09", True),
+])
+@pytest.mark.parametrize("as_text", [False, True])
+def test_finding_window_uses_the_local_calendar(tz, complaint, finding, counted, as_text):
+    """A finding counts when its date is before the day of the first complaint, in the
+    complaints' zone, whether the dates come zoned or as plain date strings."""
+    comp = complaints(times=[complaint] * 3, xs=np.zeros(3), ys=np.zeros(3))
+    comp["received_at"] = pd.to_datetime([complaint] * 3).tz_localize(tz)
+    date = finding if as_text else pd.Timestamp(finding, tz=tz)
+    acts = pd.DataFrame({"date": [date], "action": ["penalty_case"], "enterprise_id": ["T2"]})
+    r = rank(comp, twenty_enterprises(), wind=None, actions=acts,
+             params=at.AttributionParams(eb_iterations=0)).set_index("enterprise_id")
+    assert bool(r.loc["T2", "score"] > 1.5 * r.loc["T1", "score"]) == counted
+    assert ("earlier finding: penalty case " + finding in r.loc["T2", "evidence"]) is counted
+
+
+def test_an_empty_actions_record_changes_nothing():
+    comp = complaints(xs=np.zeros(6), ys=np.zeros(6))
+    none = rank(comp, twenty_enterprises(), wind=None)
+    empty = rank(comp, twenty_enterprises(), wind=None, actions=actions_frame([]))
+    assert empty.attrs["info"]["history"] is False
+    assert np.allclose(empty["score"], none["score"])
 
 
 # --------------------------------------------------------------------------- step 3, γ

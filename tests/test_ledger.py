@@ -320,6 +320,25 @@ def test_verification_follows_the_rectification_it_verifies(ledger):
     assert a.loc["rectified", "case_id"] == a.loc["verified", "case_id"] == case_a
 
 
+def test_verification_goes_to_the_case_rectified_by_complaint_not_to_a_verified_one(ledger):
+    """E1's October case is rectified and verified. In February a new E1 case is rectified
+    by a row naming one of its complaints only; the verification naming E1 belongs to the
+    new case (its source is E1), not to the October case, which is verified already."""
+    acts = [("2026-10-06", "rectified", "", "E1", 2, ""), ("2026-10-20", "verified", "", "E1", 2, "")]
+    ledger.update(dataset(OCT, acts), "2026-10", trace=OCT_TRACE)
+    october = case_of(ledger, "E1")
+    feb = complaints([(f"f{i}", f"2027-02-03 10:0{i}", 116.110 + 0.0002 * i, 39.110, "odour", f"f{i}", "城关镇")
+                      for i in range(6)])
+    acts += [("2027-02-10", "rectified", "f0", "", 2, ""), ("2027-02-20", "verified", "", "E1", 2, "")]
+    ledger.update(dataset(feb, acts), "2027-02",
+                  trace=traced(feb, {"EF": [f"f{i}" for i in range(6)]}, {"EF": ("E1", 0.8)}))
+    c = ledger.cases("2027-02-28").set_index("case_id")
+    (february,) = c.index[(c["enterprise_id"] == "E1") & (c.index != october)]
+    a = ledger.actions().set_index(["date", "action"])["case_id"]
+    assert a[(dt.date(2027, 2, 10), "rectified")] == a[(dt.date(2027, 2, 20), "verified")] == february
+    assert c.loc[february, "status"] == "verified" and c.loc[october, "status"] == "verified"
+
+
 # --------------------------------------------------------------------------- lifecycle
 def test_invalid_transitions_are_refused_and_changes_are_audited(oct_ledger):
     case = case_of(oct_ledger)
