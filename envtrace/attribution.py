@@ -1249,7 +1249,7 @@ def rank_suspects(
     c_hod = np.mod(c_hour + 8, 24)  # local hour for the operating-hours factor
     tzs = _tz_time(cp["received_at"])
     try:
-        c_hod = tzs.dt.hour.to_numpy()
+        c_hod = tzs.dt.hour.fillna(0).astype(np.int64).to_numpy()  # NaT rows are dropped by c_ok
     except (AttributeError, TypeError):  # pragma: no cover
         pass
     dup = (cp["duplicate_of"].fillna("").astype(str).to_numpy() != "") if "duplicate_of" in cp.columns \
@@ -1289,7 +1289,7 @@ def rank_suspects(
         info["warnings"].append("no wind data: attribution uses distance, industry, timing and alarms only")
     alarm_by_ent = _prepare_alarms(alarms, e_id)
     info["alarms"] = alarm_by_ent is not None
-    c_tz = getattr(getattr(cp["received_at"], "dt", None), "tz", None)
+    c_tz = getattr(getattr(tzs, "dt", None), "tz", None)  # the parsed times' zone
     findings = _prepare_findings(actions, e_id, c_tz) if prm.history_recall > 0 else None
     info["history"] = findings is not None
 
@@ -1399,7 +1399,7 @@ def rank_suspects(
     hist_act: list[str] = [""] * n_pairs
     if findings is not None:
         # the local calendar day of each event's first complaint
-        c_day = _local_days(cp["received_at"], c_tz)
+        c_day = _local_days(tzs, c_tz)
         start_day = np.full(len(ev), np.nan)
         has = bounds[1:] > bounds[:-1]
         if has.any():
@@ -1606,12 +1606,30 @@ FINDING_ACTIONS: tuple[str, ...] = ("penalty_case", "police_transfer")
 
 def _local_days(times: Any, tz: Any) -> np.ndarray:
     """Calendar day numbers (days since 1970-01-01) of ``times`` in zone ``tz``; naive times
-    and date strings are taken as local already. ``NaN`` where unparsable."""
+    and date strings are taken as local already, zoned ones (of any zone, mixed or not) are
+    converted to ``tz``. ``NaN`` where unparsable."""
     t = pd.Series(times)
     if not isinstance(t.dtype, pd.DatetimeTZDtype):
-        t = pd.to_datetime(t, errors="coerce")
-        if isinstance(t.dtype, pd.DatetimeTZDtype):  # offsets in the strings
-            t = t.dt.tz_convert(tz) if tz is not None else t
+        try:
+            parsed = pd.to_datetime(t, errors="coerce")
+        except (ValueError, TypeError):  # mixed offsets
+            parsed = None
+        if parsed is None or (parsed.isna() & t.notna()).any():
+            # element by element: mixed zones (or zoned and naive values) in one column
+            days = []
+            for x in t.tolist():
+                try:
+                    ts = pd.Timestamp(x)
+                except (ValueError, TypeError):
+                    ts = pd.NaT
+                if ts is not pd.NaT and ts.tzinfo is not None and tz is not None:
+                    ts = ts.tz_convert(tz)
+                days.append(np.nan if ts is pd.NaT else float(
+                    (pd.Timestamp(ts.date()) - pd.Timestamp("1970-01-01")).days))
+            return np.asarray(days, dtype=float)
+        t = parsed
+        if isinstance(t.dtype, pd.DatetimeTZDtype) and tz is not None:
+            t = t.dt.tz_convert(tz)
     elif tz is not None:
         t = t.dt.tz_convert(tz)
     if isinstance(t.dtype, pd.DatetimeTZDtype):

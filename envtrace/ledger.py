@@ -1133,8 +1133,8 @@ class Ledger:
            recent such event (or opening), then the lower case id.
         3. A ``verified`` row naming an enterprise X verifies X's latest rectification (a
            row naming X, or any rectification of a case whose source is X): it goes to that
-           case unless the case was verified already, whatever else has happened to it
-           since (a recurrence may have reopened it); otherwise rule 2 applies.
+           case unless that rectification was verified already, whatever else has happened
+           to the case since (a recurrence may have reopened it); otherwise rule 2 applies.
         """
         if complaint_id:
             row = conn.execute(
@@ -1158,7 +1158,12 @@ class Ledger:
                        sa.or_(S.actions.c.enterprise_id == enterprise_id, S.cases.c.enterprise_id == enterprise_id))
                 .order_by(S.actions.c.date.desc(), S.actions.c.action_id.desc())
             ).first()
-            if row is not None and self._status_at(conn, row[0], until) != "verified":
+            done = row is not None and conn.execute(
+                sa.select(S.actions.c.action_id).where(
+                    S.actions.c.case_id == row[0], S.actions.c.action == "verified",
+                    S.actions.c.date >= row[1], S.actions.c.date <= day)
+            ).first() is not None
+            if row is not None and not done:
                 return row[0], f"verifies the rectification of {row[1].isoformat()}"
         best: dict[str, tuple[int, dt.datetime, str]] = {}  # case -> (tier, most recent, how)
 

@@ -781,3 +781,35 @@ def test_complaint_hour_weights_follow_the_local_hour_profile():
     sub = rank(complaints(), enterprises(), wind=wind_year(), n_permutations=0,
                params=at.AttributionParams(complaint_hours_baseline=True))
     assert sub.index.size == 2 and sub.iloc[0]["enterprise_id"] == "A"
+
+
+def test_findings_on_the_complaints_calendar_whatever_the_input_types():
+    """The complaints at 07:00 Shanghai time on 10 June; the finding at 2025-06-09 20:00
+    UTC is 04:00 on the same Shanghai day, so it does not count, whether ``received_at``
+    holds zoned times, UTC times or ISO strings with offsets. A column of action dates
+    mixing zones keeps every finding (T2's penalty of 10 May counts)."""
+    ent, prm = twenty_enterprises(), at.AttributionParams(eb_iterations=0)
+    base = complaints(times=["2025-06-10 07:00"] * 3, xs=np.zeros(3), ys=np.zeros(3))
+    acts = pd.DataFrame({"date": [pd.Timestamp("2025-06-09 20:00", tz="UTC")], "action": ["penalty_case"],
+                         "enterprise_id": ["T2"]})
+    as_text = base.assign(received_at=base["received_at"].dt.strftime("%Y-%m-%dT%H:%M:%S%z").astype(object))
+    as_utc = base.assign(received_at=base["received_at"].dt.tz_convert("UTC"))
+    for comp in (base, as_text, as_utc):
+        r = rank(comp, ent, wind=None, actions=acts, params=prm).set_index("enterprise_id")
+        assert r.loc["T2", "score"] == pytest.approx(r.loc["T1", "score"])
+    mixed = pd.DataFrame({"date": pd.Series([pd.Timestamp("2025-04-01", tz="UTC"),
+                                             pd.Timestamp("2025-05-10", tz=TZ)], dtype=object),
+                          "action": "penalty_case", "enterprise_id": ["F0", "T2"]})
+    r = rank(complaints(xs=np.zeros(6), ys=np.zeros(6)), ent, wind=None, actions=mixed,
+             params=prm).set_index("enterprise_id")
+    assert r.loc["T2", "score"] / r.loc["T1", "score"] == pytest.approx((0.1 / (3 / 70)) / (0.9 / (67 / 70)))
+
+
+def test_a_complaint_without_a_usable_time_is_left_out():
+    comp = complaints(xs=np.zeros(6), ys=np.zeros(6))
+    bad = comp.iloc[:1].assign(complaint_id="bad", received_at=pd.NaT, cluster_id="-1")
+    r = at.rank_suspects(event_of(comp), pd.concat([comp, bad], ignore_index=True), twenty_enterprises(),
+                         wind=None, profile_for=fake_profile_for, lang="en")
+    ref = rank(comp, twenty_enterprises(), wind=None)
+    assert r["enterprise_id"].tolist() == ref["enterprise_id"].tolist()
+    assert np.allclose(r["score"], ref["score"])

@@ -339,6 +339,31 @@ def test_verification_goes_to_the_case_rectified_by_complaint_not_to_a_verified_
     assert c.loc[february, "status"] == "verified" and c.loc[october, "status"] == "verified"
 
 
+def test_verification_skips_a_rectification_verified_already(ledger):
+    """E1 has two cases: A (odour, rectified 6 Oct) and B (dust elsewhere, rectified 8 Oct,
+    verified 15 Oct, then reopened by complaints coming back). The verification of 10 Nov
+    naming E1 is for A's rectification, the only one not verified yet."""
+    a = [(f"a{i}", f"2026-10-03 10:0{i}", 116.010 + 0.0002 * i, 39.010, "odour", f"h{i}", "城关镇") for i in range(6)]
+    f = [(f"f{i}", f"2026-10-03 11:0{i}", 116.110 + 0.0002 * i, 39.110, "dust", f"g{i}", "河西乡") for i in range(6)]
+    back = [(f"r{i}", f"2026-10-{20 + i // 2:02d} 08:0{i}", 116.1115, 39.1125, "dust", f"r{i}", "河西乡")
+            for i in range(5)]
+    octo = complaints(a + f + back)
+    acts = [("2026-10-06", "rectified", "a0", "", 2, ""), ("2026-10-08", "rectified", "f0", "", 2, ""),
+            ("2026-10-15", "verified", "", "E1", 2, ""), ("2026-11-10", "verified", "", "E1", 2, "")]
+    tr = traced(octo, {"EA": [x[0] for x in a], "EF": [x[0] for x in f]}, {"EA": ("E1", 0.8), "EF": ("E1", 0.8)})
+    ledger.update(dataset(octo, acts), "2026-10", trace=tr)
+    ev = ledger.case_events().set_index("cluster_id")["case_id"]
+    case_a, case_b = ev["EA"], ev["EF"]
+    assert ledger.cases("2026-10-31").set_index("case_id").loc[case_b, "status"] == "rectifying"
+    nov = complaints([(f"d{i}", f"2026-11-03 10:0{i}", 116.300 + 0.0002 * i, 39.300, "odour", f"d{i}", "城关镇")
+                      for i in range(6)])
+    ledger.update(dataset(nov, acts), "2026-11", trace=traced(nov, {"ED": [f"d{i}" for i in range(6)]},
+                                                              {"ED": ("E5", 0.7)}))
+    got = ledger.actions().set_index("date")["case_id"]
+    assert (got[dt.date(2026, 10, 15)], got[dt.date(2026, 11, 10)]) == (case_b, case_a)
+    assert ledger.cases("2026-11-30").set_index("case_id").loc[case_a, "status"] == "verified"
+
+
 # --------------------------------------------------------------------------- lifecycle
 def test_invalid_transitions_are_refused_and_changes_are_audited(oct_ledger):
     case = case_of(oct_ledger)
