@@ -1660,11 +1660,11 @@ def _prepare_findings(actions: pd.DataFrame | None, e_id: np.ndarray, tz: Any) -
     ei = np.array([pos.get(str(v), -1) for v in actions["enterprise_id"].fillna("").astype(str)],
                   dtype=np.int64)
     ok = np.isin(act, FINDING_ACTIONS) & (ei >= 0) & np.isfinite(day)
-    table: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for j in np.unique(ei[ok]):
-        m = np.flatnonzero(ok & (ei == j))
-        m = m[np.argsort(day[m], kind="stable")]
-        table[int(j)] = (day[m], act[m], label[m])
+    rows = np.flatnonzero(ok)
+    rows = rows[np.lexsort((day[rows], ei[rows]))]  # by enterprise, then day (stable)
+    ents, first = np.unique(ei[rows], return_index=True)
+    table = {int(j): (day[g], act[g], label[g])
+             for j, g in zip(ents, np.split(rows, first[1:]) if rows.size else [], strict=True)}
     return _Findings(table=table, n_enterprises=len(e_id))
 
 

@@ -634,6 +634,11 @@ def test_prepare_findings_counts_findings_only():
     assert f.n_enterprises == 3
     assert at._prepare_findings(None, np.array(["T1"]), TZ) is None
     assert at._prepare_findings(acts.iloc[:0], np.array(["T1"]), TZ) is None
+    only_inspections = at._prepare_findings(acts.iloc[[1]], np.array(["T1", "T2"]), TZ)
+    assert only_inspections.table == {} and only_inspections.n_enterprises == 2
+    two = at._prepare_findings(actions_frame([("2025-05-12", "penalty_case", "T2"), ("2025-05-10", "police_transfer", "T1"),
+                                              ("2025-05-01", "penalty_case", "T2")]), np.array(["T1", "T2"]), TZ)
+    assert sorted(two.table) == [0, 1] and two.table[1][2].tolist() == ["2025-05-01", "2025-05-12"]
     with pytest.raises(InputError):
         at._prepare_findings(acts.drop(columns="action"), np.array(["T1"]), TZ)
 
