@@ -1467,8 +1467,7 @@ def rank_suspects(
                   bearing=float(bear[i]), industry=str(e_ind[P_ent[p]]),
                   alarms=info["alarms"], n_alarms=int(alarm_n[p]), pollutant=alarm_pol[p],
                   window=prm.alarm_window_h, p_value=float(pvals[i]),
-                  history=info["history"], n_findings=int(hist_n[p]), finding_day=hist_day[p],
-                  finding=hist_act[p],
+                  n_findings=int(hist_n[p]), finding_day=hist_day[p], finding=hist_act[p],
                   same_plume=[str(e_id[P_ent[rows[j]]]) for j in twins.get(i, ([], 0))[0]],
                   same_plume_more=twins.get(i, ([], 0))[1])
         for i, p in enumerate(rows)
@@ -2130,8 +2129,8 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
               up_base: float, distance: float, bearing: float, industry: str, alarms: bool,
               n_alarms: int, pollutant: str, window: float, p_value: float,
               r_mean: float = float("nan"), same_plume: Sequence[str] = (),
-              same_plume_more: int = 0, history: bool = False, n_findings: int = 0,
-              finding_day: str = "", finding: str = "") -> str:
+              same_plume_more: int = 0, n_findings: int = 0, finding_day: str = "",
+              finding: str = "") -> str:
     parts: list[str] = []
     zh = lang == "zh"
     if wind_used and np.isfinite(up_share):
@@ -2176,7 +2175,7 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
                          else f"{n_alarms} {pol + ' ' if pol else ''}alarms within {h} h before complaints")
         else:
             parts.append(f"投诉前{h}小时内无超标报警" if zh else f"no alarms within {h} h before complaints")
-    if history and n_findings > 0:
+    if n_findings > 0:
         what_zh = _FINDING_ZH.get(finding, finding)
         what_en = finding.replace("_", " ")
         more = n_findings - 1
