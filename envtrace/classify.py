@@ -79,6 +79,7 @@ __all__ = [
     "evaluate",
     "fill_categories",
     "load_model",
+    "noticed_hours",
     "save_model",
     "train_model",
 ]
@@ -646,6 +647,70 @@ def _as_text_array(texts: Any) -> np.ndarray:
         raise InputError("classify expects a sequence of texts, not one string")
     s = pd.Series(texts, dtype=object) if not isinstance(texts, pd.Series) else texts.astype(object)
     return s.where(s.notna(), "").astype(str).to_numpy(dtype=object)
+
+
+# When the nuisance was noticed
+# --------------------------------------------------------------------------------------
+
+
+def _hours(*spans: tuple[int, int]) -> int:
+    """Bit mask of local hours: ``(a, b)`` sets hours a … b - 1, wrapping past midnight."""
+    m = 0
+    for a, b in spans:
+        for h in range(a, b if b > a else b + 24):
+            m |= 1 << (h % 24)
+    return m
+
+
+# Most specific first: at one position the first alternative that matches wins, so
+# "晚上七八点" is evening, not the generic "晚上".
+_TIME_CUES: tuple[tuple[str, int], ...] = (
+    (r"凌晨|后半夜|下半夜|天快亮|天亮前|拂晓|早上[一二三四五1-5]点|早晨[一二三四五1-5]点"
+     r"|early morning|before dawn|\b[1-5] ?am\b", _hours((0, 6))),
+    (r"傍晚|黄昏|晚饭|下班后|晚上[六七八九6-9]|evening|dinner ?time", _hours((17, 22))),
+    (r"半夜|深夜|夜里|夜间|夜晚|晚上1[0-2]|晚上十|十[一二]?点以后|昨晚|昨夜|昨天晚上|前半夜"
+     r"|通宵|整夜|一整晚|一到晚上|last night|overnight|at night|all night|midnight|tonight",
+     _hours((21, 6))),
+    (r"晚上", _hours((18, 2))),
+    (r"上午|早上|早晨|清早|一早|this morning|in the morning", _hours((5, 12))),
+    (r"中午|午饭|noon|lunch ?time", _hours((11, 14))),
+    (r"下午|afternoon", _hours((12, 19))),
+    (r"白天|上班时间|工作时间|daytime|during the day", _hours((7, 19))),
+)
+_TIME_RE = re.compile("|".join(f"({p})" for p, _ in _TIME_CUES), re.IGNORECASE)
+
+
+def noticed_hours(texts: Any) -> np.ndarray:
+    """Local hours of day at which each text says the nuisance was noticed.
+
+    Complaint texts often say when (``半夜``, ``凌晨两三点``, ``白天``, ``last night``), and
+    a complaint received at 08:30 that says ``凌晨`` reports a smell of the night before,
+    not of the morning (people smell it at night and call in the morning).
+
+    Parameters
+    ----------
+    texts : sequence of str
+
+    Returns
+    -------
+    ndarray of int64
+        Per text, a bit mask of local hours 0–23 (bit ``h`` set: the text allows hour
+        ``h``); the union over every time word in the text; 0 when it names no time.
+        Windows (local time, end exclusive): 凌晨/early morning 0–6 h, 傍晚/evening
+        17–22 h, 半夜/夜里/last night 21–6 h, 晚上 18–2 h, 上午/早上 5–12 h,
+        中午 11–14 h, 下午 12–19 h, 白天/daytime 7–19 h.
+    """
+    if isinstance(texts, str):
+        raise InputError("noticed_hours expects a sequence of texts, not one string")
+    # factorize first (fast on Arrow-backed columns): each distinct text is read once
+    codes, uniques = pd.factorize(pd.Series(texts) if not isinstance(texts, pd.Series) else texts)
+    masks = np.zeros(len(uniques) + 1, dtype=np.int64)  # the last one: missing (code -1)
+    for i, u in enumerate(uniques):
+        m = 0
+        for hit in _TIME_RE.finditer(str(u)):
+            m |= _TIME_CUES[hit.lastindex - 1][1]
+        masks[i] = m
+    return masks[codes]
 
 
 def classify_with_source(

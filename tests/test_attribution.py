@@ -159,6 +159,64 @@ def test_lag_prior_decays_and_sums_to_one():
     assert at.lag_prior(12, 4.0).size == 13
 
 
+def test_lag_weights_without_a_time_word_are_the_channel_prior():
+    p0 = at.lag_prior(6, 1.5)
+    w = at.lag_weights(8, 0, p0, max_h=18, trust=0.8)
+    assert w.size == 19 and w.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(w[:7], p0)
+    assert not w[7:].any()
+
+
+def test_lag_weights_of_an_ongoing_smell_stay_inside_the_window():
+    """Received at 23:xx saying 半夜 (21–5 h): lags 0, 1, 2 (23, 22, 21 h) are in the window."""
+    p0 = at.lag_prior(6, 1.5)
+    night = int(sum(1 << h for h in (21, 22, 23, 0, 1, 2, 3, 4, 5)))
+    w = at.lag_weights(23, night, p0, max_h=18, trust=0.8)
+    expected = np.zeros(19)
+    expected[:3] = 0.8 * p0[:3] / p0[:3].sum()
+    expected[:7] += 0.2 * p0
+    np.testing.assert_allclose(w, expected)
+
+
+def test_lag_weights_of_a_night_smell_reported_in_the_morning():
+    """Received at 08:xx saying 凌晨 (0–5 h): the smell was 3–8 hours earlier, anywhere in
+    that run of hours; the rest of the weight keeps the prior."""
+    p0 = at.lag_prior(6, 1.5)
+    early = int(sum(1 << h for h in range(6)))
+    w = at.lag_weights(8, early, p0, max_h=18, trust=0.8)
+    expected = np.zeros(19)
+    expected[3:9] = 0.8 / 6
+    expected[:7] += 0.2 * p0
+    np.testing.assert_allclose(w, expected)
+    # out of reach (max 2 h back from 12:00): the prior alone
+    np.testing.assert_allclose(at.lag_weights(12, early, p0, max_h=2, trust=0.8),
+                               at.lag_prior(6, 1.5)[:3] / at.lag_prior(6, 1.5)[:3].sum())
+
+
+def test_a_night_smell_phoned_in_next_morning_is_matched_to_the_night_wind():
+    """Six mornings, complaints at 08:xx saying 凌晨 (small hours). The wind blew from A
+    (west) from 00:00 to 05:59 and from B (east) from 06:00 to 08:59 on those days. The
+    receipt times alone point at B; the texts' time words point at A."""
+    times = pd.date_range("2025-01-01", periods=365 * 24, freq="h", tz=TZ)
+    d = np.random.default_rng(7).uniform(0, 360, times.size)
+    comp_times = [f"2025-06-{day:02d} 08:{m:02d}" for day, m in
+                  ((10, 10), (12, 25), (15, 40), (18, 5), (21, 30), (24, 50))]
+    for t in pd.to_datetime(comp_times).tz_localize(TZ):
+        i = times.get_indexer([t.floor("D")])[0]
+        d[i:i + 6] = 270.0  # 00:00-05:59 from A
+        d[i + 6:i + 9] = 90.0  # 06:00-08:59 from B
+    w = pd.DataFrame({"time": times, "wind_dir_deg": d, "wind_speed_ms": 3.0, "station_id": "",
+                      "lon": np.nan, "lat": np.nan, "stability": "D"})
+    comp = complaints(times=comp_times)
+    comp["text"] = "凌晨两三点闻到很重的化工味，熏得人睡不着"
+    with_words = rank(comp, enterprises(), wind=w, n_permutations=0)
+    without = rank(comp, enterprises(), wind=w, n_permutations=0,
+                   params=at.AttributionParams(time_cue_trust=0.0))
+    assert with_words["enterprise_id"].iloc[0] == "A" and with_words["score"].iloc[0] > 0.5
+    assert without["enterprise_id"].iloc[0] == "B"
+    assert with_words.attrs["info"]["time_words"] == 6
+
+
 # --------------------------------------------------------------------------- ranking
 def test_upwind_far_plant_beats_near_plant_with_small_p():
     r = rank(complaints(), enterprises(), wind=wind_year(), n_permutations=199, seed=3)
@@ -231,6 +289,28 @@ def test_noise_event_nearest_construction_site_wins():
     assert r.iloc[0]["enterprise_id"] == "S1"
     assert r["p_value"].isna().all()  # noise has no wind term
     assert r.iloc[0]["evidence"].startswith("noise event: no wind term")
+
+
+def test_operating_hours_are_judged_at_the_hour_the_text_names():
+    """Noise complaints phoned in at 08:xx about noise 半夜 (at night): the day-shift site
+    (E47, 07–19 h) is judged at night, where it should be idle, so a plant working round
+    the clock (24 h) at the same distance overtakes it; read at receipt time it would not."""
+    def prof(codes):
+        out = fake_profile_for(codes)
+        hours = np.where([c.startswith("C33") for c in codes], "24h", out["operating_hours"])
+        noise = np.where([c.startswith("C33") for c in codes], 1.0, out["noise"])
+        return out.assign(operating_hours=hours, noise=noise,
+                          reach_m=np.where([c.startswith("C33") for c in codes], 300.0, out["reach_m"]))
+    extra = (("S", "Day site", "E4710", 300.0, 0.0), ("M", "Night works", "C3360", -300.0, 0.0))
+    times = [f"2025-06-{d:02d} 08:{m:02d}" for d, m in ((10, 5), (11, 20), (12, 35), (13, 50))]
+    comp = complaints(category="noise", times=times, xs=XS[:4] * 0, ys=YS[:4] * 0)
+    comp["text"] = "半夜施工噪音太大，吵得睡不着"
+    ent = enterprises(extra)
+    cued = rank(comp, ent, n_permutations=0, profile_for=prof).set_index("enterprise_id")
+    plain = rank(comp, ent, n_permutations=0, profile_for=prof,
+                 params=at.AttributionParams(time_cue_trust=0.0)).set_index("enterprise_id")
+    assert cued.loc["M", "score"] > cued.loc["S", "score"]
+    assert plain.loc["S", "score"] > plain.loc["M", "score"]
 
 
 def test_max_distance_prunes_from_event_centre():
@@ -464,6 +544,27 @@ def test_generated_worlds_beat_the_naive_method_without_blaming_innocents(tmp_pa
     assert mean["innocent"] <= 0.06, rows
     assert mean["top1"] >= 2 * mean["naive"] and mean["top1"] >= 0.3, rows
     assert mean["top3"] >= 0.6, rows
+
+
+def test_complaint_weights_of_all_events_at_once_match_event_by_event():
+    """The vectorised weights of step 4 equal the per-event definition: repeat callers
+    share one unit, one hour's complaints weigh one, distinct hours 1 / Σ ρ(|h − h'|)."""
+    rng = np.random.default_rng(11)
+    rho = np.array([1.0, 0.6, 0.3, 0.1, 0.0, 0.0, 0.0])
+    c_hour = rng.integers(400_000, 400_060, 500)
+    ckey = np.where(rng.random(500) < 0.3, -1, rng.integers(0, 40, 500))
+    used = [np.sort(rng.choice(500, size=n, replace=False)) for n in (0, 1, 7, 30, 120)]
+    got = at._complaint_weights(used, ckey, c_hour, rho, 1.0)
+    for mem, w in zip(used, got, strict=True):
+        ref = np.ones(mem.size)
+        named = ckey[mem] >= 0
+        if named.any():
+            _, inv, cnt = np.unique(ckey[mem][named], return_inverse=True, return_counts=True)
+            ref[named] = 1.0 / cnt[inv]
+        if mem.size:
+            hrs, hinv, hcnt = np.unique(c_hour[mem], return_inverse=True, return_counts=True)
+            ref = ref / hcnt[hinv] * at._hour_weights(hrs, rho)[hinv]
+        np.testing.assert_allclose(w, ref, rtol=1e-12)
 
 
 def test_enterprise_without_industry_stays_a_weak_suspect():

@@ -283,3 +283,35 @@ def test_cli_evaluate_and_explain() -> None:
     assert res.exit_code == 0 and res.output.startswith("odour\tlexicon")
     res = runner.invoke(app, ["classify", "evaluate", "--eval", "does-not-exist.csv"])
     assert res.exit_code == 2
+
+
+# --- when the nuisance was noticed ----------------------------------------------------------
+
+
+def _hours_of(mask: int) -> list[int]:
+    return [h for h in range(24) if mask >> h & 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("凌晨两三点闻到很重的臭鸡蛋味", [0, 1, 2, 3, 4, 5]),
+        ("最近早上四点左右总有化工味", [0, 1, 2, 3, 4, 5]),  # a clock time beats 早上
+        ("晚上七八点有一股焦糊味", [17, 18, 19, 20, 21]),  # not the generic 晚上
+        ("半夜一股刺鼻气味，熏得人睡不着", [0, 1, 2, 3, 4, 5, 21, 22, 23]),
+        ("晚上闻到", [0, 1, 18, 19, 20, 21, 22, 23]),
+        ("白天一直有粉尘", list(range(7, 19))),
+        ("下午和晚上都有", [0, 1, *range(12, 24)]),  # the union of both windows
+        ("Terrible smell LAST NIGHT", [0, 1, 2, 3, 4, 5, 21, 22, 23]),
+        ("河水发黑发臭", []),
+        ("", []),
+    ],
+)
+def test_noticed_hours_reads_time_words(text: str, hours: list[int]) -> None:
+    assert _hours_of(int(ec.noticed_hours([text])[0])) == hours
+
+
+def test_noticed_hours_shapes_missing_and_duplicates() -> None:
+    out = ec.noticed_hours(pd.Series(["半夜有味", None, "半夜有味", "没有时间词"]))
+    assert out.dtype == np.int64 and out.shape == (4,)
+    assert out[0] == out[2] != 0 and out[1] == 0 and out[3] == 0
