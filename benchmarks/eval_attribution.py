@@ -128,8 +128,24 @@ def breakdown(res: pipeline.TraceResult, cl: pd.DataFrame, sources: pd.DataFrame
     return pd.DataFrame(rows, columns=["behaviour", "outcome", "n"])
 
 
+def alter_time_words(path: Path, mode: str, seed: int) -> None:
+    """Diagnostic: ``strip`` the time words (半夜, 白天, …) from the complaint texts, or
+    ``scramble`` them (each replaced by one drawn from all the texts' time words, so they
+    say nothing about when the smell was). Categories do not depend on them."""
+    from envtrace.classify import _TIME_RE
+
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    pool = [m.group(0) for t in df["text"] for m in _TIME_RE.finditer(t)]
+    rng = np.random.default_rng(seed)
+    if mode == "strip" or not pool:
+        df["text"] = [_TIME_RE.sub("", t) for t in df["text"]]
+    else:
+        df["text"] = [_TIME_RE.sub(lambda _m: pool[int(rng.integers(len(pool)))], t) for t in df["text"]]
+    df.to_csv(path, index=False)
+
+
 def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = None,
-                decoys: float | None = None) -> dict:
+                decoys: float | None = None, time_words: str = "keep") -> dict:
     t0 = time.perf_counter()
     cfg = sample.WorldConfig.preset(preset, seed=seed)
     if decoys is not None:  # diagnostic: the same worlds with more or fewer look-alikes
@@ -137,6 +153,8 @@ def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = 
     world = sample.generate(seed, config=cfg)
     d = workdir / f"w{seed}_{preset}"
     world.write(d)
+    if time_words != "keep":
+        alter_time_words(d / "complaints.csv", time_words, seed)
     if overrides:  # model constants through the dataset's envtrace.toml [attribution]
         toml = (d / "envtrace.toml").read_text(encoding="utf-8")
         lines = "".join(f"{k} = {v}\n" for k, v in overrides.items())
@@ -201,13 +219,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="also print where top-1 is lost, by true source behaviour and outcome")
     ap.add_argument("--decoys", type=float, default=None,
                     help="diagnostic: override the worlds' decoys_per_source (0 = no look-alikes)")
+    ap.add_argument("--time-words", choices=("keep", "strip", "scramble"), default="keep",
+                    help="diagnostic: remove the texts' time words, or replace them at random")
     args = ap.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             for preset in args.presets:
                 r = score_world(seed, preset, Path(tmp), dict(kv.split("=", 1) for kv in args.set),
-                                decoys=args.decoys)
+                                decoys=args.decoys, time_words=args.time_words)
                 rows.append(r)
                 print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()),
                       flush=True)

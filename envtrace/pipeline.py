@@ -377,7 +377,10 @@ def trace(
             "rejected": ds.summary.get("rows_rejected") if ds.summary else None,
         },
         "evidence": {"wind": bool(info.get("wind", False)), "alarms": bool(info.get("alarms", False)),
-                     "enforcement_history": bool(info.get("history", False))},
+                     "enforcement_history": bool(info.get("history", False)),
+                     # complaints whose text says when, and how far those words are believed
+                     "time_words": int(info.get("time_words", 0)),
+                     "time_word_trust": float(info.get("time_word_trust", 0.0))},
         "counts": {
             "outside_period": n_outside,
             "below_min_intensity": int(low.sum()),

@@ -193,6 +193,34 @@ def test_lag_weights_of_a_night_smell_reported_in_the_morning():
                                at.lag_prior(6, 1.5)[:3] / at.lag_prior(6, 1.5)[:3].sum())
 
 
+def test_time_word_agreement_known_answers():
+    """Night window 21–5 h and day window 7–18 h; receipt hours 23, 8, 3 and 20.
+    Agreement (inside the window or at most 6 h after it): 23 night yes, 8 night yes
+    (2 h after 05:59), 3 day no, 20 day yes. Chance: every hour with every window."""
+    night = int(sum(1 << h for h in (21, 22, 23, 0, 1, 2, 3, 4, 5)))
+    day = int(sum(1 << h for h in range(7, 19)))
+    hod = np.array([23, 8, 3, 20])
+    masks = np.array([night, night, day, day])
+    a, a0 = at.time_word_agreement(hod, masks)
+    assert a == pytest.approx(3 / 4)
+    # night agrees with 23, 8, 3 (not 20); day agrees with 23 (5 h after 18:59), 8, 20 (not 3)
+    assert a0 == pytest.approx((3 + 3) / 8)
+
+
+def test_time_word_trust_believes_words_that_agree_and_ignores_random_ones():
+    rng = np.random.default_rng(5)
+    windows = [int(sum(1 << h for h in hs)) for hs in
+               ((21, 22, 23, 0, 1, 2, 3, 4, 5), tuple(range(7, 19)), (17, 18, 19, 20, 21))]
+    noticed = rng.integers(0, 24, 2000)
+    true_mask = np.array([next((m for m in windows if m >> h & 1), windows[0]) for h in noticed])
+    hod = np.mod(noticed + rng.integers(0, 3, noticed.size), 24)  # reported 0-2 h later
+    right = at.time_word_trust(hod, true_mask, cap=0.8)
+    shuffled = at.time_word_trust(hod, rng.permutation(true_mask), cap=0.8)
+    assert right == pytest.approx(0.8, abs=0.02)
+    assert shuffled < 0.1
+    assert at.time_word_trust(hod, np.zeros_like(hod), cap=0.8) == 0.0
+
+
 def test_a_night_smell_phoned_in_next_morning_is_matched_to_the_night_wind():
     """Six mornings, complaints at 08:xx saying 凌晨 (small hours). The wind blew from A
     (west) from 00:00 to 05:59 and from B (east) from 06:00 to 08:59 on those days. The

@@ -145,7 +145,8 @@ def test_trace_writes_the_contract_files(tmp_path: Path) -> None:
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     sha = hashlib.sha256((data / "complaints.csv").read_bytes()).hexdigest()
     assert s["inputs_sha256"]["complaints.csv"] == sha
-    assert s["evidence"] == {"wind": True, "alarms": True, "enforcement_history": False}
+    assert s["evidence"] == {"wind": True, "alarms": True, "enforcement_history": False,
+                             "time_words": 0, "time_word_trust": 0.0}  # no 半夜/白天 in the texts
     assert s["files"]["complaints.csv"]["rows_read"] == 8
     assert s["files"]["complaints.csv"]["rows_accepted"] + s["files"]["complaints.csv"]["rows_rejected"] == 8
     assert s["parameters"]["permutations"] == 99 and s["parameters"]["lang"] == "en"
