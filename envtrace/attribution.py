@@ -708,30 +708,34 @@ def lag_weights(hod: int, hours_mask: int, prior: np.ndarray, *, max_h: int,
     If the receipt hour lies in the text's window (``半夜`` phoned in at 23:40), the smell
     is the ongoing one: ``prior`` restricted to lag hours inside the window. Otherwise it
     was reported later (``凌晨`` phoned in at 08:30, as night smells often are): the lag
-    is spread evenly over the most recent run of window hours before receipt (04:00–05:59
-    here is h = 3 … 8), as nothing says when in the night it was. A window out of reach
-    (more than ``max_h`` hours back) leaves ``prior``.
+    is spread evenly over the most recent run of window hours before receipt (00:00–05:59
+    here is h = 3 … 8), as nothing says when in the night it was. A run only partly within
+    ``max_h`` hours keeps its reachable part with ``trust`` times the reachable share; a
+    window wholly out of reach leaves ``prior``. The local hour ``h`` hours back is taken
+    as ``(hod − h) mod 24``: one hour off across a daylight-saving change.
     """
     p0 = np.zeros(int(max_h) + 1)
     p0[: min(prior.size, p0.size)] = prior[: p0.size]
     p0 = p0 / p0.sum()
     if not hours_mask or trust <= 0:
         return p0
-    h = np.arange(p0.size)
+    h = np.arange(p0.size + 24)  # a day beyond max_h: where the run really ends
     allowed = ((int(hours_mask) >> np.mod(int(hod) - h, 24)) & 1).astype(bool)
+    trust = float(trust)
     if allowed[0]:
-        q = np.where(allowed, p0, 0.0)
-    elif allowed.any():
+        q = np.where(allowed[: p0.size], p0, 0.0)
+    elif allowed[: p0.size].any():
         h1 = int(np.argmax(allowed))
         run = ~allowed[h1:]
         h2 = h1 + (int(np.argmax(run)) if run.any() else run.size)
         q = np.zeros(p0.size)
-        q[h1:h2] = 1.0
+        q[h1:min(h2, p0.size)] = 1.0
+        trust *= (min(h2, p0.size) - h1) / (h2 - h1)  # only the reachable part of the run
     else:
         return p0
     if q.sum() <= 0:
         return p0
-    return float(trust) * q / q.sum() + (1.0 - float(trust)) * p0
+    return trust * q / q.sum() + (1.0 - trust) * p0
 
 
 def time_word_agreement(hod: np.ndarray, masks: np.ndarray, *, after_h: int = 6

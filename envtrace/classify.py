@@ -665,13 +665,15 @@ def _hours(*spans: tuple[int, int]) -> int:
 # Most specific first: at one position the first alternative that matches wins, so
 # "晚上七八点" is evening, not the generic "晚上".
 _TIME_CUES: tuple[tuple[str, int], ...] = (
-    (r"凌晨|后半夜|下半夜|天快亮|天亮前|拂晓|早上[一二三四五1-5]点|早晨[一二三四五1-5]点"
-     r"|early morning|before dawn|\b[1-5] ?am\b", _hours((0, 6))),
-    (r"傍晚|黄昏|晚饭|下班后|晚上[六七八九6-9]|evening|dinner ?time", _hours((17, 22))),
-    (r"半夜|深夜|夜里|夜间|夜晚|晚上1[0-2]|晚上十|十[一二]?点以后|昨晚|昨夜|昨天晚上|前半夜"
-     r"|通宵|整夜|一整晚|一到晚上|last night|overnight|at night|all night|midnight|tonight",
-     _hours((21, 6))),
-    (r"晚上", _hours((18, 2))),
+    (r"凌晨|后半夜|下半夜|天快亮|天亮前|拂晓|早[上晨][一二三四五1-5]{1,2}点"
+     r"|(?:晚上|夜里|半夜)[一两二三四1-4]点|early morning|before dawn"
+     r"|\b[1-5](?::[0-5]\d)? ?a\.?m\b", _hours((0, 6))),
+    (r"傍晚|黄昏|晚饭|下班后|昨天?晚上?[六七八九6-9]|晚上[六七八九6-9]|evening|dinner ?time",
+     _hours((17, 22))),
+    (r"半夜|深夜|夜里|夜间|夜晚|晚上1[0-2]|晚上十|昨夜|前半夜"
+     r"|通宵|整夜|一整晚|一到晚上|overnight|at night|all night|midnight", _hours((21, 6))),
+    (r"昨晚|昨天晚上|last night", _hours((18, 6))),
+    (r"晚上(?!好)|tonight", _hours((18, 2))),
     (r"上午|早上|早晨|清早|一早|this morning|in the morning", _hours((5, 12))),
     (r"中午|午饭|noon|lunch ?time", _hours((11, 14))),
     (r"下午|afternoon", _hours((12, 19))),
@@ -696,9 +698,10 @@ def noticed_hours(texts: Any) -> np.ndarray:
     ndarray of int64
         Per text, a bit mask of local hours 0–23 (bit ``h`` set: the text allows hour
         ``h``); the union over every time word in the text; 0 when it names no time.
-        Windows (local time, end exclusive): 凌晨/early morning 0–6 h, 傍晚/evening
-        17–22 h, 半夜/夜里/last night 21–6 h, 晚上 18–2 h, 上午/早上 5–12 h,
-        中午 11–14 h, 下午 12–19 h, 白天/daytime 7–19 h.
+        Windows (local time, end exclusive): 凌晨/晚上两点/early morning/3 am 0–6 h,
+        傍晚/晚上七点/昨晚八点/evening 17–22 h, 半夜/夜里/晚上十点/overnight 21–6 h,
+        昨晚/last night 18–6 h, 晚上 18–2 h, 上午/早上 5–12 h, 中午 11–14 h,
+        下午 12–19 h, 白天/daytime 7–19 h.
     """
     if isinstance(texts, str):
         raise InputError("noticed_hours expects a sequence of texts, not one string")

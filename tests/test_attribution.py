@@ -191,6 +191,12 @@ def test_lag_weights_of_a_night_smell_reported_in_the_morning():
     # out of reach (max 2 h back from 12:00): the prior alone
     np.testing.assert_allclose(at.lag_weights(12, early, p0, max_h=2, trust=0.8),
                                at.lag_prior(6, 1.5)[:3] / at.lag_prior(6, 1.5)[:3].sum())
+    # received at 23:00: 凌晨 was 18-23 h back; with max_h = 18 one hour of six is in reach
+    w = at.lag_weights(23, early, p0, max_h=18, trust=0.8)
+    expected = np.zeros(19)
+    expected[18] = 0.8 / 6
+    expected[:7] += (1 - 0.8 / 6) * p0
+    np.testing.assert_allclose(w, expected)
 
 
 def test_time_word_agreement_known_answers():
@@ -322,7 +328,8 @@ def test_noise_event_nearest_construction_site_wins():
 def test_operating_hours_are_judged_at_the_hour_the_text_names():
     """Noise complaints phoned in at 08:xx about noise 半夜 (at night): the day-shift site
     (E47, 07–19 h) is judged at night, where it should be idle, so a plant working round
-    the clock (24 h) at the same distance overtakes it; read at receipt time it would not."""
+    the clock (24 h) at the same distance overtakes it. Without the time words it is judged
+    at the hours of the channel's lag prior (08:xx and the 6 h before), mostly its own."""
     def prof(codes):
         out = fake_profile_for(codes)
         hours = np.where([c.startswith("C33") for c in codes], "24h", out["operating_hours"])

@@ -302,7 +302,14 @@ def _hours_of(mask: int) -> list[int]:
         ("晚上闻到", [0, 1, 18, 19, 20, 21, 22, 23]),
         ("白天一直有粉尘", list(range(7, 19))),
         ("下午和晚上都有", [0, 1, *range(12, 24)]),  # the union of both windows
-        ("Terrible smell LAST NIGHT", [0, 1, 2, 3, 4, 5, 21, 22, 23]),
+        ("Terrible smell LAST NIGHT", [0, 1, 2, 3, 4, 5, *range(18, 24)]),
+        ("昨晚七点多有焦糊味", [17, 18, 19, 20, 21]),  # a clock time beats 昨晚
+        ("上午十点以后有粉尘", list(range(5, 12))),  # 十点以后 alone says nothing of night
+        ("晚上两点多还在排", [0, 1, 2, 3, 4, 5]),  # 02:00, not the evening
+        ("早上四五点", [0, 1, 2, 3, 4, 5]),
+        ("Smell at 2:30am again", [0, 1, 2, 3, 4, 5]),
+        ("晚上好，我反映个问题", []),  # a greeting
+        ("I am sick of it", []),
         ("河水发黑发臭", []),
         ("", []),
     ],
