@@ -18,6 +18,10 @@ innocent_nonsource
     the part of ``innocent`` whose blamed enterprise is no source at all in the world (the
     rest blames a true source for another source's complaints, typically two sources in
     one plume or one event);
+innocent_mixed
+    the part of ``innocent`` whose blamed enterprise is a true source of *other* complaints
+    of the same event: one event holding two sources' complaints (or a source's and
+    background ones), where the event's top suspect is right for part of it;
 twin_share
     share of clustered, source-caused complaints whose true source has a *twin*: another
     enterprise of the same industry division (first three characters of the GB/T 4754
@@ -181,6 +185,10 @@ def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = 
     blamed = (t1_score >= 0.5) & (t1_id != "") & (t1_id != cl["source_enterprise_id"])
     all_sources = set(truth.loc[truth["source_enterprise_id"] != "", "source_enterprise_id"])
     blamed_nonsource = blamed & ~t1_id.isin(all_sources)
+    causes = cl.groupby("cluster_id")["source_enterprise_id"].agg(set)
+    t1_in_event = np.array([t_ in causes.get(c_, set()) for t_, c_ in zip(t1_id, cl["cluster_id"], strict=True)],
+                           dtype=bool)
+    blamed_mixed = blamed & t1_in_event
     n_blamed = (n_id != "") & (n_id != cl["source_enterprise_id"])
     n_src = int(src.sum())
     tw = twins(res.enterprises)
@@ -198,6 +206,7 @@ def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = 
         "top3": float(np.asarray(in3)[src.to_numpy()].mean()) if n_src else np.nan,
         "innocent": float(blamed.mean()) if len(cl) else np.nan,
         "innocent_nonsource": float(blamed_nonsource.mean()) if len(cl) else np.nan,
+        "innocent_mixed": float(blamed_mixed.mean()) if len(cl) else np.nan,
         "twin_share": float(has_twin[srcm].mean()) if n_src else np.nan,
         "top1_park": float(park_ok[srcm].mean()) if n_src else np.nan,
         "naive_top1": float((n_id[src] == cl["source_enterprise_id"][src]).mean()) if n_src else np.nan,
@@ -239,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         "top1 (mean of worlds)": df["top1"].mean(), "top1 (pooled)": np.average(df["top1"].fillna(0), weights=w),
         "top3 (mean)": df["top3"].mean(), "innocent (mean)": df["innocent"].mean(),
         "innocent_nonsource (mean)": df["innocent_nonsource"].mean(),
+        "innocent_mixed (mean)": df["innocent_mixed"].mean(),
         "twin_share (mean)": df["twin_share"].mean(), "top1_park (mean)": df["top1_park"].mean(),
         "naive_top1 (mean)": df["naive_top1"].mean(), "naive_innocent (mean)": df["naive_innocent"].mean(),
     }
