@@ -526,6 +526,7 @@ def render_text(
     place: str,
     smell: str | None = None,
     extras: bool = True,
+    say_when: bool = True,
 ) -> str:
     """Render one complaint text.
 
@@ -543,8 +544,13 @@ def render_text(
         for noise, ``quarry`` for dust; random when None.
     extras : bool
         Allow typos, phone numbers and ID numbers inside the text.
+    say_when : bool
+        Name the time of day (晚上, 凌晨, 白天…); False leaves it out (the same draws are
+        made, so the other texts of a seeded world do not change).
     """
     when = _pick(rng, _WHEN[_when_key(hour)])
+    if not say_when:
+        when = ""
     opener = _pick(rng, _OPENERS)
     if category == "odour":
         fam = smell or _pick(rng, sorted(_SMELLS))

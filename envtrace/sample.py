@@ -151,6 +151,10 @@ class WorldConfig:
         Share of deliberately broken rows (ingestion rejects).
     duplicate_share : float
         Share of reports followed by a second report of the same happening on another channel.
+    time_word_share : float
+        Share of texts that say when the nuisance was noticed (晚上, 凌晨, 白天…).
+    time_word_error : float
+        Share of those whose time word is wrong (a habit, a guess: drawn for a random hour).
     """
 
     name: str = "shandong"
@@ -179,6 +183,8 @@ class WorldConfig:
     category_fill: float = 0.6
     bad_row_share: float = 0.015
     duplicate_share: float = 0.08
+    time_word_share: float = 1.0
+    time_word_error: float = 0.0
 
     def __post_init__(self) -> None:
         if self.wind_climate not in WIND_CLIMATES:
@@ -192,6 +198,8 @@ class WorldConfig:
             raise InputError("n_parks must be 2 or 3")
         if not 0 <= self.background_share < 1:
             raise InputError("background_share must be in [0, 1)")
+        if not (0 <= self.time_word_share <= 1 and 0 <= self.time_word_error <= 1):
+            raise InputError("time_word_share and time_word_error must be in [0, 1]")
 
     @classmethod
     def preset(cls, name: str, *, seed: int = 0) -> WorldConfig:
@@ -228,6 +236,9 @@ class WorldConfig:
             decoys_per_source=float(rng.uniform(1.0, 3.5)),
             channel_shares=tuple(float(s) for s in shares / shares.sum()),  # type: ignore[arg-type]
             category_fill=float(rng.uniform(0.4, 0.8)),
+            # drawn last, so that the knobs above are those of earlier versions
+            time_word_share=float(rng.uniform(0.3, 1.0)),
+            time_word_error=float(rng.uniform(0.0, 0.25)),
         )
 
 
@@ -909,6 +920,7 @@ def generate(
     r_geo, r_wind, r_src, r_ent, r_cmp, r_txt, r_act = (
         np.random.default_rng(s) for s in root.spawn(7)
     )
+    r_when = np.random.default_rng(root.spawn(1)[0])  # an 8th stream: the 7 above unchanged
 
     lon0 = cfg.centre_lon + r_geo.uniform(-1, 1) * cfg.centre_jitter_deg
     lat0 = cfg.centre_lat + r_geo.uniform(-1, 1) * cfg.centre_jitter_deg * 0.8
@@ -940,7 +952,8 @@ def generate(
     wind_csv = _wind_file(r_wind, times, wind, stations)
 
     cmp, hh = _complaints(r_cmp, cfg, scale, res, sources, exposures, times, geo)
-    cmp_csv, truth_c = _render_complaints(r_txt, cfg, scale, cmp, hh, res, sources, frame, times)
+    cmp_csv, truth_c = _render_complaints(r_txt, cfg, scale, cmp, hh, res, sources, frame, times,
+                                          r_when=r_when)
     alarms = _alarms(r_act, times, ents, sources)
     actions, closures = _actions(r_act, times, sources, decoys, truth_c)
     for eid, day in closures.items():
@@ -1630,6 +1643,8 @@ def _render_complaints(
     sources: list[dict[str, Any]],
     frame: _Frame,
     times: pd.DatetimeIndex,
+    *,
+    r_when: np.random.Generator | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from envtrace.geo import from_wgs84
 
@@ -1738,14 +1753,23 @@ def _render_complaints(
     sm = smell[np.where(src >= 0, src, len(sources))]
     texts = np.empty(n, dtype=object)
     dupm = ev["dup"].to_numpy()
+    # Which texts say when, and which of those say it wrong (their own stream: with the
+    # defaults, 1.0 and 0.0, no draw changes the texts).
+    say_when = np.ones(n, dtype=bool)
+    said_hour = hours.copy()
+    if r_when is not None and (cfg.time_word_share < 1 or cfg.time_word_error > 0):
+        say_when = r_when.random(n) < cfg.time_word_share
+        wrong = r_when.random(n) < cfg.time_word_error
+        said_hour = np.where(wrong, r_when.integers(0, 24, n), hours)
     if n <= 40_000:
         for i in range(n):
             texts[i] = tx.render_text(
                 rng,
                 str(cats[i]),
-                hour=int(hours[i]),
+                hour=int(said_hour[i]),
                 place=str(rname[i]),
                 smell=(str(sm[i]) or None),
+                say_when=bool(say_when[i]),
             )
     else:
         texts[:] = _text_pool(rng, cats, hours, sm, rname)

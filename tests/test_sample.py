@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -480,3 +481,32 @@ def test_residents(tables: dict[str, pd.DataFrame]) -> None:
     assert set(r["kind"]) >= {"小区", "村"}
     assert r["name"].is_unique and (r["households"].astype(int) > 0).all()
     assert re.fullmatch(r"R\d{3}", r["resident_id"].iloc[0])
+
+
+def test_time_words_can_be_left_out_or_wrong() -> None:
+    """time_word_share / time_word_error change only the texts' time words, from a stream
+    of their own: the complaints' times and places stay those of the default world."""
+    from envtrace.attribution import time_word_agreement
+    from envtrace.classify import noticed_hours
+
+    base = WorldConfig.preset("quiet", seed=3)
+    worlds = {
+        k: generate(3, config=dataclasses.replace(base, **kw))
+        for k, kw in (("all", {}), ("none", {"time_word_share": 0.0}),
+                      ("wrong", {"time_word_error": 1.0}))
+    }
+    c = {k: w.complaints for k, w in worlds.items()}
+    for k in ("none", "wrong"):
+        pd.testing.assert_series_equal(c[k]["received_at"], c["all"]["received_at"])
+        pd.testing.assert_series_equal(c[k]["lon"], c["all"]["lon"])
+    share = {k: float((noticed_hours(v["text"]) != 0).mean()) for k, v in c.items()}
+    assert share["all"] > 0.6 and share["none"] < 0.1  # a few templates name a time anyway
+    t = pd.to_datetime(c["all"]["received_at"], errors="coerce", format="mixed")
+    ok = t.notna().to_numpy()
+    hod = t.dt.hour.to_numpy()[ok].astype(int)
+    agree = {}
+    for k in ("all", "wrong"):
+        m = noticed_hours(c[k]["text"])[ok]
+        a, a0 = time_word_agreement(hod[m != 0], m[m != 0])
+        agree[k] = (a - a0) / (1 - a0)
+    assert agree["all"] > 0.6 and agree["wrong"] < 0.1
