@@ -1020,14 +1020,6 @@ def wind_direction_autocorrelation(direction_deg: Any, *, max_lag_h: int = 72) -
     return rho
 
 
-def _hour_weights(hours: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """Per-hour weight ``1 / Σ_h' ρ(|h − h'|)`` over the distinct ``hours`` given."""
-    h = np.asarray(hours, dtype=np.int64)
-    lag = np.abs(h[:, None] - h[None, :])
-    r = np.where(lag < rho.size, rho[np.minimum(lag, rho.size - 1)], 0.0)
-    return 1.0 / r.sum(axis=1)
-
-
 def _complaint_weights(used_idx: list[np.ndarray], ckey: np.ndarray, c_hour: np.ndarray,
                        rho: np.ndarray | None, same_hour_exponent: float) -> list[np.ndarray]:
     """Weights ``v_i`` of step 4 for every event's complaints, all events at once.
@@ -1035,7 +1027,7 @@ def _complaint_weights(used_idx: list[np.ndarray], ckey: np.ndarray, c_hour: np.
     Repeat calls of one complainant (``ckey`` code ≥ 0) within an event share one unit;
     ``n`` complaints of one hour weigh ``n^(1 - same_hour_exponent)`` together; each
     distinct hour then weighs ``1 / Σ_h' ρ(|h − h'|)`` over the event's distinct hours
-    (:func:`_hour_weights`, vectorised over events).
+    (each ``h ± lag`` looked up among the sorted (event, hour) keys, for all events at once).
     """
     sizes = np.array([m.size for m in used_idx], dtype=np.int64)
     if not sizes.sum():

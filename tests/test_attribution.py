@@ -524,11 +524,23 @@ def test_wind_direction_autocorrelation_known_answers():
                                [1.0, 0.75, 0.5], atol=0.03)
 
 
+def _hour_weights(hours: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Step 4's definition for one event: ``1 / Σ_h' ρ(|h − h'|)`` over its distinct hours."""
+    lag = np.abs(hours[:, None] - hours[None, :])
+    return 1.0 / np.where(lag < rho.size, rho[np.minimum(lag, rho.size - 1)], 0.0).sum(axis=1)
+
+
 def test_hour_weights_share_one_unit_among_correlated_hours():
+    """Three events (one complaint an hour, anonymous): hours 10 and 30 (independent), 10
+    and 11 (ρ(1) = 0.5: 1 / 1.5 each), 10, 11 and 12 (the middle hour 1 / 2)."""
     rho = np.array([1.0, 0.5, 0.0])
-    np.testing.assert_allclose(at._hour_weights(np.array([10, 30]), rho), [1.0, 1.0])
-    np.testing.assert_allclose(at._hour_weights(np.array([10, 11]), rho), [1 / 1.5, 1 / 1.5])
-    np.testing.assert_allclose(at._hour_weights(np.array([10, 11, 12]), rho), [1 / 1.5, 1 / 2.0, 1 / 1.5])
+    c_hour = np.array([10, 30, 10, 11, 10, 11, 12])
+    used = [np.array([0, 1]), np.array([2, 3]), np.array([4, 5, 6])]
+    w = at._complaint_weights(used, np.full(7, -1), c_hour, rho, 1.0)
+    np.testing.assert_allclose(w[0], [1.0, 1.0])
+    np.testing.assert_allclose(w[1], [1 / 1.5, 1 / 1.5])
+    np.testing.assert_allclose(w[2], [1 / 1.5, 1 / 2.0, 1 / 1.5])
+    np.testing.assert_allclose(_hour_weights(np.array([10, 11, 12]), rho), w[2])
 
 
 # --------------------------------------------------------------------------- generated worlds
@@ -598,7 +610,7 @@ def test_complaint_weights_of_all_events_at_once_match_event_by_event():
             ref[named] = 1.0 / cnt[inv]
         if mem.size:
             hrs, hinv, hcnt = np.unique(c_hour[mem], return_inverse=True, return_counts=True)
-            ref = ref / hcnt[hinv] * at._hour_weights(hrs, rho)[hinv]
+            ref = ref / hcnt[hinv] * _hour_weights(hrs, rho)[hinv]
         np.testing.assert_allclose(w, ref, rtol=1e-12)
 
 
