@@ -41,8 +41,9 @@ nuisance typically carries).
    agree with the receipt hour (received inside the window or within 6 h after it) more
    often than words shuffled among the complaints would, ``t̂ = (a − a0) / (1 − a0)``,
    shrunk towards and capped at ``time_cue_trust = 0.8`` (generated worlds: ``t̂`` 0.71–0.77;
-   time words swapped at random: 0.01–0.05, so misleading words are ignored). If the receipt hour lies in the window (``半夜`` phoned in at
-   23:40) ``q_i`` is ``p`` restricted to lag hours in the window; otherwise the smell was
+   time words swapped at random: 0.01–0.05, so misleading words are ignored). If the
+   receipt hour lies in the window (``半夜`` phoned in at 23:40) ``q_i`` is ``p``
+   restricted to lag hours in the window; otherwise the smell was
    reported later — night smells are often phoned in the next morning — and ``q_i`` is
    even over the most recent run of window hours before receipt, at most
    ``lag_max_h_cue = 18`` h back (``凌晨`` received at 08:30: h = 3 … 8). Read at the
@@ -682,6 +683,11 @@ def lag_prior(max_h: int, tau_h: float) -> np.ndarray:
     return p / p.sum()
 
 
+def _in_window(hours_mask: int, hod: int, lags: np.ndarray) -> np.ndarray:
+    """Whether the local hour ``lags`` hours before hour of day ``hod`` is in the mask."""
+    return ((int(hours_mask) >> np.mod(int(hod) - lags, 24)) & 1).astype(bool)
+
+
 def lag_weights(hod: int, hours_mask: int, prior: np.ndarray, *, max_h: int,
                 trust: float) -> np.ndarray:
     """Reporting-lag weights ``p(h)``, ``h = 0 … max_h`` hours, of one complaint (step 2).
@@ -720,8 +726,8 @@ def lag_weights(hod: int, hours_mask: int, prior: np.ndarray, *, max_h: int,
     p0 = p0 / p0.sum()
     if not hours_mask or trust <= 0:
         return p0
-    h = np.arange(p0.size + 24)  # a day beyond max_h: where the run really ends
-    allowed = ((int(hours_mask) >> np.mod(int(hod) - h, 24)) & 1).astype(bool)
+    allowed = _in_window(hours_mask, hod, np.arange(p0.size + 24))  # a day beyond max_h:
+    # where the run really ends
     trust = float(trust)
     if allowed[0]:
         q = np.where(allowed[: p0.size], p0, 0.0)
@@ -772,7 +778,7 @@ def time_word_agreement(hod: np.ndarray, masks: np.ndarray, *, after_h: int = 6
     ok = np.zeros((umask.size, 24), dtype=bool)
     for m, mk in enumerate(umask):
         for h in range(24):
-            ok[m, h] = bool(((int(mk) >> np.mod(h - lags, 24)) & 1).any())
+            ok[m, h] = bool(_in_window(int(mk), h, lags).any())
     agree = float(ok[minv.reshape(-1), hod].mean())
     chance = float(np.bincount(minv.reshape(-1), minlength=umask.size) @ ok
                    @ np.bincount(hod, minlength=24)) / hod.size ** 2
@@ -1447,13 +1453,9 @@ def rank_suspects(
     e_ind = _industry_labels(codes, e_ind, lang=lang)
 
     # complaints ----------------------------------------------------------------------
-    c_hour = _hour_index(_tz_time(cp["received_at"]))
-    c_hod = np.mod(c_hour + 8, 24)  # local hour for the operating-hours factor
-    tzs = _tz_time(cp["received_at"])
-    try:
-        c_hod = tzs.dt.hour.fillna(0).astype(np.int64).to_numpy()  # NaT rows are dropped by c_ok
-    except (AttributeError, TypeError):  # pragma: no cover
-        pass
+    tzs = _tz_time(cp["received_at"])  # always zone-aware
+    c_hour = _hour_index(tzs)
+    c_hod = tzs.dt.hour.fillna(0).astype(np.int64).to_numpy()  # local hour; NaT rows: dropped by c_ok
     dup = (cp["duplicate_of"].fillna("").astype(str).to_numpy() != "") if "duplicate_of" in cp.columns \
         else np.zeros(len(cp), dtype=bool)
     # complainant keys as integer codes (-1: none), so that per-event counting sorts ints
