@@ -18,10 +18,14 @@ CRS = geo.local_crs([LON0], [LAT0])
 
 
 def fake_profile_for(codes):
-    """Chemical plants (C26): odour 1, reach 3 km; construction (E47): noise 1, reach 300 m."""
+    """Chemical plants (C26): odour 1, water 0.5, reach 3 km; plastics (C29): odour 1, water
+    0.1; construction (E47): noise 1, reach 300 m."""
     rows = []
     for c in codes:
-        if c.startswith("C26"):
+        if c.startswith("C29"):
+            rows.append({"odour": 1.0, "noise": 0.1, "dust": 0.1, "water": 0.1, "waste": 0.2,
+                         "reach_m": 3000.0, "operating_hours": "24h", "known": True})
+        elif c.startswith("C26"):
             rows.append({"odour": 1.0, "noise": 0.1, "dust": 0.1, "water": 0.5, "waste": 0.2,
                          "reach_m": 3000.0, "operating_hours": "24h", "known": True})
         elif c.startswith("E47"):
@@ -424,20 +428,54 @@ def test_alarm_bayes_factor_values():
 
 def test_monitored_plant_without_alarms_is_slightly_less_suspect():
     """Two identical plants at the same distance; C has a VOCs monitor (an alarm in January),
-    D none. No alarm near the complaints: C's score is 0.75 of D's. A monitor of an
-    irrelevant pollutant (COD, water) says nothing about odour."""
+    D none. No alarm near the complaints: C's score is 0.75 of D's. A monitor of a water
+    pollutant (COD) says nothing about the odour of a plant that hardly pollutes water
+    (C29: water weight 0.1), but it does for one that causes both strongly (C26: odour 1,
+    water 0.5): one process makes both."""
     cx, cy = XS.mean(), YS.mean()
-    extra = (("C", "Gamma Chem", "C2614", cx - 4000.0, cy), ("D", "Delta Chem", "C2614", cx + 4000.0, cy))
-    ent = enterprises(extra).iloc[2:].reset_index(drop=True)
+
+    def plants(code):
+        extra = (("C", "Gamma", code, cx - 4000.0, cy), ("D", "Delta", code, cx + 4000.0, cy))
+        return enterprises(extra).iloc[2:].reset_index(drop=True)
 
     def alarms(pollutant):
         return pd.DataFrame({"enterprise_id": ["C"], "pollutant": [pollutant],
                              "time": pd.to_datetime(["2025-01-15 03:00"]).tz_localize(TZ)})
 
-    r = rank(complaints(), ent, wind=None, alarms=alarms("VOCs")).set_index("enterprise_id")
+    r = rank(complaints(), plants("C2614"), wind=None, alarms=alarms("VOCs")).set_index("enterprise_id")
     assert r.loc["C", "score"] / r.loc["D", "score"] == pytest.approx(0.75, rel=1e-4)
-    r = rank(complaints(), ent, wind=None, alarms=alarms("COD")).set_index("enterprise_id")
+    r = rank(complaints(), plants("C2614"), wind=None, alarms=alarms("COD")).set_index("enterprise_id")
+    assert r.loc["C", "score"] / r.loc["D", "score"] == pytest.approx(0.75, rel=1e-4)
+    r = rank(complaints(), plants("C2921"), wind=None, alarms=alarms("COD")).set_index("enterprise_id")
     assert r.loc["C", "score"] == pytest.approx(r.loc["D", "score"], rel=1e-4)
+
+
+def test_effluent_alarms_count_for_the_odour_of_a_plant_that_causes_both():
+    """COD alarms of C in the hours before the complaints: evidence for the odour when C's
+    industry causes odour and water pollution strongly (a sewage works' upset), none when
+    it hardly pollutes water; ``alarm_shared_weight > 1`` restores the pollutant-only rule."""
+    cx, cy = XS.mean(), YS.mean()
+
+    def plants(code):
+        extra = (("C", "Gamma", code, cx - 4000.0, cy), ("D", "Delta", code, cx + 4000.0, cy))
+        return enterprises(extra).iloc[2:].reset_index(drop=True)
+
+    al = pd.DataFrame({
+        "enterprise_id": ["C", "C", "C", "C"], "pollutant": ["COD"] * 4,
+        "time": pd.to_datetime(["2025-01-15 03:00", "2025-06-10 18:00", "2025-06-10 19:30",
+                                "2025-06-10 21:00"]).tz_localize(TZ)})
+    both = rank(complaints(), plants("C2614"), wind=None, alarms=al).set_index("enterprise_id")
+    assert both.loc["C", "score"] > 2 * both.loc["D", "score"]
+    assert "3 COD alarms within 6 h before complaints" in both.loc["C", "evidence"]
+    one = rank(complaints(), plants("C2921"), wind=None, alarms=al).set_index("enterprise_id")
+    assert one.loc["C", "score"] == pytest.approx(one.loc["D", "score"], rel=1e-4)
+    old = rank(complaints(), plants("C2614"), wind=None, alarms=al,
+               params=at.AttributionParams(alarm_shared_weight=2.0)).set_index("enterprise_id")
+    assert old.loc["C", "score"] == pytest.approx(old.loc["D", "score"], rel=1e-4)
+    assert at._pollutant_relevant("COD", "odour", np.array([0.9, 0.3, 0.0, 0.8, 0.3]))
+    assert not at._pollutant_relevant("COD", "odour", np.array([0.9, 0.3, 0.0, 0.4, 0.3]))
+    assert not at._pollutant_relevant("COD", "noise", np.array([0.9, 0.3, 0.0, 0.8, 0.3]))
+    assert at._pollutant_relevant("VOCs", "odour") and not at._pollutant_relevant("COD", "odour")
 
 
 def test_no_events_gives_empty_frame_with_columns():
