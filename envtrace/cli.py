@@ -310,15 +310,15 @@ def trace_command(
             def progress(stage: str) -> None:
                 status.update(f"trace: {stage} ({_time.perf_counter() - started:.1f} s)")
 
-            result = pipeline.trace(
-                data, complaints=complaints, enterprises=enterprises, wind=wind, alarms=alarms,
+            # the big tables are written while the events' scan still runs; the folder
+            # replaces --out only when all went well
+            result = pipeline.trace_to(
+                out, data, complaints=complaints, enterprises=enterprises, wind=wind, alarms=alarms,
                 actions=actions, profile=profile, columns=mapping, boundary=boundary, tz=tz,
                 max_distance_m=max_distance_m, n_permutations=permutations, lang=lang, seed=seed,
                 progress=progress, start=start, end=end, wind_station=wind_station,
                 min_intensity=min_intensity if min_intensity > 0 else None,
             )
-            status.update("trace: writing")
-            pipeline.write_trace(result, out)
     except InputError as exc:
         fail(str(exc))
     s = result.summary["counts"]

@@ -149,6 +149,7 @@ def trace(
     end: str | None = None,
     min_intensity: float | None = 2.0,
     wind_station: str | None = None,
+    early_write: Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, str], None] | None = None,
 ) -> TraceResult:
     """Run ingest → classify → events → attribution.
 
@@ -191,6 +192,10 @@ def trace(
     wind_station : str, optional
         (smellpgh hook) Use only this wind station's record. Default: every station; the
         attribution then takes, per complaint and hour, the nearest station with data.
+    early_write : callable, optional
+        Called as ``early_write(complaints, candidates, rejects, tz)`` once the suspects are
+        ranked and while the events' scan p-values are still being computed (what
+        :func:`trace_to` writes then).
 
     Returns
     -------
@@ -319,6 +324,11 @@ def trace(
         params=prm,
     )
     durations["attribution_s"] = time.perf_counter() - t0
+    if early_write is not None:
+        # the tables that do not wait for the scan, written while it runs
+        t_w = time.perf_counter()
+        early_write(comp, cand, ds.rejects, out_tz)
+        durations["write_early_s"] = time.perf_counter() - t_w
     if scan_job is not None:
         say("event p-values")
         t0 = time.perf_counter()
@@ -499,11 +509,51 @@ def write_trace(result: TraceResult, out_dir: str | os.PathLike[str]) -> Path:
     Path
         ``out_dir``.
     """
-    import geopandas as gpd
-
     t0 = time.perf_counter()
-    tz = result.tz
-    comp = result.complaints
+    with atomic_dir(out_dir) as tmp:
+        counts = _write_tables(tmp, result.complaints, result.candidates, result.rejects, result.tz)
+        _write_clusters_and_summary(tmp, result, counts, t0)
+    return Path(out_dir)
+
+
+def trace_to(out_dir: str | os.PathLike[str], dataset: Any = None, **kwargs: Any) -> TraceResult:
+    """:func:`trace` and :func:`write_trace` in one, as ``envtrace trace`` runs them.
+
+    The complaints, candidates and rejects tables are written into the new folder while
+    the events' scan p-values are still being computed (on a 2-core machine the scan
+    outlasts the attribution by seconds), the clusters and ``summary.json`` after it. The
+    folder replaces ``out_dir`` only when everything succeeded; an error (bad input
+    included) leaves ``out_dir`` as it was.
+
+    Parameters
+    ----------
+    out_dir : path
+        Output folder.
+    dataset, **kwargs
+        As :func:`trace`.
+
+    Returns
+    -------
+    TraceResult
+    """
+    counts: dict[str, int] = {}
+    with atomic_dir(out_dir) as tmp:
+        def early(comp: pd.DataFrame, cand: pd.DataFrame, rejects: pd.DataFrame, tz: str) -> None:
+            counts.update(_write_tables(tmp, comp, cand, rejects, tz))
+
+        result = trace(dataset, early_write=early, **kwargs)
+        (kwargs.get("progress") or (lambda _stage: None))("writing")
+        t0 = time.perf_counter()
+        if not counts:  # trace ended before ranking (no events): write them now
+            counts.update(_write_tables(tmp, result.complaints, result.candidates, result.rejects,
+                                        result.tz))
+        _write_clusters_and_summary(tmp, result, counts, t0)
+    return result
+
+
+def _write_tables(tmp: Path, comp: pd.DataFrame, cand: pd.DataFrame, rej: pd.DataFrame,
+                  tz: str) -> dict[str, int]:
+    """complaints.csv, rejects.csv and candidates.csv into ``tmp``; their row counts."""
     c_out = pd.DataFrame({
         "complaint_id": _col(comp, "complaint_id").astype(str),
         "received_at": _iso(_col(comp, "received_at", pd.NaT), tz).to_numpy(),
@@ -515,7 +565,23 @@ def write_trace(result: TraceResult, out_dir: str | os.PathLike[str]) -> Path:
         "cluster_id": _col(comp, "cluster_id", "-1").fillna("-1").astype(str),
         "duplicate_of": _col(comp, "duplicate_of").fillna("").astype(str),
     })[COMPLAINT_COLUMNS]
+    from envtrace.attribution import CANDIDATE_COLUMNS
 
+    cand_out = cand[CANDIDATE_COLUMNS].copy() if len(cand) else pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    rej_out = (rej[REJECT_COLUMNS].copy() if len(rej) else pd.DataFrame(columns=REJECT_COLUMNS))
+    write_csv(c_out, tmp / "complaints.csv")
+    rej_out.to_csv(tmp / "rejects.csv", index=False, encoding="utf-8")
+    cand_out.to_csv(tmp / "candidates.csv", index=False, encoding="utf-8", float_format="%.6g")
+    return {"complaints.csv": int(len(c_out)), "rejects.csv": int(len(rej_out)),
+            "candidates.csv": int(len(cand_out))}
+
+
+def _write_clusters_and_summary(tmp: Path, result: TraceResult, counts: dict[str, int],
+                                t0: float) -> None:
+    """clusters.csv, clusters.geojson and summary.json into ``tmp``."""
+    import geopandas as gpd
+
+    tz = result.tz
     ev = result.events
     ev_df = pd.DataFrame({c: (ev[c].to_numpy() if c in ev.columns else [None] * len(ev))
                           for c in CLUSTER_COLUMNS})
@@ -531,31 +597,18 @@ def write_trace(result: TraceResult, out_dir: str | os.PathLike[str]) -> Path:
     gdf = gpd.GeoDataFrame(ev_df, geometry=gpd.GeoSeries(list(geoms), crs=crs))
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
-
-    cand = result.candidates
-    from envtrace.attribution import CANDIDATE_COLUMNS
-
-    cand_out = cand[CANDIDATE_COLUMNS].copy() if len(cand) else pd.DataFrame(columns=CANDIDATE_COLUMNS)
-    rej = result.rejects
-    rej_out = (rej[REJECT_COLUMNS].copy() if len(rej) else pd.DataFrame(columns=REJECT_COLUMNS))
-
+    ev_df.to_csv(tmp / "clusters.csv", index=False, encoding="utf-8")
+    _write_geojson(gdf, tmp / "clusters.geojson")
     summary = dict(result.summary)
-    with atomic_dir(out_dir) as tmp:
-        write_csv(c_out, tmp / "complaints.csv")
-        rej_out.to_csv(tmp / "rejects.csv", index=False, encoding="utf-8")
-        ev_df.to_csv(tmp / "clusters.csv", index=False, encoding="utf-8")
-        _write_geojson(gdf, tmp / "clusters.geojson")
-        cand_out.to_csv(tmp / "candidates.csv", index=False, encoding="utf-8", float_format="%.6g")
-        durations = dict(summary.get("durations_s", {}))
-        durations["write_s"] = round(time.perf_counter() - t0, 3)
-        summary["durations_s"] = durations
-        summary["outputs"] = {
-            "complaints.csv": int(len(c_out)), "rejects.csv": int(len(rej_out)),
-            "clusters.csv": int(len(ev_df)), "candidates.csv": int(len(cand_out)),
-        }
-        (tmp / "summary.json").write_text(
-            json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    return Path(out_dir)
+    durations = dict(summary.get("durations_s", {}))
+    durations["write_s"] = round(time.perf_counter() - t0, 3)
+    summary["durations_s"] = durations
+    summary["outputs"] = {
+        "complaints.csv": counts["complaints.csv"], "rejects.csv": counts["rejects.csv"],
+        "clusters.csv": int(len(ev_df)), "candidates.csv": counts["candidates.csv"],
+    }
+    (tmp / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -194,6 +194,50 @@ def test_failing_run_leaves_the_old_dir_untouched(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no temp dir left
 
 
+def test_trace_to_writes_what_trace_and_write_trace_write(tmp_path: Path) -> None:
+    """trace_to writes the big tables while the scan runs: same files, byte for byte
+    (summary.json apart from its durations), as trace() then write_trace()."""
+    data = make_dataset(tmp_path / "data")
+    a = pipeline.write_trace(pipeline.trace(data, n_permutations=19, lang="en"), tmp_path / "a")
+    r = pipeline.trace_to(tmp_path / "b", data, n_permutations=19, lang="en")
+    b = tmp_path / "b"
+    assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
+    for name in ("complaints.csv", "rejects.csv", "candidates.csv", "clusters.csv", "clusters.geojson"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    sa, sb = (json.loads((d / "summary.json").read_text(encoding="utf-8")) for d in (a, b))
+    assert sa.pop("durations_s").keys() <= sb.pop("durations_s").keys() == r.summary["durations_s"].keys() | {"write_s"}
+    sa["parameters"].pop("data"), sb["parameters"].pop("data")
+    assert sa == sb
+    assert "write_early_s" in r.summary["durations_s"]
+
+
+def test_trace_to_failing_after_the_early_tables_leaves_the_old_dir(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from envtrace import events
+
+    data = make_dataset(tmp_path / "data")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "marker.txt").write_text("old", encoding="utf-8")
+    early = []
+    write_tables = pipeline._write_tables
+
+    def record(tmp, *args):
+        early.append(sorted(write_tables(tmp, *args)))
+        return {}
+
+    def boom(self):  # the scan fails; trace_to learns it after the early tables
+        raise RuntimeError("scan failed")
+
+    monkeypatch.setattr(pipeline, "_write_tables", record)
+    monkeypatch.setattr(events.SpaceTimeEvents, "scan", boom)
+    with pytest.raises(RuntimeError):
+        pipeline.trace_to(out, data, n_permutations=19)
+    assert early == [["candidates.csv", "complaints.csv", "rejects.csv"]]
+    assert sorted(p.name for p in out.iterdir()) == ["marker.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
 def test_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
     res = run(["trace", "--complaints", str(tmp_path / "nope.csv"), "--enterprises",
                str(tmp_path / "nope2.csv"), "--out", str(tmp_path / "out")])
