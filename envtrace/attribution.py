@@ -123,14 +123,15 @@ nuisance typically carries).
    bypasses the monitor (covert discharge) and only the baseline remains. So ``n = 0``
    gives ``β + (1 − β)/(1 + m) = 0.75``, one alarm against a baseline of 0.1 gives 2, a
    burst of alarms gives a large factor. Only enterprises whose record holds alarms of a
-   pollutant relevant to ``k`` (they have a monitor that could see it) get the factor;
-   for others it is 1. (``alarm_extra_mean = 0`` restores the earlier shrunk rate ratio
+   pollutant relevant to ``k`` (they have a monitor whose alarms bear on it) get the
+   factor; for others it is 1. (``alarm_extra_mean = 0`` restores the earlier shrunk rate ratio
    ``(n + 1) / (λ_j T + 1)``, which capped 20 alarms in the windows at a factor of 11.)
    A pollutant is relevant to ``k`` when it is of that kind (VOCs, H2S for odour; COD for
-   water; particulates for dust), and also when the enterprise's industry causes both
-   ``k`` and the pollutant's kind strongly (weights ≥ ``alarm_shared_weight = 0.5``): one
-   process makes both, so an upset shows in each — a sewage works' effluent COD
-   exceedances and its odour, a paper mill's. (Until 2026-11-27 a sewage works' COD alarms
+   water; particulates for dust; noise), and also when the enterprise's industry causes
+   both ``k`` and the pollutant's kind strongly (weights ≥ ``alarm_shared_weight = 0.5``,
+   any two kinds): one process or activity makes both, so an upset shows in each — a
+   sewage works' effluent COD exceedances and its odour, a paper mill's, a construction
+   site's particulate monitor and its night noise. (Until 2026-11-27 a sewage works' COD alarms
    said nothing about its odour, and malfunctioning works were lost to neighbours with a
    VOCs monitor: top-1 on ``random`` worlds 1800–1829 rose from 0.672 to 0.732 and on the
    preset worlds 1900–1904 from 0.632 to 0.714; see ``benchmarks/results/attribution.md``.)
@@ -1220,9 +1221,10 @@ def _pollutant_relevant(pollutant: str, category: str, weights: np.ndarray | Non
 
     Yes when the pollutant is of that category (VOCs, H2S for odour; COD for water), when
     it is unknown or unclassified, or when the enterprise's industry ``weights`` (0–1 per
-    :data:`CATEGORIES`) say it causes both strongly (>= ``shared``): then one process
-    makes both, and an upset shows in each (a sewage works' effluent COD exceedance and
-    its odour).
+    :data:`CATEGORIES`) say it causes that category and one of the pollutant's categories
+    strongly (both >= ``shared``, any two categories): then one process or activity makes
+    both, and an upset shows in each (a sewage works' effluent COD exceedance and its
+    odour; a construction site's particulate alarm and its noise).
     """
     p = str(pollutant).strip().lower()
     if not p:

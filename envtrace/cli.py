@@ -6,6 +6,7 @@ status 2; nothing else about bad data should ever reach the user as a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional  # noqa: F401
@@ -23,6 +24,21 @@ app = typer.Typer(
 )
 
 DEFAULT_DATA = Path("data/sample")
+
+
+def _unusable_out(out: Path) -> str:
+    """Why ``out`` cannot become an output folder ("" when it can), checked before a run."""
+    p = Path(out).resolve()
+    if p.exists() and not p.is_dir():
+        return "exists and is not a folder"
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is not a folder"
+            if not os.access(parent, os.W_OK | os.X_OK):
+                return f"cannot write in {parent}"
+            return ""
+    return ""
 
 
 def fail(message: str) -> None:
@@ -300,6 +316,9 @@ def trace_command(
             fail(f"{opt} {p}: no such file")
     if data is not None and not data.is_dir():
         fail(f"--data {data}: no such folder")
+    bad_out = _unusable_out(out)
+    if bad_out:
+        fail(f"--out {out}: {bad_out}")
     console = Console(stderr=True)
     started = _time.perf_counter()
     try:

@@ -6,10 +6,14 @@ notebook can look at each stage. :func:`write_trace` writes the folder that
 ``envtrace trace --out DIR`` promises (``docs`` in ``shared/DESIGN.md``), atomically::
 
     complaints.csv  rejects.csv  clusters.csv  clusters.geojson  candidates.csv  summary.json
+
+:func:`trace_to` does both in one run, as the command does, writing the big tables while
+the events' scan p-values are still being computed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -31,6 +35,7 @@ __all__ = [
     "REJECT_COLUMNS",
     "TraceResult",
     "trace",
+    "trace_to",
     "write_trace",
 ]
 
@@ -194,8 +199,8 @@ def trace(
         attribution then takes, per complaint and hour, the nearest station with data.
     early_write : callable, optional
         Called as ``early_write(complaints, candidates, rejects, tz)`` once the suspects are
-        ranked and while the events' scan p-values are still being computed (what
-        :func:`trace_to` writes then).
+        ranked, before waiting for the events' scan p-values (when there is a scan, it is
+        still running then): :func:`trace_to` writes those tables at that point.
 
     Returns
     -------
@@ -519,35 +524,43 @@ def write_trace(result: TraceResult, out_dir: str | os.PathLike[str]) -> Path:
 def trace_to(out_dir: str | os.PathLike[str], dataset: Any = None, **kwargs: Any) -> TraceResult:
     """:func:`trace` and :func:`write_trace` in one, as ``envtrace trace`` runs them.
 
-    The complaints, candidates and rejects tables are written into the new folder while
-    the events' scan p-values are still being computed (on a 2-core machine the scan
-    outlasts the attribution by seconds), the clusters and ``summary.json`` after it. The
-    folder replaces ``out_dir`` only when everything succeeded; an error (bad input
-    included) leaves ``out_dir`` as it was.
+    The complaints, candidates and rejects tables are written into a new folder beside
+    ``out_dir`` as soon as the suspects are ranked, while the events' scan p-values are
+    still being computed (on a 2-core machine the scan outlasts the attribution by
+    seconds); the clusters and ``summary.json`` follow. That folder is created only then,
+    and it replaces ``out_dir`` only when everything succeeded: an error (bad input
+    included) leaves ``out_dir`` as it was and nothing beside it. In ``summary.json``,
+    ``write_early_s`` is the time of the early tables and ``write_s`` that of the rest.
 
     Parameters
     ----------
     out_dir : path
         Output folder.
     dataset, **kwargs
-        As :func:`trace`.
+        As :func:`trace` (except ``early_write``, which this function provides).
 
     Returns
     -------
     TraceResult
     """
+    if "early_write" in kwargs:
+        raise TypeError("trace_to writes the tables itself: no early_write argument")
+    say = kwargs.get("progress") or (lambda _stage: None)
     counts: dict[str, int] = {}
-    with atomic_dir(out_dir) as tmp:
+    with contextlib.ExitStack() as stack:
+        folder: list[Path] = []
+
         def early(comp: pd.DataFrame, cand: pd.DataFrame, rejects: pd.DataFrame, tz: str) -> None:
-            counts.update(_write_tables(tmp, comp, cand, rejects, tz))
+            say("writing complaints and candidates")
+            folder.append(stack.enter_context(atomic_dir(out_dir)))
+            counts.update(_write_tables(folder[0], comp, cand, rejects, tz))
 
         result = trace(dataset, early_write=early, **kwargs)
-        (kwargs.get("progress") or (lambda _stage: None))("writing")
+        say("writing")
         t0 = time.perf_counter()
-        if not counts:  # trace ended before ranking (no events): write them now
-            counts.update(_write_tables(tmp, result.complaints, result.candidates, result.rejects,
-                                        result.tz))
-        _write_clusters_and_summary(tmp, result, counts, t0)
+        if not folder:  # trace() calls early_write on every run that ranks; in case not
+            early(result.complaints, result.candidates, result.rejects, result.tz)
+        _write_clusters_and_summary(folder[0], result, counts, t0)
     return result
 
 

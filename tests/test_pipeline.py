@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from envtrace import geo, pipeline
 from envtrace.cli import app
+from envtrace.errors import InputError
 
 TZ = "Asia/Shanghai"
 LON0, LAT0 = 117.0, 35.6
@@ -234,6 +235,14 @@ def test_trace_to_failing_after_the_early_tables_leaves_the_old_dir(tmp_path: Pa
     with pytest.raises(RuntimeError):
         pipeline.trace_to(out, data, n_permutations=19)
     assert early == [["candidates.csv", "complaints.csv", "rejects.csv"]]
+    # bad input fails before any folder is made: none beside --out, no parent created
+    (data / "enterprises.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    monkeypatch.undo()
+    with pytest.raises(InputError):
+        pipeline.trace_to(tmp_path / "x" / "y" / "out", data, n_permutations=19)
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(TypeError):
+        pipeline.trace_to(out, data, early_write=print)
     assert sorted(p.name for p in out.iterdir()) == ["marker.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
 
@@ -246,6 +255,19 @@ def test_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
     assert len(err) == 1 and err[0].startswith("envtrace: error:") and "nope.csv" in err[0]
     assert "Traceback" not in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_unusable_out_is_one_line_exit_2_before_the_run(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data")
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    for out, why in ((afile / "out", "is not a folder"), (afile, "exists and is not a folder")):
+        res = run(["trace", "--data", str(data), "--out", str(out)])
+        assert res.exit_code == 2, res.output
+        err = res.stderr.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("envtrace: error: --out") and why in err[0]
+        assert "Traceback" not in res.output
+    assert afile.read_text(encoding="utf-8") == "x"
 
 
 def test_trace_function_returns_all_frames(tmp_path: Path) -> None:
