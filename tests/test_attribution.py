@@ -478,6 +478,31 @@ def test_effluent_alarms_count_for_the_odour_of_a_plant_that_causes_both():
     assert at._pollutant_relevant("VOCs", "odour") and not at._pollutant_relevant("COD", "odour")
 
 
+def test_alarm_relevance_is_judged_per_category_of_event():
+    """The same enterprise's COD alarms count for its odour event (odour 1, water 0.5) but
+    not for a noise event traced in the same call (noise weight 0.1): the noise event
+    scores as it does when traced alone."""
+    cx, cy = XS.mean(), YS.mean()
+    extra = (("C", "Gamma", "C2614", cx - 4000.0, cy), ("D", "Delta", "C2614", cx + 4000.0, cy))
+    ent = enterprises(extra).iloc[2:].reset_index(drop=True)
+    al = pd.DataFrame({"enterprise_id": ["C"] * 3, "pollutant": ["COD"] * 3,
+                       "time": pd.to_datetime(["2025-06-10 18:00", "2025-06-10 19:30",
+                                               "2025-06-10 21:00"]).tz_localize(TZ)})
+    odour = complaints()
+    noise = complaints(category="noise").assign(
+        complaint_id=lambda d: "n" + d["complaint_id"], cluster_id="E2")
+    both = pd.concat([odour, noise], ignore_index=True)
+    ev = pd.concat([event_of(odour), event_of(noise).assign(cluster_id="E2")], ignore_index=True)
+    r = at.rank_suspects(ev, both, ent, alarms=al, lang="en", profile_for=fake_profile_for)
+    alone = at.rank_suspects(event_of(noise).assign(cluster_id="E2"), noise, ent, alarms=al, lang="en",
+                             profile_for=fake_profile_for)
+    s_odour = r[r.cluster_id == "E1"].set_index("enterprise_id")["score"]
+    s_noise = r[r.cluster_id == "E2"].set_index("enterprise_id")["score"]
+    assert s_odour["C"] > 2 * s_odour["D"]
+    assert s_noise["C"] == pytest.approx(s_noise["D"], rel=1e-4)
+    pd.testing.assert_series_equal(s_noise, alone.set_index("enterprise_id")["score"], rtol=1e-9)
+
+
 def test_no_events_gives_empty_frame_with_columns():
     comp = complaints()
     r = at.rank_suspects(event_of(comp).iloc[:0], comp, enterprises(), profile_for=fake_profile_for)
