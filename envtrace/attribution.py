@@ -135,6 +135,13 @@ nuisance typically carries).
    said nothing about its odour, and malfunctioning works were lost to neighbours with a
    VOCs monitor: top-1 on ``random`` worlds 1800–1829 rose from 0.672 to 0.732 and on the
    preset worlds 1900–1904 from 0.632 to 0.714; see ``benchmarks/results/attribution.md``.)
+   With wind data only the complaints that ``j``'s plume reached (within 2σy in at least
+   one lag hour) count, for ``n`` and for ``T``: an upset of a plant whose air never came
+   cannot explain them. (A paper mill in a long malfunction, its COD alarms counted for
+   odour, led a neighbour's event its plume never reached, ``log LR_time = −9.3`` against
+   ``log LR_alarm = +10.5``; with the alarms of the reached complaints only, innocent blame
+   fell on every evaluation set, by 0.1–1.5 points, top-1 moved by −0.6 to +0.3.) Without
+   wind, or for noise, water and waste events, all the event's complaints count.
 7b. **Enforcement history** (with an ``actions`` record). A *finding* is an action that
    establishes a violation: ``penalty_case`` or ``police_transfer`` (inspections alone do
    not: most find nothing; nor does ``rectified``, which says a problem was fixed: counted
@@ -1586,6 +1593,45 @@ def rank_suspects(
         n_eff = min(float(wts.sum()), prm.hours_max_weight)
         log_hours[sl] = n_eff * (np.log(ratio) * wts).sum(axis=1) / wts.sum()
 
+    # enforcement history -------------------------------------------------------------
+    log_hist = np.zeros(n_pairs)
+    hist_n = np.zeros(n_pairs, dtype=np.int64)
+    hist_day: list[str] = [""] * n_pairs
+    hist_act: list[str] = [""] * n_pairs
+    if findings is not None:
+        # the local calendar day of each event's first complaint
+        c_day = _local_days(tzs, c_tz)
+        start_day = np.full(len(ev), np.nan)
+        has = bounds[1:] > bounds[:-1]
+        if has.any():
+            start_day[has] = np.minimum.reduceat(c_day[members_all], bounds[:-1][has])
+        log_hist, hist_n, hist_day, hist_act = _history_terms(findings, P_ev, P_ent, start_day, prm)
+
+    # wind term ------------------------------------------------------------------------
+    log_time = np.zeros(n_pairs)
+    up_share = np.full(n_pairs, np.nan)
+    up_base = np.full(n_pairs, np.nan)
+    r_mean = np.full(n_pairs, np.nan)
+    wind_used = np.zeros(n_pairs, dtype=bool)
+    cache: dict[str, Any] = {}
+    reached = None
+    if wd is not None:
+        cache = _wind_structures(prm, ev_cat, used_idx, used_w, pair_start, P_ev, P_ent, cx, cy, ex, ey,
+                                 c_hour, lag_cls, lag_tab, closed_h, wd)
+        if cache:
+            lt, us, ub, rr = _time_term(cache, wd)
+            idx = cache["pairs"]
+            log_time[idx] = lt
+            up_share[idx] = us
+            up_base[idx] = ub
+            r_mean[idx] = rr
+            wind_used[idx] = True
+            ins_all, starts_r = cache["ins"], np.searchsorted(cache["pair"], np.arange(n_pairs + 1))
+
+            def reached(p: int) -> np.ndarray:
+                """In-plume flags of pair p's rows: its event's used complaints, in order."""
+                return ins_all[starts_r[p]:starts_r[p + 1]]
+
     # alarms ---------------------------------------------------------------------------
     log_alarm = np.zeros(n_pairs)
     alarm_n = np.zeros(n_pairs, dtype=np.int64)
@@ -1598,12 +1644,17 @@ def rank_suspects(
             ps = range(pair_start[e], pair_start[e + 1])
             if not ps or used_idx[e].size == 0:
                 continue
-            t_c = np.sort(c_hour[used_idx[e]].astype(float) + 0.5)
-            # hours covered by the union of the windows [t - win, t]
-            cover = win + np.minimum(np.diff(t_c), win).sum()
+            t_all = c_hour[used_idx[e]].astype(float) + 0.5
             k = str(ev_cat[e])
             for p in ps:
                 j = int(P_ent[p])
+                # with wind: only the complaints j's plume reached can tell of its alarms
+                # (an upset of a plant whose air never came cannot explain them)
+                t_c = np.sort(t_all if reached is None or not wind_used[p] else t_all[reached(p)])
+                if t_c.size == 0:
+                    continue
+                # hours covered by the union of the windows [t - win, t]
+                cover = win + np.minimum(np.diff(t_c), win).sum()
                 lam = rate.get(j, 0.0)
                 if j not in table:
                     if prm.alarm_extra_mean <= 0:
@@ -1632,39 +1683,6 @@ def rank_suspects(
                     for x in pol[hit]:
                         pols[x] = pols.get(x, 0) + 1
                     alarm_pol[p] = "/".join(sorted(pols, key=lambda s: -pols[s])[:2])
-
-    # enforcement history -------------------------------------------------------------
-    log_hist = np.zeros(n_pairs)
-    hist_n = np.zeros(n_pairs, dtype=np.int64)
-    hist_day: list[str] = [""] * n_pairs
-    hist_act: list[str] = [""] * n_pairs
-    if findings is not None:
-        # the local calendar day of each event's first complaint
-        c_day = _local_days(tzs, c_tz)
-        start_day = np.full(len(ev), np.nan)
-        has = bounds[1:] > bounds[:-1]
-        if has.any():
-            start_day[has] = np.minimum.reduceat(c_day[members_all], bounds[:-1][has])
-        log_hist, hist_n, hist_day, hist_act = _history_terms(findings, P_ev, P_ent, start_day, prm)
-
-    # wind term ------------------------------------------------------------------------
-    log_time = np.zeros(n_pairs)
-    up_share = np.full(n_pairs, np.nan)
-    up_base = np.full(n_pairs, np.nan)
-    r_mean = np.full(n_pairs, np.nan)
-    wind_used = np.zeros(n_pairs, dtype=bool)
-    cache: dict[str, Any] = {}
-    if wd is not None:
-        cache = _wind_structures(prm, ev_cat, used_idx, used_w, pair_start, P_ev, P_ent, cx, cy, ex, ey,
-                                 c_hour, lag_cls, lag_tab, closed_h, wd)
-        if cache:
-            lt, us, ub, rr = _time_term(cache, wd)
-            idx = cache["pairs"]
-            log_time[idx] = lt
-            up_share[idx] = us
-            up_base[idx] = ub
-            r_mean[idx] = rr
-            wind_used[idx] = True
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
     # the enforcement history is a prior on the enterprise, like a_j: the triangulation
@@ -2164,7 +2182,7 @@ def _time_term(cache: dict[str, Any], wd: _Wind
     rows = np.arange(cache["pair"].size)
     chunk = 200_000
     lt_rows = np.zeros(rows.size)
-    ins_rows = np.zeros(rows.size, dtype=bool)
+    ins_rows = cache["ins"] = np.zeros(rows.size, dtype=bool)  # also read by the alarm term
     has_rows = np.zeros(rows.size, dtype=bool)
     r_rows = np.zeros(rows.size)
     zero = np.zeros(1, dtype=np.int64)

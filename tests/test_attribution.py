@@ -403,6 +403,33 @@ def test_alarms_before_complaints_raise_the_score():
     assert yes.attrs["info"]["alarms"] is True
 
 
+def test_alarms_count_only_before_complaints_the_plume_reached():
+    """With wind, a plant's alarms speak only for complaints its plume reached: C lies
+    4 km south of the village while the wind blew from the west before every complaint, so
+    C's alarms change nothing; the same alarms at A (3 km west, upwind) raise A's score."""
+    ent = enterprises((("C", "Gamma Chem", "C2614", 0.0, -4000.0),))
+    wind = wind_year()
+
+    def alarms(who):
+        return pd.DataFrame({
+            "enterprise_id": [who] * 3, "pollutant": ["VOCs"] * 3,
+            "time": pd.to_datetime(["2025-01-15 03:00", "2025-06-10 19:30",
+                                    "2025-06-10 21:00"]).tz_localize(TZ)})
+
+    quiet = alarms("C").iloc[:1]  # a monitor with one alarm in January only
+    base = rank(complaints(), ent, wind=wind, alarms=quiet, n_permutations=0).set_index("enterprise_id")
+    at_c = rank(complaints(), ent, wind=wind, alarms=alarms("C"), n_permutations=0).set_index("enterprise_id")
+    assert at_c.loc["C", "score"] == pytest.approx(base.loc["C", "score"], rel=1e-9)
+    assert at_c.loc["A", "score"] == pytest.approx(base.loc["A", "score"], rel=1e-9)
+    at_a = rank(complaints(), ent, wind=wind, alarms=pd.concat([quiet, alarms("A")]),
+                n_permutations=0).set_index("enterprise_id")
+    assert at_a.loc["A", "score"] > base.loc["A", "score"]
+    # without wind nothing says where the air went: the alarms count for C
+    no_wind = rank(complaints(), ent, wind=None, alarms=alarms("C")).set_index("enterprise_id")
+    no_wind0 = rank(complaints(), ent, wind=None, alarms=quiet).set_index("enterprise_id")
+    assert no_wind.loc["C", "score"] > no_wind0.loc["C", "score"]
+
+
 def test_emission_strength_prior_is_heavy_tailed():
     """a = w · Φ(-α ln(d/L) / σ_Q): half the weight at the reach, Φ(-1) one σ_Q further."""
     prm = at.AttributionParams()
