@@ -673,10 +673,9 @@ def test_generated_worlds_beat_the_naive_method_without_blaming_innocents(tmp_pa
     the homes, reports hours late, GCJ-02/BD-09 input from phones, a valley wind climate.
     Pooled over the four worlds: top-1 at least twice the naive method's (an issue target
     the model meets), the true source among the first three suspects for most complaints,
-    and innocent blame near the issue's 5 % (5.05 % in the fourth session; 5.78 % since the
-    sixth, when a sewage works' COD alarms began to count for its odour (top-1 0.71 here);
-    across the evaluation sets that change raised blame on true sources for events that also
-    hold another source's complaints, not on firms that caused nothing;
+    and innocent blame near the issue's 5 % (5.05 % in the fourth session; 5.78 % when a
+    sewage works' COD alarms began to count for its odour, 4.60 % since alarms count only
+    before complaints the plant's plume reached; top-1 0.71 here;
     benchmarks/results/attribution.md), failing if it grows past 6 %."""
     rows = [_score_world(7, p, tmp_path) for p in ("dense_decoys", "long_lag", "mobile", "valley")]
     mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
