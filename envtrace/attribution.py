@@ -1648,6 +1648,8 @@ def rank_suspects(
             k = str(ev_cat[e])
             for p in ps:
                 j = int(P_ent[p])
+                if j not in table and prm.alarm_extra_mean > 0:
+                    continue  # no monitor record: the factor is 1
                 # with wind: only the complaints j's plume reached can tell of its alarms
                 # (an upset of a plant whose air never came cannot explain them)
                 t_c = np.sort(t_all if reached is None or not wind_used[p] else t_all[reached(p)])
@@ -1657,8 +1659,7 @@ def rank_suspects(
                 cover = win + np.minimum(np.diff(t_c), win).sum()
                 lam = rate.get(j, 0.0)
                 if j not in table:
-                    if prm.alarm_extra_mean <= 0:
-                        log_alarm[p] = np.log(1.0 / (lam * cover + 1.0))
+                    log_alarm[p] = np.log(1.0 / (lam * cover + 1.0))
                     continue
                 t_a, pol = table[j]
                 rel = relevant.get((j, k))
