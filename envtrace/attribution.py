@@ -839,7 +839,7 @@ def _lag_classes(late: np.ndarray, hod: np.ndarray, masks: np.ndarray, prm: Attr
            | late.astype(np.int64) << 29)
     ukey, cls = np.unique(key, return_inverse=True)
     priors = (lag_prior(prm.lag_max_h, prm.lag_tau_h), lag_prior(prm.lag_max_h_late, prm.lag_tau_h_late))
-    H = max(prm.lag_max_h, prm.lag_max_h_late, prm.lag_max_h_cue if cue.any() else 0)
+    H = max(prm.lag_max_h, prm.lag_max_h_late, prm.lag_max_h_cue)
     tab = np.stack([lag_weights(int((k >> 24) & 31) - 1, int(k & 0xFFFFFF), priors[int(k >> 29)],
                                 max_h=H, trust=trust)
                     for k in ukey]) if len(ukey) else np.zeros((0, H + 1))
@@ -1619,14 +1619,14 @@ def rank_suspects(
         cache = _wind_structures(prm, ev_cat, used_idx, used_w, pair_start, P_ev, P_ent, cx, cy, ex, ey,
                                  c_hour, lag_cls, lag_tab, closed_h, wd)
         if cache:
-            lt, us, ub, rr = _time_term(cache, wd)
+            lt, us, ub, rr, ins_all = _time_term(cache, wd)
             idx = cache["pairs"]
             log_time[idx] = lt
             up_share[idx] = us
             up_base[idx] = ub
             r_mean[idx] = rr
             wind_used[idx] = True
-            ins_all, starts_r = cache["ins"], np.searchsorted(cache["pair"], np.arange(n_pairs + 1))
+            starts_r = np.searchsorted(cache["pair"], np.arange(n_pairs + 1))
 
             def reached(p: int) -> np.ndarray:
                 """In-plume flags of pair p's rows: its event's used complaints, in order."""
@@ -1645,27 +1645,33 @@ def rank_suspects(
             if not ps or used_idx[e].size == 0:
                 continue
             t_all = c_hour[used_idx[e]].astype(float) + 0.5
+            order = np.argsort(t_all, kind="stable")
+            t_sorted = t_all[order]
+            # hours covered by the union of the windows [t - win, t]
+            cover_all = win + np.minimum(np.diff(t_sorted), win).sum()
             k = str(ev_cat[e])
             for p in ps:
                 j = int(P_ent[p])
                 if j not in table and prm.alarm_extra_mean > 0:
                     continue  # no monitor record: the factor is 1
-                # with wind: only the complaints j's plume reached can tell of its alarms
-                # (an upset of a plant whose air never came cannot explain them)
-                t_c = np.sort(t_all if reached is None or not wind_used[p] else t_all[reached(p)])
-                if t_c.size == 0:
-                    continue
-                # hours covered by the union of the windows [t - win, t]
-                cover = win + np.minimum(np.diff(t_c), win).sum()
+                t_c, cover = t_sorted, cover_all
+                if reached is not None and wind_used[p]:
+                    # with wind: only the complaints j's plume reached can tell of its alarms
+                    # (an upset of a plant whose air never came cannot explain them)
+                    t_c = t_sorted[reached(p)[order]]
+                    if t_c.size == 0:
+                        continue
+                    cover = win + np.minimum(np.diff(t_c), win).sum()
                 lam = rate.get(j, 0.0)
                 if j not in table:
                     log_alarm[p] = np.log(1.0 / (lam * cover + 1.0))
                     continue
                 t_a, pol = table[j]
                 rel = relevant.get((j, k))
-                if rel is None:
+                if rel is None:  # per distinct pollutant name, then per alarm
+                    names, inv = np.unique(pol.astype(str), return_inverse=True)
                     rel = np.array([_pollutant_relevant(x, k, W[j], shared=prm.alarm_shared_weight)
-                                    for x in pol], dtype=bool)
+                                    for x in names], dtype=bool)[inv.reshape(-1)]
                     relevant[(j, k)] = rel
                 nxt = np.searchsorted(t_c, t_a, side="left")
                 okn = nxt < t_c.size
@@ -2088,6 +2094,7 @@ def _exposure(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.n
     goff_all = cache["gkey"][rows] * (2 * wd.n_hours)
     B_all = cache["B"][rows]
     dcalm_all = np.maximum(np.hypot(cache["dx"][rows], cache["dy"][rows]), 10.0)
+    dx32_all, dy32_all = dx_all.astype(np.float32), dy_all.astype(np.float32)
     e_flat, in_flat = E.reshape(-1), inside.reshape(-1)
     for h in range(lag_tab.shape[1]):
         ph_all = lag_tab[cls, h]
@@ -2096,24 +2103,16 @@ def _exposure(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.n
             continue
         # most rows: all rows as views (zero weights masked below); few: copy those rows
         full = sub.size >= 0.5 * rows.size
-        ph = ph_all if full else ph_all[sub]
-        base = base_all if full else base_all[sub]
-        dx = dx_all if full else dx_all[sub]
-        dy = dy_all if full else dy_all[sub]
-        goff = goff_all if full else goff_all[sub]
-        Bm = B_all if full else B_all[sub]
-        d_calm = dcalm_all if full else dcalm_all[sub]
-        dx32, dy32 = dx.astype(np.float32), dy.astype(np.float32)
+        sel = slice(None) if full else sub
+        ph, base, goff, Bm, d_calm = ph_all[sel], base_all[sel], goff_all[sel], B_all[sel], dcalm_all[sel]
+        dx, dy, dx32, dy32 = dx_all[sel], dy_all[sel], dx32_all[sel], dy32_all[sel]
         hi = base - h
         inrange = (hi >= 0) & (hi < wd.n_hours)
         gi = (np.where(inrange, hi, 0) + goff)[:, None] + shifts_h[None, :]
         ok = tab["valid"][gi] & (inrange & (ph > 0))[:, None]
         if not ok.any():
             continue
-        if full:
-            P += np.where(ok, ph[:, None], 0.0)
-        else:
-            P[sub] += np.where(ok, ph[:, None], 0.0)
+        P[sel] += np.where(ok, ph[:, None], 0.0)
         calm = tab["calm"][gi]
         # pre-filter in float32 with a 1 m margin (rounding is millimetres), then the
         # exact float64 test on the survivors: downwind and within _Q_CUT σy
@@ -2177,13 +2176,14 @@ def _terms(cache: dict[str, Any], wd: _Wind, rows: np.ndarray, shifts_h: np.ndar
 
 
 def _time_term(cache: dict[str, Any], wd: _Wind
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Observed log LR_time, in-plume share, all-hours in-plume share and the mean
-    concentration ratio R over the complaints with wind, per pair."""
+    concentration ratio R over the complaints with wind, per pair; and the in-plume flag
+    of each (pair, complaint) row of the cache."""
     rows = np.arange(cache["pair"].size)
     chunk = 200_000
     lt_rows = np.zeros(rows.size)
-    ins_rows = cache["ins"] = np.zeros(rows.size, dtype=bool)  # also read by the alarm term
+    ins_rows = np.zeros(rows.size, dtype=bool)
     has_rows = np.zeros(rows.size, dtype=bool)
     r_rows = np.zeros(rows.size)
     zero = np.zeros(1, dtype=np.int64)
@@ -2210,7 +2210,7 @@ def _time_term(cache: dict[str, Any], wd: _Wind
         us = np.where(wsum > 0, us / wsum, np.nan)
         ub = np.where(wsum > 0, ub / wsum, np.nan)
         rr = np.where(wsum > 0, rr / wsum, np.nan)
-    return lt, us, ub, rr
+    return lt, us, ub, rr, ins_rows
 
 
 _PERM_BUDGET = 500_000  # (row, shift) elements per permutation task
