@@ -395,7 +395,12 @@ def trace(
                      "enforcement_history": bool(info.get("history", False)),
                      # complaints whose text says when, and how far those words are believed
                      "time_words": int(info.get("time_words", 0)),
-                     "time_word_trust": float(info.get("time_word_trust", 0.0))},
+                     "time_word_trust": float(info.get("time_word_trust", 0.0)),
+                     # per category, the time scale (days) of the triangulation's weights
+                     # (null: over the whole record)
+                     "triangulation_tau_days": {
+                         k: (float(v) if np.isfinite(v) else None)
+                         for k, v in sorted(info.get("triangulation_tau_days", {}).items())}},
         "counts": {
             "outside_period": n_outside,
             "below_min_intensity": int(low.sum()),

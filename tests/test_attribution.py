@@ -1057,3 +1057,60 @@ def test_a_complaint_without_a_usable_time_is_left_out():
     ref = rank(comp, twenty_enterprises(), wind=None)
     assert r["enterprise_id"].tolist() == ref["enterprise_id"].tolist()
     assert np.allclose(r["score"], ref["score"])
+
+
+@pytest.mark.parametrize("tau", [2.0, 30.0, np.inf])
+def test_kernel_sums_equal_the_brute_force_sums(tau):
+    rng = np.random.default_rng(3)
+    t = np.round(rng.uniform(0, 400, 300), 1)  # ties included
+    seg = rng.integers(0, 7, 300) * 10
+    x = rng.random(300)
+    x[rng.random(300) < 0.2] = 0.0
+    k = np.exp(-np.abs(t[:, None] - t[None, :]) / tau) * (seg[:, None] == seg[None, :])
+    np.testing.assert_allclose(at._KernelSums(t, seg)(x, tau), k @ x, rtol=1e-9, atol=1e-12)
+
+
+def _season_case():
+    """Odour events of two plants, A (0) and B (1), both candidates of every event: ten summer
+    events (days 150-195) that A's plume explains (log LR 5 against 0 for B), then ten
+    winter events (days 330-375) that B explains a little better than A (1.3 against 1)."""
+    n = 20
+    day = np.r_[150 + 5.0 * np.arange(10), 330 + 5.0 * np.arange(10)]
+    P_ev = np.repeat(np.arange(n), 2)
+    P_ent = np.tile([0, 1], n)
+    ll = np.where(np.arange(n) < 10, 1, 0)[:, None] * np.array([5.0, 0.0]) + \
+        np.where(np.arange(n) < 10, 0, 1)[:, None] * np.array([1.0, 1.3])
+    return day, P_ev, P_ent, ll.reshape(-1), np.arange(0, 2 * n + 1, 2), np.array(["odour"] * n)
+
+
+def test_a_seasonal_source_is_not_the_suspect_out_of_its_season():
+    day, P_ev, P_ent, ll, ps, cat = _season_case()
+    a = np.full(ll.size, 0.5)
+    glob = at.AttributionParams(triangulation_tau_days=(np.inf,))  # one weight for the record
+    post_g, _ = at._triangulate(a, ll, P_ev, P_ent, ps, cat, glob, ev_day=day)
+    local = at.AttributionParams(triangulation_tau_days=(7.0, 30.0, np.inf))
+    info: dict = {}
+    post_l, mult_l = at._triangulate(a, ll, P_ev, P_ent, ps, cat, local, ev_day=day, info=info)
+    winter = np.arange(10, 20)
+    # globally A's summer weight carries over: it leads the winter events although B's
+    # wind evidence is better there; with weights local in time B leads them
+    assert (post_g[2 * winter] > post_g[2 * winter + 1]).all()
+    assert (post_l[2 * winter + 1] > post_l[2 * winter]).all()
+    assert (post_l[2 * np.arange(10)] > post_l[2 * np.arange(10) + 1]).all()  # summer: A
+    assert info["triangulation_tau_days"]["odour"] in (7.0, 30.0)
+    # the candidates' prior mass per event is kept
+    np.testing.assert_allclose(np.add.reduceat(a * mult_l, ps[:-1]), 1.0)
+
+
+def test_weights_over_the_whole_record_are_the_infinite_time_scale():
+    day, P_ev, P_ent, ll, ps, cat = _season_case()
+    a = np.linspace(0.2, 0.9, ll.size)
+    prm = at.AttributionParams(triangulation_tau_days=(np.inf,))
+    post0, m0 = at._triangulate(a, ll, P_ev, P_ent, ps, cat, prm)  # no event times
+    post1, m1 = at._triangulate(a, ll, P_ev, P_ent, ps, cat, prm, ev_day=day)
+    np.testing.assert_allclose(post1, post0, rtol=1e-12)
+    np.testing.assert_allclose(m1, m0, rtol=1e-12)
+    # a very long time scale is the same thing, to rounding
+    long = at.AttributionParams(triangulation_tau_days=(1e9,))
+    post2, _ = at._triangulate(a, ll, P_ev, P_ent, ps, cat, long, ev_day=day)
+    np.testing.assert_allclose(post2, post0, rtol=1e-6)

@@ -147,7 +147,8 @@ def test_trace_writes_the_contract_files(tmp_path: Path) -> None:
     sha = hashlib.sha256((data / "complaints.csv").read_bytes()).hexdigest()
     assert s["inputs_sha256"]["complaints.csv"] == sha
     assert s["evidence"] == {"wind": True, "alarms": True, "enforcement_history": False,
-                             "time_words": 0, "time_word_trust": 0.0}  # no 半夜/白天 in the texts
+                             "time_words": 0, "time_word_trust": 0.0,  # no 半夜/白天 in the texts
+                             "triangulation_tau_days": {}}  # one event: nothing to triangulate
     assert s["files"]["complaints.csv"]["rows_read"] == 8
     assert s["files"]["complaints.csv"]["rows_accepted"] + s["files"]["complaints.csv"]["rows_rejected"] == 8
     assert s["parameters"]["permutations"] == 99 and s["parameters"]["lang"] == "en"
@@ -304,6 +305,9 @@ def test_generated_world_beats_the_naive_method(tmp_path: Path) -> None:
     base = (comp["cluster_id"].map(naive) == comp["source_enterprise_id"]).mean()
     assert len(comp) > 50
     assert ours > base + 0.1
+    # the triangulation's time scale, chosen from the events, is reported per category
+    tau = r.summary["evidence"]["triangulation_tau_days"]
+    assert "odour" in tau and tau["odour"] in (7.0, 14.0, 30.0, 60.0, 120.0, None)
 
 
 def test_write_csv_is_pandas_dialect(tmp_path):
