@@ -745,7 +745,7 @@ def test_preselect_keeps_the_most_plausible_open_candidates_in_order():
     # x axis: weight 1 at 1, 2 and 4 km, weight 0 at 500 m (cannot cause odour), one at
     # 800 m closed at hour 50 (before the event: the nearest of its class, so the search
     # must look one further) and one at 25 km (beyond max_distance)
-    prm = at.AttributionParams(max_candidates=2, max_distance_m=20_000.0)
+    prm = at.AttributionParams(max_candidates=2, nearest_candidates=0, max_distance_m=20_000.0)
     ex = np.array([2000.0, 500.0, 1000.0, 800.0, 4000.0, 25_000.0])
     ey = np.zeros(6)
     W = np.zeros((6, len(at.CATEGORIES)))
@@ -763,11 +763,64 @@ def test_preselect_keeps_the_most_plausible_open_candidates_in_order():
                                                           np.full(2, 3000.0), prm))
     assert ents[1].size == 0  # no enterprise can cause noise
     # without the cap: 4 km joins; blocks of one event give the same answer
-    wide = at.AttributionParams(max_candidates=40, max_distance_m=20_000.0)
+    wide = at.AttributionParams(max_candidates=40, nearest_candidates=0, max_distance_m=20_000.0)
     _, ents, _ = at._preselect(np.array(["odour"]), np.zeros(1), np.zeros(1), np.array([0, 1, 2]),
                                np.array([0, 3]), c_hour, ex, ey, np.ones(6, dtype=bool), W, REACH,
                                closed, wide, chunk_cells=1)
     assert ents[0].tolist() == [2, 0, 4]
+
+
+def test_preselect_keeps_the_nearest_plants_whatever_their_listed_reach():
+    # odour event at the origin; three plants of a far-reaching industry (reach 15 km) at
+    # 5, 6 and 7 km and a printer (weight 0.6, reach 500 m) 1.5 km away: by plausibility
+    # alone the far plants fill the two places, the printer is not examined at all
+    ex = np.array([5000.0, 6000.0, 7000.0, -1500.0])
+    ey = np.zeros(4)
+    W = np.zeros((4, len(at.CATEGORIES)))
+    W[:, at.CATEGORIES.index("odour")] = [1.0, 1.0, 1.0, 0.6]
+    REACH = np.full_like(W, 15000.0)
+    REACH[3] = 500.0
+    args = (np.array(["odour"]), np.zeros(1), np.zeros(1), np.array([0]), np.array([0, 1]),
+            np.array([100]), ex, ey, np.ones(4, dtype=bool), W, REACH, np.full(4, np.inf))
+    by_a = at.AttributionParams(max_candidates=2, nearest_candidates=0)
+    _, ents, plaus = at._preselect(*args, by_a)
+    assert ents[0].tolist() == [0, 1]
+    near = at.AttributionParams(max_candidates=2, nearest_candidates=1)
+    _, ents, plaus = at._preselect(*args, near)
+    assert ents[0].tolist() == [0, 1, 3]  # the two most plausible, then the nearest
+    a3 = at._plausibility(np.array([0.6]), np.array([1500.0]), np.array([500.0]), near)[0]
+    assert plaus[0][2] == pytest.approx(a3) and a3 < plaus[0][1]  # its prior is unchanged
+    # the nearest that is among the most plausible already takes no extra place
+    _, ents, _ = at._preselect(*args, at.AttributionParams(max_candidates=3, nearest_candidates=1))
+    assert ents[0].tolist() == [0, 1, 2, 3]
+    _, ents, _ = at._preselect(np.array(["odour"]), np.zeros(1), np.zeros(1), np.array([0]),
+                               np.array([0, 1]), np.array([100]), ex[:3], ey[:3],
+                               np.ones(3, dtype=bool), W[:3], REACH[:3], np.full(3, np.inf),
+                               at.AttributionParams(max_candidates=2, nearest_candidates=1))
+    assert ents[0].tolist() == [0, 1]
+
+
+def test_a_plant_next_to_the_complaints_is_judged_by_the_wind():
+    # A (3 km west, upwind at every complaint) is a printer whose listed reach is 500 m;
+    # B and eight plants of a far-reaching industry lie 4-6 km east and north, downwind or
+    # across: with the two places going by plausibility A is not even a candidate
+    def prof(codes):
+        out = fake_profile_for(codes)
+        out.loc[[c.startswith("C23") for c in codes], ["odour", "reach_m"]] = [0.6, 500.0]
+        return out
+
+    extra = tuple((f"F{i}", f"Far {i}", "C2614", 4000.0 + 250.0 * i, 3000.0 + 300.0 * i)
+                  for i in range(8))
+    ent = enterprises(extra)
+    ent.loc[ent["enterprise_id"] == "A", "industry_code"] = "C23"
+    comp = complaints()
+    w = wind_year()
+    prm0 = at.AttributionParams(max_candidates=2, nearest_candidates=0)
+    out0 = rank(comp, ent, wind=w, n_permutations=0, params=prm0, profile_for=prof)
+    assert "A" not in out0["enterprise_id"].tolist()
+    prm = at.AttributionParams(max_candidates=2, nearest_candidates=2)
+    out = rank(comp, ent, wind=w, n_permutations=0, params=prm, profile_for=prof)
+    assert out["enterprise_id"].iloc[0] == "A"
 
 
 def test_plants_in_one_plume_are_flagged_to_inspect_together():
@@ -1068,6 +1121,11 @@ def test_kernel_sums_equal_the_brute_force_sums(tau):
     x[rng.random(300) < 0.2] = 0.0
     k = np.exp(-np.abs(t[:, None] - t[None, :]) / tau) * (seg[:, None] == seg[None, :])
     np.testing.assert_allclose(at._KernelSums(t, seg)(x, tau), k @ x, rtol=1e-9, atol=1e-12)
+    # a background share 1 - Σ post that rounds below zero counts as zero, never as NaN
+    x[:5] = -1e-16
+    got = at._KernelSums(t, seg)(x, tau)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, k @ np.maximum(x, 0.0), rtol=1e-9, atol=1e-12)
 
 
 def _season_case():
