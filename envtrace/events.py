@@ -109,6 +109,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -476,9 +477,14 @@ def _map_categories(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int,
 
 def _cluster(p: _Prepared, *, spatial: bool, eps_m: float | None, window_h: float | None,
              min_complainants: int | None, params: Mapping[str, Mapping[str, float]] | None,
-             categories: Iterable[str] | None,
-             workers: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer label per row (-1 noise) and core mask; duplicates take their original's label."""
+             categories: Iterable[str] | None, workers: int,
+             on_done: Callable[[str, np.ndarray, np.ndarray], None] | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Integer label per row (-1 noise) and core mask; duplicates take their original's label.
+
+    ``on_done(category, rows, labels)`` is called on the worker thread as soon as a
+    category is clustered (its own labels from 0, -1 noise), before the others finish.
+    """
     labels = np.full(p.n, -1, dtype=np.int64)
     core = np.zeros(p.n, dtype=bool)
     orig = ~p.is_dup
@@ -493,16 +499,19 @@ def _cluster(p: _Prepared, *, spatial: bool, eps_m: float | None, window_h: floa
             pts = np.column_stack([p.x[rows], p.y[rows]])
         else:
             pts = np.column_stack([p.x[rows], p.y[rows], p.hours[rows] * (e / w)])
-        jobs.append((rows, pts, e, m))
+        jobs.append((rows, pts, e, m, cat))
 
-    def run(job: tuple[np.ndarray, np.ndarray, float, int]) -> tuple[np.ndarray, np.ndarray]:
-        rows, pts, e, m = job
-        return grid_dbscan(pts, eps=e, min_samples=m, groups=p.group_codes(rows), workers=workers)
+    def run(job: tuple[np.ndarray, np.ndarray, float, int, str]) -> tuple[np.ndarray, np.ndarray]:
+        rows, pts, e, m, cat = job
+        out = grid_dbscan(pts, eps=e, min_samples=m, groups=p.group_codes(rows), workers=workers)
+        if on_done is not None:
+            on_done(cat, rows, out[0])
+        return out
 
     offset = 0
     # categories are independent: clustered side by side, labelled in category order
-    for (rows, _pts, _e, _m), (lab, is_core) in zip(jobs, _map_categories(run, jobs, workers),
-                                                     strict=True):
+    for (rows, *_job), (lab, is_core) in zip(jobs, _map_categories(run, jobs, workers),
+                                              strict=True):
         core[rows] = is_core
         ok = lab >= 0
         labels[rows[ok]] = lab[ok] + offset
@@ -572,25 +581,40 @@ class SpaceTimeEvents:
         self.scan_options = scan_options
         self.workers = workers
 
-    def fit(self, complaints: pd.DataFrame, *, scan: bool = True) -> SpaceTimeEvents:
+    def fit(self, complaints: pd.DataFrame, *, scan: bool | str = True) -> SpaceTimeEvents:
         """Cluster ``complaints``; sets ``labels_``, ``events_``, ``crs_``. Returns self.
 
         With ``scan=False`` the events' ``p_value`` stays NaN and :meth:`scan` computes
         the p-values later (``envtrace trace`` runs it beside the attribution, which does
-        not need them).
+        not need them). With ``scan="background"`` each category's scan starts on a
+        background thread as soon as that category is clustered — the small categories'
+        while the largest is still being clustered — and :meth:`scan` waits for them; the
+        p-values are the same as with ``scan=False`` (the categories are scanned
+        independently and each is seeded on its own).
         """
+        if scan not in (True, False, "background"):
+            raise InputError(f"scan must be True, False or 'background', not {scan!r}")
         p = _Prepared(complaints)
+        self._jobs: dict[str, Any] | None = None
+        on_done = None
+        if scan == "background" and self.n_permutations:
+            self._jobs, on_done = self._background_scans(p)
         lab, core = _cluster(p, spatial=False, eps_m=self.eps_m, window_h=self.window_h,
                        min_complainants=self.min_complainants, params=self.params,
-                       categories=None, workers=self.workers)
+                       categories=None, workers=self.workers, on_done=on_done)
         ids_map = _cluster_ids("E", p.ids[~p.is_dup], lab[~p.is_dup])
         names = _names(lab, ids_map)
         self.labels_ = pd.Series(names, index=p.index, name="cluster_id", dtype="str")
         self.core_ = pd.Series(core, index=p.index, name="core", dtype=bool)
-        self.events_ = _summarise(p, lab, ids_map, buffer_m=self.buffer_m)
+        frames = self._jobs["frames"] if self._jobs is not None else None
+        if frames:  # the categories' own summaries, already made for their scans
+            ev = pd.concat([frames[c] for c in sorted(frames)], ignore_index=True)
+            self.events_ = ev.sort_values(["start", "cluster_id"], kind="stable").reset_index(drop=True)
+        else:
+            self.events_ = _summarise(p, lab, ids_map, buffer_m=self.buffer_m)
         self.crs_ = p.crs
         self._prepared = p
-        if scan and self.n_permutations and len(self.events_):
+        if scan is True and self.n_permutations and len(self.events_):
             pv = self.scan()
             self.events_["p_value"] = pv.reindex(self.events_["cluster_id"]).to_numpy(dtype=float)
         return self
@@ -607,10 +631,74 @@ class SpaceTimeEvents:
         p = getattr(self, "_prepared", None)
         if p is None:
             raise InputError("SpaceTimeEvents.scan needs a fitted estimator (call fit first)")
+        jobs = getattr(self, "_jobs", None)
+        if jobs is not None:  # started by fit(scan="background"): wait for every category
+            parts = [f.result() for f in jobs["futures"].values()]
+            pv = pd.concat(parts) if parts else pd.Series(dtype=float)
+            ids = pd.Index(self.events_["cluster_id"].astype(str), name="cluster_id")
+            return pv.reindex(ids).rename("p_value").astype(float)
         return scan_pvalues(None, self.events_.copy(), n_permutations=self.n_permutations,
                             seed=self.seed, eps_m=self.eps_m, window_h=self.window_h,
                             min_complainants=self.min_complainants, params=self.params,
                             workers=self.workers, _prepared=p, **dict(self.scan_options or {}))
+
+
+    def _background_scans(self, p: _Prepared) -> tuple[dict[str, Any], Callable[..., None]]:
+        """Per-category scan jobs on daemon threads, and the hook that starts each one once
+        its category is clustered (the category's own events, summarised as in fit)."""
+        jobs: dict[str, Any] = {"futures": {}, "frames": {}}
+        pool = _DaemonPool(_n_threads(self.workers), name="envtrace-scan")
+        lock = threading.Lock()
+
+        def on_done(cat: str, rows: np.ndarray, lab: np.ndarray) -> None:
+            labels = np.full(p.n, -1, dtype=np.int64)
+            ok = lab >= 0
+            labels[rows[ok]] = lab[ok]
+            dup = np.flatnonzero(p.is_dup)
+            labels[dup] = labels[p.root[dup]]
+            ev = _summarise(p, labels, _cluster_ids("E", p.ids[~p.is_dup], labels[~p.is_dup]),
+                            buffer_m=self.buffer_m)
+            if not len(ev):
+                return
+            fut = pool.submit(  # scan_pvalues of this category's events alone
+                scan_pvalues, None, ev, n_permutations=self.n_permutations, seed=self.seed,
+                eps_m=self.eps_m, window_h=self.window_h, min_complainants=self.min_complainants,
+                params=self.params, workers=self.workers, _prepared=p,
+                **dict(self.scan_options or {}))
+            with lock:
+                jobs["futures"][cat] = fut
+                jobs["frames"][cat] = ev
+
+        return jobs, on_done
+
+
+class _DaemonPool:
+    """A few daemon threads running submitted calls in order; ``submit`` returns a
+    :class:`concurrent.futures.Future`. Daemons, unlike a ``ThreadPoolExecutor``'s
+    workers, do not hold up the interpreter's exit when the main thread fails."""
+
+    def __init__(self, n: int, *, name: str) -> None:
+        import queue
+
+        self._q: queue.Queue[Any] = queue.Queue()
+        for i in range(max(1, n)):
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            fut, fn, args, kw = self._q.get()
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn(*args, **kw))
+                except BaseException as exc:  # handed to the caller of result()
+                    fut.set_exception(exc)
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        from concurrent.futures import Future
+
+        fut: Future[Any] = Future()
+        self._q.put((fut, fn, args, kw))
+        return fut
 
 
 def find_events(complaints: pd.DataFrame, **params: Any) -> tuple[pd.Series, gpd.GeoDataFrame]:

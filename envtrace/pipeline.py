@@ -301,15 +301,17 @@ def trace(
     labels = np.full(len(comp), "-1", dtype=object)
     est = None
     if (~low).any():
-        est = events.SpaceTimeEvents(**params).fit(comp.loc[~low], scan=False)
+        # each category's scan starts as soon as it is clustered (the small categories'
+        # while the largest is still being clustered, on the otherwise idle core)
+        est = events.SpaceTimeEvents(**params).fit(comp.loc[~low], scan="background")
         ev = est.events_
         labels[~low] = est.labels_.to_numpy().astype(str)
     else:
         ev = _empty_events()
     comp = comp.assign(cluster_id=pd.Series(labels.astype(str), index=comp.index, dtype="str"))
     durations["events_s"] = time.perf_counter() - t0
-    # The events' scan p-values run on a thread beside the attribution, which does not
-    # need them: on two cores the 1M county's scan (~20 s) and attribution (~14 s) overlap.
+    # The events' scan p-values run on threads beside the attribution, which does not
+    # need them; this thread waits for them (scan_s: from here to the last category).
     scan_job = None
     if est is not None and est.n_permutations and len(ev):
         t_scan = time.perf_counter()

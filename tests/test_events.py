@@ -382,6 +382,31 @@ def test_scan_later_equals_scan_in_fit() -> None:
         SpaceTimeEvents(**kw).scan()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_background_scan_equals_scan_after_fit(workers: int) -> None:
+    # each category's scan starts once that category is clustered: the events (made from
+    # the categories' own summaries) and the p-values are those of fit + scan
+    parts = []
+    for i, cat in enumerate(("odour", "noise", "dust", "water")):
+        d = scan_fixture(i, with_burst=i != 1)
+        d["category"] = cat
+        parts.append(d)
+    df = pd.concat(parts, ignore_index=True)
+    df["complaint_id"] = [f"c{i}" for i in range(len(df))]
+    df.loc[5, "duplicate_of"] = "c4"  # a duplicate inherits its original's event
+    kw = {**PARAMS, "n_permutations": 99, "seed": 5, "workers": workers}
+    later = SpaceTimeEvents(**kw).fit(df, scan=False)
+    bg = SpaceTimeEvents(**kw).fit(df, scan="background")
+    pd.testing.assert_series_equal(bg.labels_, later.labels_)
+    pd.testing.assert_frame_equal(bg.events_, later.events_)
+    assert bg.events_.geometry.geom_equals_exact(later.events_.geometry, 1e-9).all()
+    pv_bg, pv = bg.scan(), later.scan()
+    assert pv.notna().all() and len(pv) == len(later.events_) > 3
+    pd.testing.assert_series_equal(pv_bg, pv)
+    with pytest.raises(InputError, match="background"):
+        SpaceTimeEvents(**kw).fit(df, scan="later")
+
+
 def test_hull_prefilter_keeps_every_hull_vertex() -> None:
     from envtrace.events import _maybe_hull
 
