@@ -1678,7 +1678,8 @@ def rank_suspects(
     if alarm_by_ent is not None:
         rate, table = alarm_by_ent
         win = prm.alarm_window_h
-        relevant: dict[tuple[int, str], np.ndarray] = {}  # (enterprise, category) -> alarm mask
+        # (enterprise, category) -> (relevant-alarm mask, its share of the record's alarms)
+        relevant: dict[tuple[int, str], tuple[np.ndarray, float]] = {}
         for e in range(len(ev)):
             ps = range(pair_start[e], pair_start[e + 1])
             if not ps or used_idx[e].size == 0:
@@ -1705,13 +1706,19 @@ def rank_suspects(
                 if j not in table:
                     log_alarm[p] = np.log(1.0 / (lam * cover + 1.0))
                     continue
-                t_a, pol = table[j]
-                rel = relevant.get((j, k))
-                if rel is None:  # per distinct pollutant name, then per alarm
-                    names, inv = np.unique(pol.astype(str), return_inverse=True)
-                    rel = np.array([_pollutant_relevant(x, k, W[j], shared=prm.alarm_shared_weight)
-                                    for x in names], dtype=bool)[inv.reshape(-1)]
-                    relevant[(j, k)] = rel
+                t_all_a, pol_all = table[j]
+                got = relevant.get((j, k))
+                if got is None:  # per distinct pollutant name, then per alarm
+                    names, inv = np.unique(pol_all.astype(str), return_inverse=True)
+                    rel_all = np.array([_pollutant_relevant(x, k, W[j], shared=prm.alarm_shared_weight)
+                                        for x in names], dtype=bool)[inv.reshape(-1)]
+                    got = relevant[(j, k)] = (rel_all, float(rel_all.mean()) if rel_all.size else 0.0)
+                rel_all, rel_share = got
+                # only alarms in [first complaint - window, last complaint] can be counted
+                # (the alarm times are sorted)
+                lo = int(np.searchsorted(t_all_a, t_c[0] - win, side="left"))
+                hi = int(np.searchsorted(t_all_a, t_c[-1], side="right"))
+                t_a, pol, rel = t_all_a[lo:hi], pol_all[lo:hi], rel_all[lo:hi]
                 nxt = np.searchsorted(t_c, t_a, side="left")
                 okn = nxt < t_c.size
                 lag = np.where(okn, t_c[np.minimum(nxt, t_c.size - 1)] - t_a, np.inf)
@@ -1719,10 +1726,10 @@ def rank_suspects(
                 n = int(hit.sum())
                 if prm.alarm_extra_mean <= 0:
                     log_alarm[p] = np.log((n + 1.0) / (lam * cover + 1.0))
-                elif rel.any():
+                elif rel_share > 0:
                     # a monitor that records pollutants relevant to the category: baseline rate
                     # of those alarms only; without such a record the alarms say nothing
-                    log_alarm[p] = _alarm_log_bf(n, lam * float(rel.mean()) * cover, prm)
+                    log_alarm[p] = _alarm_log_bf(n, lam * rel_share * cover, prm)
                 alarm_n[p] = n
                 if n:
                     pols: dict[str, int] = {}
@@ -1734,10 +1741,14 @@ def rank_suspects(
     # the enforcement history is a prior on the enterprise, like a_j: the triangulation
     # learns its weights from this event evidence without it (not counted twice)
     log_lik = log_time + log_hours + log_alarm
+    # each event's time for the triangulation: the mean receipt hour of its complaints, days
     ev_day = np.full(len(ev), np.nan)
-    for e in range(len(ev)):
-        if used_idx[e].size:
-            ev_day[e] = float(np.mean(c_hour[used_idx[e]])) / 24.0
+    n_used = np.array([u.size for u in used_idx], dtype=np.int64)
+    if n_used.any():
+        has_u = n_used > 0
+        flat = np.concatenate([used_idx[e] for e in np.flatnonzero(has_u)])
+        starts_u = np.r_[0, np.cumsum(n_used[has_u])[:-1]]
+        ev_day[has_u] = np.add.reduceat(c_hour[flat].astype(float), starts_u) / n_used[has_u] / 24.0
     ev_day[np.isnan(ev_day)] = np.nanmean(ev_day) if np.isfinite(ev_day).any() else 0.0
     post, mult = _triangulate(P_a * np.exp(log_hist), log_lik, P_ev, P_ent, pair_start, ev_cat, prm,
                               ev_day=ev_day, info=info)
