@@ -1160,6 +1160,25 @@ def test_a_seasonal_source_is_not_the_suspect_out_of_its_season():
     np.testing.assert_allclose(np.add.reduceat(a * mult_l, ps[:-1]), 1.0)
 
 
+def test_time_scale_by_the_one_standard_error_rule():
+    rng = np.random.default_rng(0)
+    taus = np.array([7.0, 30.0, np.inf])
+    base = rng.normal(0, 1, 100)
+    # 30 days beats the whole record by 0.05 nats per event (5 in all) with a paired
+    # spread of 0.1 (standard error 1): a real gain, chosen
+    d30 = 0.05 + rng.normal(0, 0.1, 100)
+    levs = [base + d30 - 0.3, base + d30, base]
+    assert at._choose_time_scale(taus, levs) == 1
+    # the same mean gain with a spread of 1 per event (standard error 10): noise, the
+    # whole record is kept; the order the scales are given in does not matter
+    noisy = 0.05 + rng.normal(0, 1.0, 100)
+    assert at._choose_time_scale(taus, [base + noisy - 0.3, base + noisy, base]) == 2
+    assert at._choose_time_scale(taus[::-1], [base, base + noisy, base + noisy - 0.3]) == 0
+    # a single scale, or a best that is the whole record, is returned as it is
+    assert at._choose_time_scale(np.array([np.inf]), [base]) == 0
+    assert at._choose_time_scale(taus, [base - 1, base - 0.5, base]) == 2
+
+
 def test_weights_over_the_whole_record_are_the_infinite_time_scale():
     day, P_ev, P_ent, ll, ps, cat = _season_case()
     a = np.linspace(0.2, 0.9, ll.size)
