@@ -204,9 +204,9 @@ nuisance typically carries).
    **Local in time.** Nuisance sources are episodic — a farm in the summer months, a
    malfunction for weeks, covert discharge until the night inspection — so the weights
    at event ``e`` weigh the other events by ``exp(-|t_e − t_e'| / τ)`` (``t`` the mean
-   receipt time of the event's complaints, days): every sum over events above becomes a
-   kernel sum, the leave-one-out and prior-mass rules are unchanged, and ``τ = ∞`` is the
-   form above. ``τ`` is chosen per category from ``triangulation_tau_days`` (7, 14, 30,
+   receipt time of the complaints its wind term uses, days): every sum over events above
+   becomes a kernel sum, the leave-one-out and prior-mass rules are unchanged, and
+   ``τ = ∞`` is the form above. ``τ`` is chosen per category from ``triangulation_tau_days`` (7, 14, 30,
    60, 120 days, ∞) by the events' leave-one-out evidence ``Σ_e log(b + Σ_j a_je m_je
    L_je)`` — how well the weights learnt from the other events predict each event's own
    evidence — so the data say how episodic their sources are (sample worlds: 30–120 days
@@ -401,9 +401,9 @@ class AttributionParams:
         the next afternoon).
     triangulation_tau_days : tuple of float
         Time scales (days) the triangulation of step 9 may weigh other events by,
-        ``exp(-|Δt| / τ)``; per category the one whose leave-one-out evidence is highest is
-        used. ``(inf,)`` weighs every event of the record alike (the form before
-        2026-11-27).
+        ``exp(-|Δt| / τ)``; per category one is chosen by the events' leave-one-out evidence
+        (one-standard-error rule, :func:`_choose_time_scale`). ``(inf,)`` weighs every event
+        of the record alike (the form before 2026-11-27). Positive; ``inf`` allowed.
     """
 
     max_distance_m: float = 20000.0
@@ -1378,17 +1378,16 @@ def _preselect(ev_cat: np.ndarray, vx: np.ndarray, vy: np.ndarray, members: np.n
             ok = (ids >= 0) & (d <= prm.max_distance_m) & open_ok
             a = np.where(ok, _plausibility(W[j, ki], d, REACH[j, ki], prm), -np.inf)
             m = a.shape[1]
-            sel = a
-            if 0 < n_near < m and m > K:
-                # the nearest open enterprises that can cause k are kept whatever their a
-                near = np.argpartition(np.where(ok, d, np.inf), n_near - 1, axis=1)[:, :n_near]
-                sel = a.copy()
-                rows_b = np.arange(blk.size)[:, None]
-                sel[rows_b, near] = np.where(ok[rows_b, near], np.inf, -np.inf)
-            kt = K + (n_near if sel is not a else 0)  # the K most plausible and the nearest
-            top = np.argpartition(-sel, kt - 1, axis=1)[:, :kt] if m > kt else np.broadcast_to(np.arange(m), a.shape)
+            rows_b = np.arange(blk.size)[:, None]
+            chosen = np.ones(a.shape, dtype=bool)
+            if m > K:  # the K most plausible ...
+                chosen[:] = False
+                chosen[rows_b, np.argpartition(-a, K - 1, axis=1)[:, :K]] = True
+                if 0 < n_near < m:  # ... and the nearest open ones that can cause k, whatever their a
+                    near = np.argpartition(np.where(ok, d, np.inf), n_near - 1, axis=1)[:, :n_near]
+                    chosen[rows_b, near] |= ok[rows_b, near]
             for r, e in enumerate(blk):
-                t = top[r]
+                t = np.flatnonzero(chosen[r])
                 av = a[r, t]
                 keep = np.isfinite(av)
                 t, av = t[keep], av[keep]
@@ -1578,7 +1577,7 @@ def rank_suspects(
     info["history"] = findings is not None
 
     # candidate pre-selection -----------------------------------------------------
-    _start_h, sel_ent, sel_a = _preselect(ev_cat, vx, vy, members_all, bounds, c_hour, ex, ey, e_ok,
+    start_h, sel_ent, sel_a = _preselect(ev_cat, vx, vy, members_all, bounds, c_hour, ex, ey, e_ok,
                                           W, REACH, closed_h, prm)
     cand_ev = [np.full(v.size, e, dtype=np.int64) for e, v in enumerate(sel_ent) if v.size]
     cand_ent = [v for v in sel_ent if v.size]
@@ -1745,8 +1744,9 @@ def rank_suspects(
     # the enforcement history is a prior on the enterprise, like a_j: the triangulation
     # learns its weights from this event evidence without it (not counted twice)
     log_lik = log_time + log_hours + log_alarm
-    # each event's time for the triangulation: the mean receipt hour of its complaints, days
-    ev_day = np.full(len(ev), np.nan)
+    # each event's time for the triangulation, days: the mean receipt hour of the complaints
+    # its wind term uses, else its first complaint's hour
+    ev_day = start_h / 24.0
     n_used = np.array([u.size for u in used_idx], dtype=np.int64)
     if n_used.any():
         has_u = n_used > 0
@@ -1818,8 +1818,9 @@ def _posterior(prior: np.ndarray, log_lik: np.ndarray, pair_start: np.ndarray,
                ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Posterior of each candidate against the background (LR 1, weight ``bg``) per event.
 
-    With ``log_evidence`` also ``log(bg + Σ_j prior_j L_j)`` per event: the event's
-    likelihood ratio against the background alone, times its total prior weight.
+    With ``log_evidence`` also ``log(bg + Σ_j prior_j L_j)`` per event (``L_j =
+    exp(log_lik_j)``): the event's evidence under the weights, up to the normaliser
+    ``bg + Σ_j prior_j``.
     """
     n_ev = pair_start.size - 1
     ev = np.repeat(np.arange(n_ev), np.diff(pair_start))
@@ -1910,6 +1911,8 @@ def _triangulate(a: np.ndarray, log_lik: np.ndarray, P_ev: np.ndarray, P_ent: np
     if prm.eb_iterations <= 0:
         return post, mult
     taus = np.atleast_1d(np.asarray(prm.triangulation_tau_days, dtype=float))
+    if np.isnan(taus).any() or (taus <= 0).any():
+        raise InputError("triangulation_tau_days: time scales must be positive days (inf allowed)")
     if ev_day is None or taus.size == 0:
         taus = np.array([np.inf])
     chosen: dict[str, float] = {}
@@ -1965,6 +1968,9 @@ def _triangulate(a: np.ndarray, log_lik: np.ndarray, P_ev: np.ndarray, P_ent: np
                                     log_evidence=True)
             tried.append((float(tau), m_k, lev))
         if not tried:  # no usable weights: the event's own evidence alone
+            if info is not None:
+                info.setdefault("warnings", []).append(
+                    f"triangulation: no usable weights for {k} events; each judged on its own")
             continue
         i = _choose_time_scale(np.array([t for t, _, _ in tried]), [lv for _, _, lv in tried])
         mult[pidx] = tried[i][1]

@@ -120,7 +120,7 @@ import shapely
 from scipy import stats
 from scipy.spatial import cKDTree
 
-from envtrace import _mc, geo
+from envtrace import _mc, _threads, geo
 from envtrace._grid_dbscan import grid_dbscan
 from envtrace.errors import InputError
 
@@ -516,10 +516,14 @@ def _cluster(p: _Prepared, *, spatial: bool, eps_m: float | None, window_h: floa
         ok = lab >= 0
         labels[rows[ok]] = lab[ok] + offset
         offset += int(lab.max(initial=-1)) + 1
-    # duplicates inherit (only those whose original was clustered in a category)
+    _inherit_duplicates(p, labels)
+    return labels, core
+
+
+def _inherit_duplicates(p: _Prepared, labels: np.ndarray) -> None:
+    """Duplicates take their original's label (-1 where the original is not clustered)."""
     dup = np.flatnonzero(p.is_dup)
     labels[dup] = labels[p.root[dup]]
-    return labels, core
 
 
 # --------------------------------------------------------------------------- events
@@ -592,28 +596,39 @@ class SpaceTimeEvents:
         p-values are the same as with ``scan=False`` (the categories are scanned
         independently and each is seeded on its own).
         """
-        if scan not in (True, False, "background"):
-            raise InputError(f"scan must be True, False or 'background', not {scan!r}")
+        if isinstance(scan, str):
+            if scan != "background":
+                raise InputError(f"scan must be True, False or 'background', not {scan!r}")
+        else:
+            scan = bool(scan)
         p = _Prepared(complaints)
-        self._jobs: dict[str, Any] | None = None
-        on_done = None
+        jobs, on_done, pool = None, None, None
         if scan == "background" and self.n_permutations:
-            self._jobs, on_done = self._background_scans(p)
-        lab, core = _cluster(p, spatial=False, eps_m=self.eps_m, window_h=self.window_h,
-                       min_complainants=self.min_complainants, params=self.params,
-                       categories=None, workers=self.workers, on_done=on_done)
+            jobs, on_done, pool = self._background_scans(p)
+        try:
+            lab, core = _cluster(p, spatial=False, eps_m=self.eps_m, window_h=self.window_h,
+                                 min_complainants=self.min_complainants, params=self.params,
+                                 categories=None, workers=self.workers, on_done=on_done)
+        except BaseException:
+            if pool is not None:  # scans not started yet never start; the pool's threads end
+                pool.cancel_pending()
+                pool.shutdown()
+            raise
+        if pool is not None:
+            pool.shutdown()  # every category is submitted: the threads end when done
         ids_map = _cluster_ids("E", p.ids[~p.is_dup], lab[~p.is_dup])
         names = _names(lab, ids_map)
         self.labels_ = pd.Series(names, index=p.index, name="cluster_id", dtype="str")
         self.core_ = pd.Series(core, index=p.index, name="core", dtype=bool)
-        frames = self._jobs["frames"] if self._jobs is not None else None
-        if frames:  # the categories' own summaries, already made for their scans
+        if jobs is not None and jobs["frames"]:  # the categories' own summaries, made for their scans
+            frames = jobs["frames"]
             ev = pd.concat([frames[c] for c in sorted(frames)], ignore_index=True)
             self.events_ = ev.sort_values(["start", "cluster_id"], kind="stable").reset_index(drop=True)
         else:
             self.events_ = _summarise(p, lab, ids_map, buffer_m=self.buffer_m)
         self.crs_ = p.crs
         self._prepared = p
+        self._jobs = jobs
         if scan is True and self.n_permutations and len(self.events_):
             pv = self.scan()
             self.events_["p_value"] = pv.reindex(self.events_["cluster_id"]).to_numpy(dtype=float)
@@ -643,19 +658,21 @@ class SpaceTimeEvents:
                             workers=self.workers, _prepared=p, **dict(self.scan_options or {}))
 
 
-    def _background_scans(self, p: _Prepared) -> tuple[dict[str, Any], Callable[..., None]]:
-        """Per-category scan jobs on daemon threads, and the hook that starts each one once
-        its category is clustered (the category's own events, summarised as in fit)."""
+    def _background_scans(self, p: _Prepared
+                          ) -> tuple[dict[str, Any], Callable[..., None], _threads.DaemonPool]:
+        """Per-category scan jobs on daemon threads, the hook that starts each one once its
+        category is clustered (the category's own events, summarised as in fit), and the
+        pool (at most one thread per category, never more than ``workers``)."""
         jobs: dict[str, Any] = {"futures": {}, "frames": {}}
-        pool = _DaemonPool(_n_threads(self.workers), name="envtrace-scan")
+        n_cat = len({c for c in p.category if c != ""})
+        pool = _threads.DaemonPool(min(_n_threads(self.workers), max(n_cat, 1)), name="envtrace-scan")
         lock = threading.Lock()
 
         def on_done(cat: str, rows: np.ndarray, lab: np.ndarray) -> None:
             labels = np.full(p.n, -1, dtype=np.int64)
             ok = lab >= 0
             labels[rows[ok]] = lab[ok]
-            dup = np.flatnonzero(p.is_dup)
-            labels[dup] = labels[p.root[dup]]
+            _inherit_duplicates(p, labels)
             ev = _summarise(p, labels, _cluster_ids("E", p.ids[~p.is_dup], labels[~p.is_dup]),
                             buffer_m=self.buffer_m)
             if not len(ev):
@@ -669,36 +686,7 @@ class SpaceTimeEvents:
                 jobs["futures"][cat] = fut
                 jobs["frames"][cat] = ev
 
-        return jobs, on_done
-
-
-class _DaemonPool:
-    """A few daemon threads running submitted calls in order; ``submit`` returns a
-    :class:`concurrent.futures.Future`. Daemons, unlike a ``ThreadPoolExecutor``'s
-    workers, do not hold up the interpreter's exit when the main thread fails."""
-
-    def __init__(self, n: int, *, name: str) -> None:
-        import queue
-
-        self._q: queue.Queue[Any] = queue.Queue()
-        for i in range(max(1, n)):
-            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
-
-    def _work(self) -> None:
-        while True:
-            fut, fn, args, kw = self._q.get()
-            if fut.set_running_or_notify_cancel():
-                try:
-                    fut.set_result(fn(*args, **kw))
-                except BaseException as exc:  # handed to the caller of result()
-                    fut.set_exception(exc)
-
-    def submit(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        from concurrent.futures import Future
-
-        fut: Future[Any] = Future()
-        self._q.put((fut, fn, args, kw))
-        return fut
+        return jobs, on_done, pool
 
 
 def find_events(complaints: pd.DataFrame, **params: Any) -> tuple[pd.Series, gpd.GeoDataFrame]:

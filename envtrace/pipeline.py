@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from envtrace import __version__
+from envtrace import __version__, _threads
 from envtrace._atomic import atomic_dir, sha256_file
 from envtrace.errors import InputError
 
@@ -83,33 +83,6 @@ class TraceResult:
     alarms: pd.DataFrame | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     tz: str = "Asia/Shanghai"
-
-
-class _Background:
-    """Run ``fn()`` on a daemon thread; :meth:`result` waits and returns or re-raises.
-
-    A daemon, unlike a ``ThreadPoolExecutor`` worker, does not hold up the interpreter's
-    exit: when the main thread fails (bad input, Ctrl-C) the command ends at once.
-    """
-
-    def __init__(self, fn: Callable[[], Any], *, name: str) -> None:
-        import threading
-
-        self._out: dict[str, Any] = {}
-        self._thread = threading.Thread(target=self._run, args=(fn,), name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self, fn: Callable[[], Any]) -> None:
-        try:
-            self._out["value"] = fn()
-        except BaseException as exc:  # handed to the caller of result()
-            self._out["error"] = exc
-
-    def result(self) -> Any:
-        self._thread.join()
-        if "error" in self._out:
-            raise self._out["error"]
-        return self._out["value"]
 
 
 def _event_settings(cfg: Any, profile: Any, event_params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -320,7 +293,7 @@ def trace(
             pv = est.scan()
             return pv, time.perf_counter() - t_scan
 
-        scan_job = _Background(_timed_scan, name="envtrace-scan")
+        scan_job = _threads.background(_timed_scan, name="envtrace-scan")
 
     t0 = time.perf_counter()
     say("attribution")

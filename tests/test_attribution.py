@@ -790,9 +790,17 @@ def test_preselect_keeps_the_nearest_plants_whatever_their_listed_reach():
     assert ents[0].tolist() == [0, 1, 3]  # the two most plausible, then the nearest
     a3 = at._plausibility(np.array([0.6]), np.array([1500.0]), np.array([500.0]), near)[0]
     assert plaus[0][2] == pytest.approx(a3) and a3 < plaus[0][1]  # its prior is unchanged
-    # the nearest that is among the most plausible already takes no extra place
     _, ents, _ = at._preselect(*args, at.AttributionParams(max_candidates=3, nearest_candidates=1))
     assert ents[0].tolist() == [0, 1, 2, 3]
+    # the nearest that is among the most plausible already takes no extra place: plants of
+    # one industry at 1, 2, 3 and 4 km, the nearest is the most plausible
+    one = (np.array(["odour"]), np.zeros(1), np.zeros(1), np.array([0]), np.array([0, 1]),
+           np.array([100]), np.array([1000.0, 2000.0, 3000.0, 4000.0]), np.zeros(4),
+           np.ones(4, dtype=bool), np.tile(W[:1], (4, 1)), np.tile(REACH[:1], (4, 1)),
+           np.full(4, np.inf))
+    for n_near in (0, 1, 2):
+        _, ents, _ = at._preselect(*one, at.AttributionParams(max_candidates=2, nearest_candidates=n_near))
+        assert ents[0].tolist() == [0, 1]
     _, ents, _ = at._preselect(np.array(["odour"]), np.zeros(1), np.zeros(1), np.array([0]),
                                np.array([0, 1]), np.array([100]), ex[:3], ey[:3],
                                np.ones(3, dtype=bool), W[:3], REACH[:3], np.full(3, np.inf),
@@ -1191,3 +1199,11 @@ def test_weights_over_the_whole_record_are_the_infinite_time_scale():
     long = at.AttributionParams(triangulation_tau_days=(1e9,))
     post2, _ = at._triangulate(a, ll, P_ev, P_ent, ps, cat, long, ev_day=day)
     np.testing.assert_allclose(post2, post0, rtol=1e-6)
+
+
+def test_time_scales_must_be_positive():
+    day, P_ev, P_ent, ll, ps, cat = _season_case()
+    for bad in ((0.0, np.inf), (-7.0,), (np.nan,)):
+        with pytest.raises(InputError, match="positive"):
+            at._triangulate(np.full(ll.size, 0.5), ll, P_ev, P_ent, ps, cat,
+                            at.AttributionParams(triangulation_tau_days=bad), ev_day=day)

@@ -407,6 +407,55 @@ def test_background_scan_equals_scan_after_fit(workers: int) -> None:
         SpaceTimeEvents(**kw).fit(df, scan="later")
 
 
+def _four_categories() -> pd.DataFrame:
+    parts = []
+    for i, cat in enumerate(("odour", "noise", "dust", "water")):
+        d = scan_fixture(i, with_burst=i != 1)
+        d["category"] = cat
+        parts.append(d)
+    df = pd.concat(parts, ignore_index=True)
+    df["complaint_id"] = [f"c{i}" for i in range(len(df))]
+    return df
+
+
+def test_background_scan_threads_end_and_truthy_scan_flags_work() -> None:
+    import threading
+    import time
+
+    df = _four_categories()
+    kw = {**PARAMS, "n_permutations": 19, "seed": 5}
+    est = SpaceTimeEvents(**kw).fit(df, scan="background")
+    assert est.scan().notna().all()
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("envtrace-scan") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "scan threads still alive"
+        time.sleep(0.05)
+    # numpy's True is True: the p-values are computed in fit
+    assert SpaceTimeEvents(**kw).fit(df, scan=np.True_).events_["p_value"].notna().all()
+
+
+def test_failed_background_fit_leaves_the_fitted_estimator_as_it_was(monkeypatch) -> None:
+    import envtrace.events as events_mod
+
+    df = _four_categories()
+    kw = {**PARAMS, "n_permutations": 19, "seed": 5, "workers": 1}
+    est = SpaceTimeEvents(**kw).fit(df, scan="background")
+    before = est.scan()
+    calls = {"n": 0}
+    real = events_mod.grid_dbscan
+
+    def flaky(*a, **k):  # the second category's clustering fails
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("boom")
+        return real(*a, **k)
+
+    monkeypatch.setattr(events_mod, "grid_dbscan", flaky)
+    with pytest.raises(RuntimeError, match="boom"):
+        est.fit(df, scan="background")
+    pd.testing.assert_series_equal(est.scan(), before)
+
+
 def test_hull_prefilter_keeps_every_hull_vertex() -> None:
     from envtrace.events import _maybe_hull
 

@@ -803,15 +803,11 @@ def test_walk_recurring_source_e068_is_reopened_and_red(walk):
     # it stays reopened and red until the second rectification (22 April)
     row = led.cases("2026-04-21").set_index("case_id").loc[first]
     assert (row["status"], row["colour"]) == ("rectifying", "red")
-    # the second rectification (22 April) reaches E068's case holding complaints that came
-    # from that direction since 9 April: E068's own comeback, or the covert source E011's,
-    # which the April trace may also name after E068 (its most recent linked events win;
-    # which complaints those are depends on the attribution, the rule does not)
+    # the second rectification (22 April) reaches a case holding the complaints that came back from 9 April
     second = enterprise_action_cases(walk, "E068", "rectified")[1]
-    assert led.cases("2026-04-22").set_index("case_id").loc[second, "enterprise_id"] == "E068"
     cc = led.case_complaints(second)
     back = cc.loc[cc["received_at"] >= pd.Timestamp("2026-04-09", tz=TZ), "complaint_id"].map(walk.source_of)
-    assert len(back) >= 3 and back.isin(["E068", "E011"]).all()
+    assert (back == "E068").sum() >= 3
     # closed by it at the end of that day (complaints from E011, still active in the same
     # direction, may reopen it again later under the same rule)
     assert led.cases("2026-04-22").set_index("case_id").loc[second, "status"] == "closed"
