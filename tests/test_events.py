@@ -382,10 +382,7 @@ def test_scan_later_equals_scan_in_fit() -> None:
         SpaceTimeEvents(**kw).scan()
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_background_scan_equals_scan_after_fit(workers: int) -> None:
-    # each category's scan starts once that category is clustered: the events (made from
-    # the categories' own summaries) and the p-values are those of fit + scan
+def _four_categories() -> pd.DataFrame:
     parts = []
     for i, cat in enumerate(("odour", "noise", "dust", "water")):
         d = scan_fixture(i, with_burst=i != 1)
@@ -393,6 +390,14 @@ def test_background_scan_equals_scan_after_fit(workers: int) -> None:
         parts.append(d)
     df = pd.concat(parts, ignore_index=True)
     df["complaint_id"] = [f"c{i}" for i in range(len(df))]
+    return df
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_background_scan_equals_scan_after_fit(workers: int) -> None:
+    # each category's scan starts once that category is clustered: the events (made from
+    # the categories' own summaries) and the p-values are those of fit + scan
+    df = _four_categories()
     df.loc[5, "duplicate_of"] = "c4"  # a duplicate inherits its original's event
     kw = {**PARAMS, "n_permutations": 99, "seed": 5, "workers": workers}
     later = SpaceTimeEvents(**kw).fit(df, scan=False)
@@ -405,17 +410,6 @@ def test_background_scan_equals_scan_after_fit(workers: int) -> None:
     pd.testing.assert_series_equal(pv_bg, pv)
     with pytest.raises(InputError, match="background"):
         SpaceTimeEvents(**kw).fit(df, scan="later")
-
-
-def _four_categories() -> pd.DataFrame:
-    parts = []
-    for i, cat in enumerate(("odour", "noise", "dust", "water")):
-        d = scan_fixture(i, with_burst=i != 1)
-        d["category"] = cat
-        parts.append(d)
-    df = pd.concat(parts, ignore_index=True)
-    df["complaint_id"] = [f"c{i}" for i in range(len(df))]
-    return df
 
 
 def test_background_scan_threads_end_and_truthy_scan_flags_work() -> None:
