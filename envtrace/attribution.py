@@ -441,6 +441,22 @@ class AttributionParams:
     triangulation_tau_days: tuple[float, ...] = (7.0, 14.0, 30.0, 60.0, 120.0, np.inf)
     nearest_candidates: int = 10
 
+    def __post_init__(self) -> None:
+        _check_time_scales(self.triangulation_tau_days)
+        if int(self.nearest_candidates) < 0 or int(self.max_candidates) < 1:
+            raise InputError("max_candidates must be >= 1 and nearest_candidates >= 0")
+
+
+def _check_time_scales(taus: Any) -> np.ndarray:
+    """The triangulation's time scales as floats; positive days, ``inf`` allowed."""
+    try:
+        t = np.atleast_1d(np.asarray(taus, dtype=float))
+    except (TypeError, ValueError):
+        raise InputError(f"triangulation_tau_days: not a list of numbers: {taus!r}") from None
+    if np.isnan(t).any() or (t <= 0).any():
+        raise InputError("triangulation_tau_days: time scales must be positive days (inf allowed)")
+    return t
+
 
 # --------------------------------------------------------------------------- profiles
 def load_industry_profiles() -> Any:
@@ -1910,9 +1926,7 @@ def _triangulate(a: np.ndarray, log_lik: np.ndarray, P_ev: np.ndarray, P_ent: np
     post = _posterior(a, log_lik, pair_start, bgw)
     if prm.eb_iterations <= 0:
         return post, mult
-    taus = np.atleast_1d(np.asarray(prm.triangulation_tau_days, dtype=float))
-    if np.isnan(taus).any() or (taus <= 0).any():
-        raise InputError("triangulation_tau_days: time scales must be positive days (inf allowed)")
+    taus = _check_time_scales(prm.triangulation_tau_days)
     if ev_day is None or taus.size == 0:
         taus = np.array([np.inf])
     chosen: dict[str, float] = {}

@@ -1202,8 +1202,11 @@ def test_weights_over_the_whole_record_are_the_infinite_time_scale():
 
 
 def test_time_scales_must_be_positive():
-    day, P_ev, P_ent, ll, ps, cat = _season_case()
     for bad in ((0.0, np.inf), (-7.0,), (np.nan,)):
         with pytest.raises(InputError, match="positive"):
-            at._triangulate(np.full(ll.size, 0.5), ll, P_ev, P_ent, ps, cat,
-                            at.AttributionParams(triangulation_tau_days=bad), ev_day=day)
+            at.AttributionParams(triangulation_tau_days=bad)
+    with pytest.raises(InputError, match="not a list of numbers"):
+        at.AttributionParams(triangulation_tau_days=("a week",))
+    with pytest.raises(InputError, match="nearest_candidates"):
+        at.AttributionParams(nearest_candidates=-1)
+    assert at.AttributionParams(triangulation_tau_days=[30, float("inf")]).triangulation_tau_days == [30, np.inf]

@@ -258,6 +258,18 @@ def test_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_bad_attribution_setting_is_one_line_exit_2(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data")
+    toml = data / "envtrace.toml"
+    old = toml.read_text(encoding="utf-8") if toml.exists() else ""
+    toml.write_text(old + "\n[attribution]\ntriangulation_tau_days = [0.0, inf]\n", encoding="utf-8")
+    res = run(["trace", "--data", str(data), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    err = res.stderr.strip().splitlines()
+    assert len(err) == 1 and "triangulation_tau_days" in err[0] and "positive" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
 def test_unusable_out_is_one_line_exit_2_before_the_run(tmp_path: Path) -> None:
     data = make_dataset(tmp_path / "data")
     afile = tmp_path / "afile"
