@@ -616,7 +616,14 @@ class SpaceTimeEvents:
             raise
         if pool is not None:
             pool.shutdown()  # every category is submitted: the threads end when done
-        ids_map = _cluster_ids("E", p.ids[~p.is_dup], lab[~p.is_dup])
+        if jobs is not None:  # the categories' ids, made for their scans, at their offsets
+            ids_map = {}
+            for rows, loc, ids_c in jobs["ids"].values():
+                first = int(np.flatnonzero(loc >= 0)[0])
+                off = int(lab[rows[first]]) - int(loc[first])
+                ids_map.update({k + off: v for k, v in ids_c.items()})
+        else:
+            ids_map = _cluster_ids("E", p.ids[~p.is_dup], lab[~p.is_dup])
         names = _names(lab, ids_map)
         self.labels_ = pd.Series(names, index=p.index, name="cluster_id", dtype="str")
         self.core_ = pd.Series(core, index=p.index, name="core", dtype=bool)
@@ -652,8 +659,12 @@ class SpaceTimeEvents:
             pv = pd.concat(parts) if parts else pd.Series(dtype=float)
             ids = pd.Index(self.events_["cluster_id"].astype(str), name="cluster_id")
             return pv.reindex(ids).rename("p_value").astype(float)
-        return scan_pvalues(None, self.events_.copy(), n_permutations=self.n_permutations,
-                            seed=self.seed, eps_m=self.eps_m, window_h=self.window_h,
+        return self._scan_events(p, self.events_.copy())
+
+    def _scan_events(self, p: _Prepared, events: pd.DataFrame) -> pd.Series:
+        """:func:`scan_pvalues` of ``events`` with this estimator's settings."""
+        return scan_pvalues(None, events, n_permutations=self.n_permutations, seed=self.seed,
+                            eps_m=self.eps_m, window_h=self.window_h,
                             min_complainants=self.min_complainants, params=self.params,
                             workers=self.workers, _prepared=p, **dict(self.scan_options or {}))
 
@@ -663,7 +674,7 @@ class SpaceTimeEvents:
         """Per-category scan jobs on daemon threads, the hook that starts each one once its
         category is clustered (the category's own events, summarised as in fit), and the
         pool (at most one thread per category, never more than ``workers``)."""
-        jobs: dict[str, Any] = {"futures": {}, "frames": {}}
+        jobs: dict[str, Any] = {"futures": {}, "frames": {}, "ids": {}}
         n_cat = len({c for c in p.category if c != ""})
         pool = _threads.DaemonPool(min(_n_threads(self.workers), max(n_cat, 1)), name="envtrace-scan")
         lock = threading.Lock()
@@ -673,18 +684,15 @@ class SpaceTimeEvents:
             ok = lab >= 0
             labels[rows[ok]] = lab[ok]
             _inherit_duplicates(p, labels)
-            ev = _summarise(p, labels, _cluster_ids("E", p.ids[~p.is_dup], labels[~p.is_dup]),
-                            buffer_m=self.buffer_m)
+            ids_c = _cluster_ids("E", p.ids[~p.is_dup], labels[~p.is_dup])
+            ev = _summarise(p, labels, ids_c, buffer_m=self.buffer_m)
             if not len(ev):
                 return
-            fut = pool.submit(  # scan_pvalues of this category's events alone
-                scan_pvalues, None, ev, n_permutations=self.n_permutations, seed=self.seed,
-                eps_m=self.eps_m, window_h=self.window_h, min_complainants=self.min_complainants,
-                params=self.params, workers=self.workers, _prepared=p,
-                **dict(self.scan_options or {}))
+            fut = pool.submit(self._scan_events, p, ev)  # this category's events alone
             with lock:
                 jobs["futures"][cat] = fut
                 jobs["frames"][cat] = ev
+                jobs["ids"][cat] = (rows, lab, ids_c)
 
         return jobs, on_done, pool
 
