@@ -206,9 +206,9 @@ nuisance typically carries).
    at event ``e`` weigh the other events by ``exp(-|t_e − t_e'| / τ)`` (``t`` the mean
    receipt time of the complaints its wind term uses, days): every sum over events above
    becomes a kernel sum, the leave-one-out and prior-mass rules are unchanged, and
-   ``τ = ∞`` is the form above. ``τ`` is chosen per category from ``triangulation_tau_days`` (7, 14, 30,
-   60, 120 days, ∞) by the events' leave-one-out evidence ``Σ_e log(b + Σ_j a_je m_je
-   L_je)`` — how well the weights learnt from the other events predict each event's own
+   ``τ = ∞`` is the form above. ``τ`` is chosen per category from
+   ``triangulation_tau_days`` (7, 14, 30, 60, 120 days, ∞) by the events' leave-one-out
+   evidence ``Σ_e log(b + Σ_j a_je m_je L_je)`` — how well the weights learnt from the other events predict each event's own
    evidence — so the data say how episodic their sources are (sample worlds: 30–120 days
    for odour where sources come and go, ∞ where they do not). A shorter scale must beat
    the longer ones by more than one standard error (the one-standard-error rule of
@@ -719,6 +719,11 @@ def _plausibility(w: np.ndarray, d: np.ndarray, reach: np.ndarray, prm: Attribut
 
     z = prm.distance_exponent * np.log(np.maximum(d, 1.0) / reach) / prm.emission_log_sd
     return w * ndtr(-z)
+
+
+def _window_cover(t_sorted: np.ndarray, win: float) -> float:
+    """Hours covered by the union of the windows ``[t - win, t]`` (sorted ``t``, hours)."""
+    return float(win + np.minimum(np.diff(t_sorted), win).sum())
 
 
 def _alarm_log_bf(n: int, mu0: float, prm: AttributionParams) -> float:
@@ -1706,8 +1711,7 @@ def rank_suspects(
             t_all = c_hour[used_idx[e]].astype(float) + 0.5
             order = np.argsort(t_all, kind="stable")
             t_sorted = t_all[order]
-            # hours covered by the union of the windows [t - win, t]
-            cover_all = win + np.minimum(np.diff(t_sorted), win).sum()
+            cover_all = _window_cover(t_sorted, win)
             k = str(ev_cat[e])
             for p in ps:
                 j = int(P_ent[p])
@@ -1720,7 +1724,7 @@ def rank_suspects(
                     t_c = t_sorted[reached(p)[order]]
                     if t_c.size == 0:
                         continue
-                    cover = win + np.minimum(np.diff(t_c), win).sum()
+                    cover = _window_cover(t_c, win)
                 lam = rate.get(j, 0.0)
                 if j not in table:
                     log_alarm[p] = np.log(1.0 / (lam * cover + 1.0))
@@ -1947,12 +1951,11 @@ def _triangulate(a: np.ndarray, log_lik: np.ndarray, P_ev: np.ndarray, P_ent: np
         # enterprise's distance/industry prior is not counted again through the other
         # events' posteriors (a big plant would otherwise gain weight by reputation alone);
         # the event's own posterior below uses its own a_je once
-        cnt = np.bincount(ev_local, minlength=n_k)
-        a_m = (np.bincount(ev_local, weights=a[pidx], minlength=n_k) / np.maximum(cnt, 1))[ev_local]
+        num = np.bincount(ev_local, weights=a[pidx], minlength=n_k)  # candidates' prior mass
+        a_m = (num / np.maximum(np.bincount(ev_local, minlength=n_k), 1))[ev_local]
         t_ev = ev_day[evs] if ev_day is not None else np.zeros(n_k)
         t_pair = t_ev[ev_local]
         zero_ev = np.zeros(n_k, dtype=np.int64)
-        num = np.bincount(ev_local, weights=a[pidx], minlength=n_k)
         by_ent, by_ev = _KernelSums(t_pair, jloc), _KernelSums(t_ev, zero_ev)
         tried: list[tuple[float, np.ndarray, np.ndarray]] = []  # (τ, multipliers, evidence)
         for tau in taus:
