@@ -127,7 +127,7 @@ def trace(
     end: str | None = None,
     min_intensity: float | None = 2.0,
     wind_station: str | None = None,
-    early_write: Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, str], None] | None = None,
+    writer: _EarlyTables | None = None,
 ) -> TraceResult:
     """Run ingest → classify → events → attribution.
 
@@ -170,10 +170,10 @@ def trace(
     wind_station : str, optional
         (smellpgh hook) Use only this wind station's record. Default: every station; the
         attribution then takes, per complaint and hour, the nearest station with data.
-    early_write : callable, optional
-        Called as ``early_write(complaints, candidates, rejects, tz)`` once the suspects are
-        ranked, before waiting for the events' scan p-values (when there is a scan, it is
-        still running then): :func:`trace_to` writes those tables at that point.
+    writer : optional
+        Internal (:func:`trace_to`): told each table's content as soon as it is known, so
+        that ``complaints.csv`` is formatted while the events are clustered and written
+        while the suspects are ranked.
 
     Returns
     -------
@@ -194,6 +194,7 @@ def trace(
     t0 = time.perf_counter()
     say("ingest")
     paths: dict[str, Path] = {}
+    hash_job = None
     if isinstance(dataset, io.Dataset):
         ds = dataset
         root = None
@@ -207,6 +208,9 @@ def trace(
                 if not Path(p).is_file():
                     raise InputError(f"{p}: no such file")
                 paths[name] = Path(p)
+        # the inputs' SHA-256 for the summary, on the core that the ingest leaves idle
+        hash_job = _threads.background(lambda: _sha256_all(_input_files(root, paths)),
+                                       name="envtrace-hash")
         ds = io.load_dataset(
             root, tz=tz, columns=dict(columns) if columns else None, profile=profile,
             boundary=str(boundary) if boundary is not None else None,
@@ -249,6 +253,8 @@ def trace(
     if len(comp):
         comp = classify.fill_categories(comp)
     durations["classify_s"] = time.perf_counter() - t0
+    if writer is not None:
+        writer.complaints_ready(comp, ds.rejects, out_tz)
 
     # the attribution's settings are checked before the long stages start
     att_cfg = dict(ds.config.attribution or {})
@@ -283,6 +289,8 @@ def trace(
         ev = _empty_events()
     comp = comp.assign(cluster_id=pd.Series(labels.astype(str), index=comp.index, dtype="str"))
     durations["events_s"] = time.perf_counter() - t0
+    if writer is not None:
+        writer.clusters_ready(comp["cluster_id"])
     # The events' scan p-values run on threads beside the attribution, which does not
     # need them; this thread waits for them (scan_s: from here to the last category).
     scan_job = None
@@ -304,10 +312,11 @@ def trace(
         params=prm,
     )
     durations["attribution_s"] = time.perf_counter() - t0
-    if early_write is not None:
-        # the tables that do not wait for the scan, written while it runs
+    if writer is not None:
+        # the tables that do not wait for the scan: candidates.csv now, and whatever is
+        # left of complaints.csv and rejects.csv (written on a thread since the events)
         t_w = time.perf_counter()
-        early_write(comp, cand, ds.rejects, out_tz)
+        writer.candidates_ready(cand)
         durations["write_early_s"] = time.perf_counter() - t_w
     if scan_job is not None:
         say("event p-values")
@@ -319,18 +328,9 @@ def trace(
     info = dict(cand.attrs.get("info", {}))
 
     # provenance -------------------------------------------------------------------
-    hashes: dict[str, str] = {}
+    hashes = _input_hashes(root, dict(ds.summary.get("files", {})) if ds.summary else {}, paths,
+                           hash_job.result() if hash_job is not None else {})
     files = dict(ds.summary.get("files", {})) if ds.summary else {}
-    if root is not None:
-        for f in files:
-            p = root / f
-            if p.is_file():
-                hashes[f] = sha256_file(p)
-        toml = root / "envtrace.toml"
-        if toml.is_file():
-            hashes["envtrace.toml"] = sha256_file(toml)
-    for p in paths.values():
-        hashes[p.name] = sha256_file(p)
     warnings = list(ds.summary.get("warnings", [])) if ds.summary else []
     warnings += [w for w in info.get("warnings", []) if w not in warnings]
     warnings += _wind_coverage_warnings(comp, ds_wind, out_tz)  # smellpgh hook
@@ -504,50 +504,159 @@ def write_trace(result: TraceResult, out_dir: str | os.PathLike[str]) -> Path:
 def trace_to(out_dir: str | os.PathLike[str], dataset: Any = None, **kwargs: Any) -> TraceResult:
     """:func:`trace` and :func:`write_trace` in one, as ``envtrace trace`` runs them.
 
-    The complaints, candidates and rejects tables are written into a new folder beside
-    ``out_dir`` as soon as the suspects are ranked, while the events' scan p-values are
-    still being computed (on a 2-core machine the scan outlasts the attribution by
-    seconds); the clusters and ``summary.json`` follow. That folder is created only then,
-    and it replaces ``out_dir`` only when everything succeeded: an error (bad input
-    included) leaves ``out_dir`` as it was and nothing beside it. In ``summary.json``,
-    ``write_early_s`` is the time of the early tables and ``write_s`` that of the rest.
+    The big tables are written while later stages run: ``complaints.csv`` is formatted
+    while the events are clustered, and it and ``rejects.csv`` are written on a thread
+    while the suspects are ranked; ``candidates.csv`` follows the ranking, while the
+    events' scan p-values may still be computed (on a 2-core machine the scan and the
+    ranking share the cores); the clusters and ``summary.json`` come last. The new folder
+    beside ``out_dir`` is created once the events are known, and it replaces ``out_dir``
+    only when everything succeeded: an error (bad input included) leaves ``out_dir`` as it
+    was and nothing beside it. In ``summary.json``, ``write_early_s`` is the time the run
+    spent on the early tables after the ranking and ``write_s`` that of the rest.
 
     Parameters
     ----------
     out_dir : path
         Output folder.
     dataset, **kwargs
-        As :func:`trace` (except ``early_write``, which this function provides).
+        As :func:`trace` (except ``writer``, which this function provides).
 
     Returns
     -------
     TraceResult
     """
-    if "early_write" in kwargs:
-        raise TypeError("trace_to writes the tables itself: no early_write argument")
+    if "writer" in kwargs or "early_write" in kwargs:
+        raise TypeError("trace_to writes the tables itself: no writer argument")
     say = kwargs.get("progress") or (lambda _stage: None)
-    counts: dict[str, int] = {}
     with contextlib.ExitStack() as stack:
         folder: list[Path] = []
 
-        def early(comp: pd.DataFrame, cand: pd.DataFrame, rejects: pd.DataFrame, tz: str) -> None:
-            say("writing complaints and candidates")
-            folder.append(stack.enter_context(atomic_dir(out_dir)))
-            counts.update(_write_tables(folder[0], comp, cand, rejects, tz))
+        def open_folder() -> Path:
+            if not folder:
+                folder.append(stack.enter_context(atomic_dir(out_dir)))
+            return folder[0]
 
-        result = trace(dataset, early_write=early, **kwargs)
+        writer = _EarlyTables(open_folder, say)
+        # on an error, the writing threads end before the new folder is removed
+        stack.callback(writer.settle)
+        result = trace(dataset, writer=writer, **kwargs)
         say("writing")
         t0 = time.perf_counter()
-        if not folder:  # trace() calls early_write on every run that ranks; in case not
-            early(result.complaints, result.candidates, result.rejects, result.tz)
-        _write_clusters_and_summary(folder[0], result, counts, t0)
+        if not writer.counts:  # trace() tells the writer everything on every run; in case not
+            writer.complaints_ready(result.complaints, result.rejects, result.tz)
+            writer.clusters_ready(result.complaints["cluster_id"])
+            writer.candidates_ready(result.candidates)
+        _write_clusters_and_summary(open_folder(), result, writer.counts, t0)
     return result
+
+
+class _EarlyTables:
+    """``complaints.csv``, ``rejects.csv`` and ``candidates.csv`` of :func:`trace_to`,
+    each written as soon as its content is known (the calls come in this order).
+
+    :meth:`complaints_ready` (after classification) formats every complaint column but
+    ``cluster_id`` on a daemon thread; :meth:`clusters_ready` (after the events) opens the
+    output folder and writes ``complaints.csv`` and ``rejects.csv`` on that thread;
+    :meth:`candidates_ready` writes ``candidates.csv`` and waits for the thread.
+    """
+
+    def __init__(self, open_folder: Callable[[], Path], say: Progress) -> None:
+        self._open = open_folder
+        self._say = say
+        self._fields: Any = None  # Future of _complaint_fields
+        self._written: Any = None  # Future of the (complaints, rejects) row counts
+        self._rejects: pd.DataFrame | None = None
+        self.counts: dict[str, int] = {}
+
+    def complaints_ready(self, comp: pd.DataFrame, rejects: pd.DataFrame, tz: str) -> None:
+        self._rejects = rejects
+        self._fields = _threads.background(lambda: _complaint_fields(comp, tz), name="envtrace-write")
+
+    def clusters_ready(self, cluster_id: pd.Series) -> None:
+        tmp = self._open()
+        fields, rej = self._fields, self._rejects
+
+        def job() -> tuple[int, int]:
+            n = _write_complaints(tmp / "complaints.csv", fields.result(), cluster_id)
+            return n, _write_rejects(tmp / "rejects.csv", rej)
+
+        self._written = _threads.background(job, name="envtrace-write")
+
+    def candidates_ready(self, cand: pd.DataFrame) -> None:
+        self._say("writing complaints and candidates")
+        n_cand = _write_candidates(self._open() / "candidates.csv", cand)
+        n_comp, n_rej = self._written.result()
+        self.counts = {"complaints.csv": n_comp, "rejects.csv": n_rej, "candidates.csv": n_cand}
+
+    def settle(self) -> None:
+        """Wait for the writing threads, whatever they end with (errors surface elsewhere)."""
+        import concurrent.futures as cf
+
+        cf.wait([f for f in (self._fields, self._written) if f is not None])
+
+
+_DATASET_FILES = tuple(f"{stem}{ext}" for stem, exts in (
+    ("complaints", (".csv", ".xlsx", ".geojson", ".gpkg")),
+    ("enterprises", (".csv", ".xlsx", ".geojson", ".gpkg")),
+    ("wind", (".csv", ".xlsx")), ("alarms", (".csv", ".xlsx")), ("actions", (".csv", ".xlsx")),
+    ("areas", (".geojson", ".gpkg", ".shp")),
+) for ext in exts) + ("envtrace.toml",)
+
+
+def _input_files(root: Path | None, paths: Mapping[str, Path]) -> list[Path]:
+    """The files a run may read: the dataset folder's (:func:`envtrace.io.load_dataset`
+    picks among them) and the explicitly given ones."""
+    found = [root / f for f in _DATASET_FILES if (root / f).is_file()] if root is not None else []
+    return found + list(paths.values())
+
+
+def _sha256_all(files: list[Path]) -> dict[Path, str]:
+    return {p: sha256_file(p) for p in files}
+
+
+def _input_hashes(root: Path | None, files: Mapping[str, Any], paths: Mapping[str, Path],
+                  done: Mapping[Path, str]) -> dict[str, str]:
+    """SHA-256 of the dataset's files read (``files``: names in ``root``), its
+    ``envtrace.toml`` and the explicitly given files; ``done`` holds hashes computed
+    already (while the ingest ran), by path."""
+
+    def sha(p: Path) -> str:
+        return done[p] if p in done else sha256_file(p)
+
+    hashes: dict[str, str] = {}
+    if root is not None:
+        for f in files:
+            p = root / f
+            if p.is_file():
+                hashes[f] = sha(p)
+        toml = root / "envtrace.toml"
+        if toml.is_file():
+            hashes["envtrace.toml"] = sha(toml)
+    for p in paths.values():
+        hashes[p.name] = sha(p)
+    return hashes
 
 
 def _write_tables(tmp: Path, comp: pd.DataFrame, cand: pd.DataFrame, rej: pd.DataFrame,
                   tz: str) -> dict[str, int]:
     """complaints.csv, rejects.csv and candidates.csv into ``tmp``; their row counts."""
-    c_out = pd.DataFrame({
+    n_comp = _write_complaints(tmp / "complaints.csv", _complaint_fields(comp, tz),
+                               _col(comp, "cluster_id", "-1"))
+    return {"complaints.csv": n_comp, "rejects.csv": _write_rejects(tmp / "rejects.csv", rej),
+            "candidates.csv": _write_candidates(tmp / "candidates.csv", cand)}
+
+
+@dataclass
+class _Fields:
+    """The complaint table without ``cluster_id``, and its CSV fields when the fast path
+    of :func:`write_csv` takes it (``None``: pandas writes the whole table)."""
+
+    frame: pd.DataFrame
+    fields: dict[str, Any] | None
+
+
+def _complaint_fields(comp: pd.DataFrame, tz: str) -> _Fields:
+    frame = pd.DataFrame({
         "complaint_id": _col(comp, "complaint_id").astype(str),
         "received_at": _iso(_col(comp, "received_at", pd.NaT), tz).to_numpy(),
         "lon": pd.to_numeric(_col(comp, "lon", np.nan), errors="coerce").round(6),
@@ -555,18 +664,35 @@ def _write_tables(tmp: Path, comp: pd.DataFrame, cand: pd.DataFrame, rej: pd.Dat
         "category": _col(comp, "category").fillna("other").astype(str),
         "channel": _col(comp, "channel").fillna("").astype(str),
         "complainant_key": _col(comp, "complainant_key").fillna("").astype(str),
-        "cluster_id": _col(comp, "cluster_id", "-1").fillna("-1").astype(str),
         "duplicate_of": _col(comp, "duplicate_of").fillna("").astype(str),
-    })[COMPLAINT_COLUMNS]
+    })
+    ok = len(frame) and all(_plain(frame[c]) for c in frame.columns)
+    return _Fields(frame, {c: _csv_field(frame[c]) for c in frame.columns} if ok else None)
+
+
+def _write_complaints(path: Path, pre: _Fields, cluster_id: pd.Series) -> int:
+    """complaints.csv from the formatted columns and the cluster ids; its row count."""
+    cid = pd.Series(cluster_id.to_numpy(), index=pre.frame.index).fillna("-1").astype(str)
+    if pre.fields is not None and _plain(cid):
+        fields = {**pre.fields, "cluster_id": _csv_field(cid)}
+        _write_fields(path, COMPLAINT_COLUMNS, [fields[c] for c in COMPLAINT_COLUMNS])
+    else:
+        write_csv(pre.frame.assign(cluster_id=cid)[COMPLAINT_COLUMNS], path)
+    return int(len(pre.frame))
+
+
+def _write_rejects(path: Path, rej: pd.DataFrame) -> int:
+    out = rej[REJECT_COLUMNS].copy() if len(rej) else pd.DataFrame(columns=REJECT_COLUMNS)
+    out.to_csv(path, index=False, encoding="utf-8")
+    return int(len(out))
+
+
+def _write_candidates(path: Path, cand: pd.DataFrame) -> int:
     from envtrace.attribution import CANDIDATE_COLUMNS
 
-    cand_out = cand[CANDIDATE_COLUMNS].copy() if len(cand) else pd.DataFrame(columns=CANDIDATE_COLUMNS)
-    rej_out = (rej[REJECT_COLUMNS].copy() if len(rej) else pd.DataFrame(columns=REJECT_COLUMNS))
-    write_csv(c_out, tmp / "complaints.csv")
-    rej_out.to_csv(tmp / "rejects.csv", index=False, encoding="utf-8")
-    cand_out.to_csv(tmp / "candidates.csv", index=False, encoding="utf-8", float_format="%.6g")
-    return {"complaints.csv": int(len(c_out)), "rejects.csv": int(len(rej_out)),
-            "candidates.csv": int(len(cand_out))}
+    out = cand[CANDIDATE_COLUMNS].copy() if len(cand) else pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    out.to_csv(path, index=False, encoding="utf-8", float_format="%.6g")
+    return int(len(out))
 
 
 def _write_clusters_and_summary(tmp: Path, result: TraceResult, counts: dict[str, int],
@@ -609,50 +735,67 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
 
     The same dialect as pandas' (comma, ``\n`` line ends, minimal quoting: a field is
     quoted only when it holds a comma, a double quote, ``\n`` or ``\r``, with quotes
-    doubled; missing values empty), built with vectorised pyarrow string kernels: a
-    million complaints in about 2 s instead of 4. Differences from pandas: a bare ``\r``
-    is quoted (pandas leaves it bare, which breaks readers in universal-newline mode),
-    and floats are written in Arrow's shortest form (``117`` and ``1e-7`` where pandas
-    writes ``117.0`` and ``1e-07``); both read back as the same number. Only frames of
-    two or more string and number columns take this path; others go to ``to_csv``.
+    doubled; missing values empty), built with vectorised pyarrow string kernels and
+    written from Arrow's buffer without Python strings: a million complaints in about
+    1 s instead of 4. Differences from pandas: a bare ``\r`` is quoted (pandas leaves it
+    bare, which breaks readers in universal-newline mode), and floats are written in
+    Arrow's shortest form (``117`` and ``1e-7`` where pandas writes ``117.0`` and
+    ``1e-07``); both read back as the same number. Only frames of two or more string and
+    number columns take this path; others go to ``to_csv``.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    def plain(col: pd.Series) -> bool:
-        return isinstance(col.dtype, pd.StringDtype) or (
-            pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype))
-
-    if frame.shape[1] < 2 or not all(plain(frame[c]) for c in frame.columns):
+    if frame.shape[1] < 2 or not all(_plain(frame[c]) for c in frame.columns):
         # the fast path is for string and number columns; pandas writes the rest (booleans,
         # times, mixed objects) and one-column frames (an empty row there must be quoted)
         frame.to_csv(path, index=False, encoding="utf-8")
         return
+    _write_fields(path, [str(c) for c in frame.columns], [_csv_field(frame[c]) for c in frame.columns])
 
-    def field(values: Any) -> Any:
-        arr = pa.array(values, from_pandas=True)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        arr = pc.fill_null(pc.cast(arr, pa.large_string()), "")
-        need = pc.match_substring(arr, ",")
-        for ch in ('"', "\n", "\r"):
-            need = pc.or_(need, pc.match_substring(arr, ch))
-        if not pc.any(need).as_py():
-            return arr
-        q, empty = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
-        quoted = pc.binary_join_element_wise(q, pc.replace_substring(arr, '"', '""'), q, empty)
-        return pc.if_else(need, quoted, arr)
 
-    header = ",".join(field([str(c) for c in frame.columns]).to_pylist())
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(header + "\n")
-        if len(frame) == 0:
+def _plain(col: pd.Series) -> bool:
+    """A string or (non-boolean) number column: :func:`write_csv`'s fast path takes it."""
+    return isinstance(col.dtype, pd.StringDtype) or (
+        pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype))
+
+
+def _csv_field(values: Any) -> Any:
+    """One column as Arrow ``large_string`` CSV fields (quoted where needed, nulls empty)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.fill_null(pc.cast(arr, pa.large_string()), "")
+    need = pc.match_substring(arr, ",")
+    for ch in ('"', "\n", "\r"):
+        need = pc.or_(need, pc.match_substring(arr, ch))
+    if not pc.any(need).as_py():
+        return arr
+    q, empty = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
+    quoted = pc.binary_join_element_wise(q, pc.replace_substring(arr, '"', '""'), q, empty)
+    return pc.if_else(need, quoted, arr)
+
+
+def _write_fields(path: str | os.PathLike[str], header: list[str], cols: list[Any]) -> None:
+    """The header line, then one line per row of the (equally long) field arrays."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    with open(path, "wb") as fh:
+        fh.write((",".join(_csv_field(header).to_pylist()) + "\n").encode("utf-8"))
+        if not cols or len(cols[0]) == 0:
             return
-        cols = [field(frame[c]) for c in frame.columns]
-        lines = pc.binary_join_element_wise(*cols, pa.scalar(",", pa.large_string()))
+        comma, nl = pa.scalar(",", pa.large_string()), pa.scalar("\n", pa.large_string())
         step = 200_000
-        for lo in range(0, len(lines), step):
-            fh.write("\n".join(lines[lo:lo + step].to_pylist()) + "\n")
+        for lo in range(0, len(cols[0]), step):
+            # each line with its "\n": the chunk's data buffer is the file's bytes
+            lines = pc.binary_join_element_wise(*[c[lo:lo + step] for c in cols], comma)
+            lines = pc.binary_join_element_wise(lines, pa.scalar("", pa.large_string()), nl)
+            if isinstance(lines, pa.ChunkedArray):
+                lines = lines.combine_chunks()
+            _, offsets, data = lines.buffers()
+            off = np.frombuffer(offsets, dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
+            fh.write(memoryview(data)[int(off[0]):int(off[-1])])
 
 
 def _write_geojson(gdf: Any, path: Path) -> None:

@@ -222,16 +222,16 @@ def test_trace_to_failing_after_the_early_tables_leaves_the_old_dir(tmp_path: Pa
     out.mkdir()
     (out / "marker.txt").write_text("old", encoding="utf-8")
     early = []
-    write_tables = pipeline._write_tables
+    candidates_ready = pipeline._EarlyTables.candidates_ready
 
-    def record(tmp, *args):
-        early.append(sorted(write_tables(tmp, *args)))
-        return {}
+    def record(self, cand):
+        candidates_ready(self, cand)
+        early.append(sorted(p.name for p in self._open().iterdir()))
 
     def boom(self):  # the scan fails; trace_to learns it after the early tables
         raise RuntimeError("scan failed")
 
-    monkeypatch.setattr(pipeline, "_write_tables", record)
+    monkeypatch.setattr(pipeline._EarlyTables, "candidates_ready", record)
     monkeypatch.setattr(events.SpaceTimeEvents, "scan", boom)
     with pytest.raises(RuntimeError):
         pipeline.trace_to(out, data, n_permutations=19)
@@ -353,3 +353,24 @@ def test_write_csv_is_pandas_dialect(tmp_path):
         assert (tmp_path / f"{name}.csv").read_bytes() == (tmp_path / f"{name}_pd.csv").read_bytes()
     pipeline.write_csv(df.iloc[:0], tmp_path / "empty.csv")
     assert (tmp_path / "empty.csv").read_text(encoding="utf-8") == "complaint_id,lon,cluster_id,n\n"
+
+
+def test_trace_to_failing_while_complaints_are_written_leaves_the_old_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # complaints.csv is being written on a thread when the ranking fails: the thread ends
+    # before the new folder is removed, and nothing is left beside --out
+    from envtrace import attribution
+
+    data = make_dataset(tmp_path / "data")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "marker.txt").write_text("old", encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("ranking failed")
+
+    monkeypatch.setattr(attribution, "rank_suspects", boom)
+    with pytest.raises(RuntimeError, match="ranking failed"):
+        pipeline.trace_to(out, data, n_permutations=19)
+    assert sorted(p.name for p in out.iterdir()) == ["marker.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
