@@ -184,8 +184,11 @@ def trace(
     InputError
         Unusable input (missing file, no usable rows, ...).
     """
-    from envtrace import attribution, classify, events, io
+    from envtrace import io
 
+    # the later stages' modules (geopandas, scipy, scikit-learn: ~1 s) load on the core
+    # that the ingest leaves idle
+    _threads.background(_import_stages, name="envtrace-import")
     if lang not in ("zh", "en"):
         raise InputError(f"unknown language {lang!r} (use zh or en)")
     durations: dict[str, float] = {}
@@ -246,6 +249,8 @@ def trace(
                              f"(stations: {', '.join(sorted(set(sids))) or 'none'})")
         ds_wind = ds_wind.loc[(sids == str(wind_station)).to_numpy()].reset_index(drop=True)
     durations["ingest_s"] = time.perf_counter() - t0
+
+    from envtrace import attribution, classify, events
 
     t0 = time.perf_counter()
     say("classify")
@@ -395,6 +400,12 @@ def trace(
 
 
 # --- smellpgh hooks: period filter, wind coverage -----------------------------------
+def _import_stages() -> None:
+    import envtrace.attribution
+    import envtrace.classify
+    import envtrace.events  # noqa: F401
+
+
 def _period_bounds(start: str | None, end: str | None, tz: str) -> tuple[Any, Any]:
     """``[start, end)`` as aware timestamps in ``tz``; a bare-date ``end`` covers its day."""
 
