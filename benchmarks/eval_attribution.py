@@ -84,6 +84,7 @@ def naive_top1(result: pipeline.TraceResult) -> pd.Series:
 
 TWIN_RADIUS_M = 1000.0
 BREAKDOWN: list[pd.DataFrame] = []  # per world, filled by score_world
+CALIBRATION: list[pd.DataFrame] = []  # per world, filled by score_world
 
 
 def twins(ent: pd.DataFrame, radius_m: float = TWIN_RADIUS_M) -> dict[str, set[str]]:
@@ -130,6 +131,33 @@ def breakdown(res: pipeline.TraceResult, cl: pd.DataFrame, sources: pd.DataFrame
             cls = "beyond5"
         rows.append({"behaviour": beh.get(sid, "?"), "outcome": cls, "n": len(g)})
     return pd.DataFrame(rows, columns=["behaviour", "outcome", "n"])
+
+
+def calibration(res: pipeline.TraceResult, cl: pd.DataFrame) -> pd.DataFrame:
+    """Per event: the top suspect's score, whether the evidence puts it in one plume with
+    other candidates, the event's clustered complaints and how many of them the top
+    suspect caused (background complaints count as not caused)."""
+    cand = res.candidates
+    top1 = cand[cand["rank"] == 1].set_index("cluster_id")
+    g = cl.assign(t1=cl["cluster_id"].map(top1["enterprise_id"])).dropna(subset=["t1"])
+    per = g.groupby("cluster_id").agg(n=("t1", "size"),
+                                      right=("t1", lambda s_: int((s_ == g.loc[s_.index, "source_enterprise_id"]).sum())))
+    per["score"] = top1["score"].reindex(per.index).to_numpy()
+    marks = ("in one plume", "同处一个烟羽")
+    per["one_plume"] = [any(m in str(e) for m in marks) for e in top1["evidence"].reindex(per.index)]
+    return per.reset_index()
+
+
+def calibration_table(cal: pd.DataFrame) -> pd.DataFrame:
+    """Complaint-weighted share right by score bin, for top suspects the wind separates
+    from the others and for those in one plume with others."""
+    b = pd.cut(cal["score"], [0, .2, .3, .4, .5, .6, .7, .8, .9, 1.0])
+    out = {}
+    for plume, name in ((False, "separable"), (True, "one plume")):
+        g = cal[cal["one_plume"] == plume].groupby(b[cal["one_plume"] == plume], observed=True)
+        out[f"{name}: right"] = (g["right"].sum() / g["n"].sum()).round(3)
+        out[f"{name}: complaints"] = g["n"].sum()
+    return pd.DataFrame(out)
 
 
 def alter_time_words(path: Path, mode: str, seed: int) -> None:
@@ -198,6 +226,7 @@ def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = 
     srcm = src.to_numpy()
     sources = pd.read_csv(d / "truth" / "sources.csv", dtype=str, keep_default_na=False)
     BREAKDOWN.append(breakdown(res, cl, sources, tw))
+    CALIBRATION.append(calibration(res, cl).assign(seed=seed, preset=preset))
     return {
         "seed": seed, "preset": preset,
         "complaints": len(comp), "clustered": len(cl), "clustered_source": n_src,
@@ -228,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also print where top-1 is lost, by true source behaviour and outcome")
     ap.add_argument("--decoys", type=float, default=None,
                     help="diagnostic: override the worlds' decoys_per_source (0 = no look-alikes)")
+    ap.add_argument("--calibration", type=Path, default=None, metavar="CSV",
+                    help="also write each event's top score and outcome there, and print "
+                         "how often top suspects of each score are right")
     ap.add_argument("--time-words", choices=("keep", "strip", "scramble"), default="keep",
                     help="diagnostic: remove the texts' time words, or replace them at random")
     args = ap.parse_args(argv)
@@ -259,6 +291,13 @@ def main(argv: list[str] | None = None) -> int:
         tab = b.pivot_table(index="behaviour", columns="outcome", values="n", aggfunc="sum", fill_value=0)
         print("\nshare of source-caused clustered complaints, by true source and outcome:")
         print((tab / tab.to_numpy().sum()).round(3).to_string())
+    if args.calibration and CALIBRATION:
+        cal = pd.concat(CALIBRATION, ignore_index=True)
+        print("\nshare of an event's clustered complaints caused by its top suspect, by the "
+              "suspect's score:")
+        print(calibration_table(cal).to_string())
+        args.calibration.parent.mkdir(parents=True, exist_ok=True)
+        cal.to_csv(args.calibration, index=False)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(args.out, index=False)
