@@ -399,6 +399,14 @@ class AttributionParams:
     lag_max_h_cue : int
         Longest reporting lag (hours) a time word can point to (a ``凌晨`` smell reported
         the next afternoon).
+    odour_word_trust : float
+        Largest probability that a complainant's words for a smell (``臭鸡蛋味``,
+        ``猪粪味``, ``油漆味``; :func:`envtrace.classify.odour_families`) name a smell
+        typical of the source's industry (step 7c); the probability used is estimated from
+        how much more the complaints of one event agree than complaints at random
+        (:func:`odour_word_trust`); 0 ignores the words.
+    odour_max_weight : float
+        The odour-word factor counts at most this many complainants' worth.
     triangulation_tau_days : tuple of float
         Time scales (days) the triangulation of step 9 may weigh other events by,
         ``exp(-|Δt| / τ)``; per category one is chosen by the events' leave-one-out evidence
@@ -440,6 +448,8 @@ class AttributionParams:
     alarm_shared_weight: float = 0.5
     triangulation_tau_days: tuple[float, ...] = (7.0, 14.0, 30.0, 60.0, 120.0, np.inf)
     nearest_candidates: int = 10
+    odour_word_trust: float = 0.8
+    odour_max_weight: float = 3.0
 
     def __post_init__(self) -> None:
         _check_time_scales(self.triangulation_tau_days)
@@ -1512,6 +1522,7 @@ def rank_suspects(
     ent = enterprises.reset_index(drop=True)
     cp = complaints.reset_index(drop=True)
     rng = np.random.default_rng(seed)
+    rng_words = np.random.default_rng([seed, 7])  # its own stream: the other draws do not move
 
     # projection ------------------------------------------------------------------
     e_lon = pd.to_numeric(ent["lon"], errors="coerce").to_numpy(dtype=float)
@@ -1760,10 +1771,14 @@ def rank_suspects(
                         pols[x] = pols.get(x, 0) + 1
                     alarm_pol[p] = "/".join(sorted(pols, key=lambda s: -pols[s])[:2])
 
+    # odour words: what the complainants call the smell (step 7c) -------------------------
+    log_odour, odour_top, odour_fams = _odour_words(cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes,
+                                                    prm, rng_words, info)
+
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
     # the enforcement history is a prior on the enterprise, like a_j: the triangulation
     # learns its weights from this event evidence without it (not counted twice)
-    log_lik = log_time + log_hours + log_alarm
+    log_lik = log_time + log_hours + log_alarm + log_odour
     # each event's time for the triangulation, days: the mean receipt hour of the complaints
     # its wind term uses, else its first complaint's hour
     ev_day = start_h / 24.0
@@ -1815,7 +1830,8 @@ def rank_suspects(
                   window=prm.alarm_window_h, p_value=float(pvals[i]),
                   n_findings=int(hist_n[p]), finding_day=hist_day[p], finding=hist_act[p],
                   same_plume=[str(e_id[P_ent[rows[j]]]) for j in twins.get(i, ([], 0))[0]],
-                  same_plume_more=twins.get(i, ([], 0))[1])
+                  same_plume_more=twins.get(i, ([], 0))[1],
+                  odour=_odour_evidence(odour_top[P_ev[p]], odour_fams[P_ent[p]], lang))
         for i, p in enumerate(rows)
     ]
     res = pd.DataFrame({
@@ -2015,6 +2031,138 @@ def _choose_time_scale(taus: np.ndarray, levs: list[np.ndarray]) -> int:
         if tot[i] >= tot[b] - se:
             return int(i)
     return b
+
+
+def odour_word_trust(masks: Sequence[np.ndarray], *, cap: float, prior_pairs: float = 20.0
+                     ) -> float:
+    """How far complainants' words for a smell can be believed to name the source's kind of
+    smell (step 7c), from the events' own texts.
+
+    ``masks`` holds, per event, the odour-family bit masks of its complaints that name one
+    (:func:`envtrace.classify.odour_families`). If each names a family of the event's
+    source with probability ``s`` and otherwise a family drawn as over all these
+    complaints, two complaints of one event share a family with probability
+    ``a ≈ s² + (1 − s²) a0``, ``a0`` that of two complaints at random. So
+    ``ŝ = √((a − a0) / (1 − a0))``, shrunk by ``pairs / (pairs + prior_pairs)`` and at
+    most ``cap``; 0 when the words of an event agree no more than chance (words that say
+    nothing of the source are ignored). Events holding two sources, or background
+    complaints, make ``ŝ`` smaller, never larger.
+    """
+    pooled = [m for m in masks if m.size]
+    if not pooled or cap <= 0:
+        return 0.0
+    allm = np.concatenate(pooled)
+    um, cnt = np.unique(allm, return_counts=True)
+    pm = cnt / cnt.sum()
+    share = (um[:, None] & um[None, :]) != 0
+    a0 = float(pm @ share @ pm)
+    n_pairs = 0.0
+    n_shared = 0.0
+    for m in pooled:
+        if m.size < 2:
+            continue
+        u, c = np.unique(m, return_counts=True)
+        sh = (u[:, None] & u[None, :]) != 0
+        tot = c.sum() * (c.sum() - 1) / 2.0
+        same = float(c @ sh @ c - (c * sh.diagonal()).sum()) / 2.0  # pairs of distinct complaints
+        n_pairs += tot
+        n_shared += same
+    if n_pairs == 0 or a0 >= 1.0:
+        return 0.0
+    a = n_shared / n_pairs
+    s_hat = float(np.sqrt(max(a - a0, 0.0) / (1.0 - a0)))
+    return float(min(s_hat * n_pairs / (n_pairs + prior_pairs), cap))
+
+
+_ODOUR_BASE_SAMPLE = 20_000  # complaints read for the base rates of the odour words
+
+
+def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray],
+                 used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray,
+                 codes: Sequence[str], prm: AttributionParams, rng: np.random.Generator,
+                 info: dict[str, Any]) -> tuple[np.ndarray, list[tuple[int, int, int]], np.ndarray]:
+    """Step 7c: log LR of the odour words per pair, per event the family most named (index,
+    complaints naming it, complaints naming any), and each enterprise's typical families."""
+    n_pairs = P_ent.size
+    ev_odour = np.asarray(ev_cat) == "odour"
+    none = (np.zeros(n_pairs), [(-1, 0, 0)] * len(ev_cat), np.zeros(len(codes), dtype=np.int64))
+    if prm.odour_word_trust <= 0 or "text" not in cp.columns or not ev_odour.any():
+        return none
+    from envtrace.classify import industry_odour_families, odour_families, odour_lexicon
+
+    n_f = len(odour_lexicon())
+    parts = [used_idx[e] for e in np.flatnonzero(ev_odour) if used_idx[e].size]
+    if not parts:
+        return none
+    idx = np.unique(np.concatenate(parts))
+    text = cp["text"]
+    full = np.zeros(len(cp), dtype=np.int64)
+    full[idx] = odour_families(text.iloc[idx])
+    masks, weights = [], []
+    for e in range(len(ev_cat)):
+        m = full[used_idx[e]] if ev_odour[e] else np.zeros(0, dtype=np.int64)
+        keep = m != 0
+        masks.append(m[keep])
+        weights.append(used_w[e][keep] if ev_odour[e] else np.zeros(0))
+    # base rates of the families over the record's odour complaints (a seeded sample)
+    pool = (np.flatnonzero(cp["category"].astype(str).to_numpy() == "odour") if "category" in cp.columns
+            else idx)
+    if pool.size > _ODOUR_BASE_SAMPLE:
+        pool = np.sort(rng.choice(pool, size=_ODOUR_BASE_SAMPLE, replace=False))
+    m_pool = odour_families(text.iloc[pool])
+    m_pool = m_pool[m_pool != 0]
+    if m_pool.size == 0:
+        return none
+    has = (m_pool[:, None] >> np.arange(n_f)[None, :]) & 1
+    q = (has / has.sum(axis=1, keepdims=True)).sum(axis=0) + 0.5  # a complaint naming k: 1/k each
+    q = q / q.sum()
+    trust = odour_word_trust(masks, cap=prm.odour_word_trust)
+    info["odour_words"] = int(sum(m.size for m in masks))
+    info["odour_word_trust"] = round(trust, 3)
+    ent_fam = industry_odour_families(codes)
+    log_w, top = _odour_word_terms(masks, weights, ev_odour, pair_start, P_ent, ent_fam, q, trust,
+                                   prm.odour_max_weight)
+    if trust <= 0:
+        top = [(-1, 0, 0)] * len(ev_cat)
+    return log_w, top, ent_fam
+
+
+def _odour_word_terms(fam_masks: list[np.ndarray], weights: list[np.ndarray], ev_odour: np.ndarray,
+                      pair_start: np.ndarray, P_ent: np.ndarray, ent_fam: np.ndarray, q: np.ndarray,
+                      trust: float, max_weight: float) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """log LR of the complainants' odour words per (event, candidate) pair (step 7c), and per
+    event the family most named, how many complaints name it and how many name any."""
+    n_fam = q.size
+    log_w = np.zeros(P_ent.size)
+    top: list[tuple[int, int, int]] = [(-1, 0, 0)] * len(fam_masks)
+    bits = 1 << np.arange(n_fam, dtype=np.int64)
+    F = ((ent_fam[P_ent][:, None] & bits[None, :]) != 0).astype(float)  # (pairs, families)
+    nF = F.sum(axis=1)
+    for e, (m, w) in enumerate(zip(fam_masks, weights, strict=True)):
+        if not ev_odour[e] or m.size == 0:
+            continue
+        has = ((m[:, None] & bits[None, :]) != 0).astype(float)  # (complaints, families)
+        named = has.sum(axis=0)
+        top[e] = (int(np.argmax(named)), int(named.max()), int(m.size))
+        if trust <= 0:
+            continue
+        sl = slice(pair_start[e], pair_start[e + 1])
+        k = has.sum(axis=1)  # families each complaint names
+        f_c, n_c = F[sl], nF[sl]
+        ok = n_c > 0  # an industry of unknown smell: no factor
+        if not ok.any():
+            continue
+        # P(words | j) / P(words | anything): a family of j's with probability s (spread over
+        # j's families), else as over all the complaints (q)
+        typ = f_c[ok] / n_c[ok, None]  # (cand, families)
+        lr = (trust * typ[:, None, :] + (1.0 - trust) * q[None, None, :]) / q[None, None, :]
+        lr_c = (lr * has[None, :, :]).sum(axis=2) / k[None, :]  # (cand, complaints)
+        wsum = float(w.sum())
+        n_eff = min(wsum, max_weight)
+        vals = np.zeros(n_c.size)
+        vals[ok] = n_eff * (np.log(lr_c) * w[None, :]).sum(axis=1) / wsum
+        log_w[sl] = vals
+    return log_w, top
 
 
 def _prepare_alarms(alarms: pd.DataFrame | None, e_id: np.ndarray
@@ -2579,7 +2727,7 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
               n_alarms: int, pollutant: str, window: float, p_value: float,
               r_mean: float = float("nan"), same_plume: Sequence[str] = (),
               same_plume_more: int = 0, n_findings: int = 0, finding_day: str = "",
-              finding: str = "") -> str:
+              finding: str = "", odour: str = "") -> str:
     parts: list[str] = []
     zh = lang == "zh"
     if wind_used and np.isfinite(up_share):
@@ -2616,6 +2764,8 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
                  else f"{_fmt_distance(distance, lang)} {comp}")
     if industry:
         parts.append(f"行业{industry.replace(' ', '')}" if zh else industry)
+    if odour:
+        parts.append(odour)
     if alarms:
         h = f"{window:g}"
         if n_alarms > 0:
@@ -2637,3 +2787,19 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
 
 
 _FINDING_ZH = {"penalty_case": "立案查处", "police_transfer": "移送公安"}
+
+
+def _odour_evidence(top: tuple[int, int, int], fam_mask: int, lang: str) -> str:
+    """The event's most named smell and whether it is typical of the suspect's industry."""
+    f, n_top, n_any = top
+    if f < 0 or n_any == 0:
+        return ""
+    from envtrace.classify import odour_lexicon
+
+    fam = odour_lexicon()[f]
+    typical = None if not fam_mask else bool((int(fam_mask) >> f) & 1)
+    if lang == "zh":
+        tail = "" if typical is None else ("，与其行业特征相符" if typical else "，与其行业特征不符")
+        return f"投诉描述为{fam.name_zh}（描述气味的{n_any}件中{n_top}件）{tail}"
+    tail = "" if typical is None else (": typical of its industry" if typical else ": not typical of its industry")
+    return f"complaints name a {fam.name_en} smell ({n_top} of {n_any} naming one){tail}"

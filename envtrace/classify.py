@@ -80,6 +80,8 @@ __all__ = [
     "fill_categories",
     "load_model",
     "noticed_hours",
+    "odour_families",
+    "odour_lexicon",
     "save_model",
     "train_model",
 ]
@@ -714,6 +716,74 @@ def noticed_hours(texts: Any) -> np.ndarray:
             m |= _TIME_CUES[hit.lastindex - 1][1]
         masks[i] = m
     return masks[codes]
+
+
+@dataclass(frozen=True)
+class OdourFamily:
+    """One kind of smell complainants name (``envtrace/data/odours.csv``)."""
+
+    family: str
+    name_zh: str
+    name_en: str
+    words: tuple[str, ...]
+    industries: tuple[str, ...]  # GB/T 4754 code prefixes whose plants typically smell so
+
+
+@functools.lru_cache(maxsize=1)
+def odour_lexicon() -> tuple[OdourFamily, ...]:
+    """The odour descriptor families, in file order (bit ``i`` of :func:`odour_families`
+    is family ``i``): what complainants call a smell (``臭鸡蛋味``, ``猪粪味``, ``油漆味``,
+    ``rotten eggs``) and the industries it is typical of. Edit
+    ``envtrace/data/odours.csv`` to extend it; generic words (``臭味``, ``刺鼻``, ``怪味``)
+    are in no family, as they say nothing about the source."""
+    import csv
+
+    with open(DATA_DIR / "odours.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for r in rows:
+        words = tuple(w.strip().lower() for w in r["words"].split(";") if w.strip())
+        inds = tuple(c.strip().upper() for c in r["industries"].split(";") if c.strip())
+        out.append(OdourFamily(r["family"].strip(), r["name_zh"].strip(), r["name_en"].strip(), words, inds))
+    if len(out) > 62:
+        raise InputError("odours.csv: at most 62 families")
+    return tuple(out)
+
+
+def odour_families(texts: Any) -> np.ndarray:
+    """Bit mask per text of the odour families its words name (bit ``i``: family ``i`` of
+    :func:`odour_lexicon`; 0: the text names none). Case-insensitive substring match."""
+    if isinstance(texts, str):
+        raise InputError("odour_families expects a sequence of texts, not one string")
+    fams = odour_lexicon()
+    pats = [re.compile("|".join(re.escape(w) for w in f.words), re.IGNORECASE) if f.words else None
+            for f in fams]
+    codes, uniques = pd.factorize(pd.Series(texts) if not isinstance(texts, pd.Series) else texts)
+    masks = np.zeros(len(uniques) + 1, dtype=np.int64)  # the last one: missing (code -1)
+    for i, u in enumerate(uniques):
+        t = str(u)
+        m = 0
+        for b, pat in enumerate(pats):
+            if pat is not None and pat.search(t):
+                m |= 1 << b
+        masks[i] = m
+    return masks[codes]
+
+
+def industry_odour_families(codes: Iterable[Any]) -> np.ndarray:
+    """Bit mask per GB/T 4754 code of the odour families typical of its industry: every
+    family one of whose code prefixes the code starts with (0: none known)."""
+    fams = odour_lexicon()
+    out = []
+    for c in codes:
+        code = "" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip().upper()
+        m = 0
+        if code:
+            for b, f in enumerate(fams):
+                if any(code.startswith(p) for p in f.industries):
+                    m |= 1 << b
+        out.append(m)
+    return np.asarray(out, dtype=np.int64)
 
 
 def classify_with_source(

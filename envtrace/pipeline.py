@@ -376,6 +376,10 @@ def trace(
                      # complaints whose text says when, and how far those words are believed
                      "time_words": int(info.get("time_words", 0)),
                      "time_word_trust": float(info.get("time_word_trust", 0.0)),
+                     # odour events' complaints that name a kind of smell, and how far
+                     # those words are believed to name the source's kind
+                     "odour_words": int(info.get("odour_words", 0)),
+                     "odour_word_trust": float(info.get("odour_word_trust", 0.0)),
                      # per category, the time scale (days) of the triangulation's weights
                      # (null: over the whole record)
                      "triangulation_tau_days": {

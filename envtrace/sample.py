@@ -155,6 +155,10 @@ class WorldConfig:
         Share of texts that say when the nuisance was noticed (晚上, 凌晨, 白天…).
     time_word_error : float
         Share of those whose time word is wrong (a habit, a guess: drawn for a random hour).
+    smell_word_share : float
+        Share of source-caused odour complaints whose words for the smell are those of the
+        source's kind (臭鸡蛋味 for a sewage works); the others name a kind of smell drawn
+        at random, as background complaints do.
     """
 
     name: str = "shandong"
@@ -185,6 +189,7 @@ class WorldConfig:
     duplicate_share: float = 0.08
     time_word_share: float = 1.0
     time_word_error: float = 0.0
+    smell_word_share: float = 1.0
 
     def __post_init__(self) -> None:
         if self.wind_climate not in WIND_CLIMATES:
@@ -200,6 +205,8 @@ class WorldConfig:
             raise InputError("background_share must be in [0, 1)")
         if not (0 <= self.time_word_share <= 1 and 0 <= self.time_word_error <= 1):
             raise InputError("time_word_share and time_word_error must be in [0, 1]")
+        if not 0 <= self.smell_word_share <= 1:
+            raise InputError("smell_word_share must be in [0, 1]")
 
     @classmethod
     def preset(cls, name: str, *, seed: int = 0) -> WorldConfig:
@@ -239,6 +246,7 @@ class WorldConfig:
             # drawn last, so that the knobs above are those of earlier versions
             time_word_share=float(rng.uniform(0.3, 1.0)),
             time_word_error=float(rng.uniform(0.0, 0.25)),
+            smell_word_share=float(rng.uniform(0.3, 1.0)),
         )
 
 
@@ -921,6 +929,7 @@ def generate(
         np.random.default_rng(s) for s in root.spawn(7)
     )
     r_when = np.random.default_rng(root.spawn(1)[0])  # an 8th stream: the 7 above unchanged
+    r_smell = np.random.default_rng(root.spawn(1)[0])  # a 9th
 
     lon0 = cfg.centre_lon + r_geo.uniform(-1, 1) * cfg.centre_jitter_deg
     lat0 = cfg.centre_lat + r_geo.uniform(-1, 1) * cfg.centre_jitter_deg * 0.8
@@ -953,7 +962,7 @@ def generate(
 
     cmp, hh = _complaints(r_cmp, cfg, scale, res, sources, exposures, times, geo)
     cmp_csv, truth_c = _render_complaints(r_txt, cfg, scale, cmp, hh, res, sources, frame, times,
-                                          r_when=r_when)
+                                          r_when=r_when, r_smell=r_smell)
     alarms = _alarms(r_act, times, ents, sources)
     actions, closures = _actions(r_act, times, sources, decoys, truth_c)
     for eid, day in closures.items():
@@ -1645,6 +1654,7 @@ def _render_complaints(
     times: pd.DatetimeIndex,
     *,
     r_when: np.random.Generator | None = None,
+    r_smell: np.random.Generator | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from envtrace.geo import from_wgs84
 
@@ -1751,6 +1761,14 @@ def _render_complaints(
         [tx.SMELL_KIND_BY_INDUSTRY.get(s["code"], "chemical") for s in sources] + [""], dtype=object
     )
     sm = smell[np.where(src >= 0, src, len(sources))]
+    if r_smell is not None and cfg.smell_word_share < 1:
+        # source complaints that do not name their source's kind of smell name one at random
+        # (their own stream: with the default 1.0 no draw changes the texts)
+        kinds = np.array(sorted(set(tx.SMELL_KIND_BY_INDUSTRY.values()) - {"construction", "quarry"}),
+                         dtype=object)
+        swap = (r_smell.random(n) >= cfg.smell_word_share) & (src >= 0) & (cats == "odour")
+        sm = sm.copy()
+        sm[swap] = kinds[r_smell.integers(0, kinds.size, int(swap.sum()))]
     texts = np.empty(n, dtype=object)
     dupm = ev["dup"].to_numpy()
     # Which texts say when, and which of those say it wrong (their own stream: with the

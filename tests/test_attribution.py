@@ -1210,3 +1210,65 @@ def test_time_scales_must_be_positive():
     with pytest.raises(InputError, match="nearest_candidates"):
         at.AttributionParams(nearest_candidates=-1)
     assert at.AttributionParams(triangulation_tau_days=[30, float("inf")]).triangulation_tau_days == [30, np.inf]
+
+
+# --------------------------------------------------------------------------- odour words
+def test_odour_word_trust_from_agreement_within_events():
+    rng = np.random.default_rng(3)
+    fams = np.array([1 << b for b in range(6)], dtype=np.int64)
+    # 40 events of 8 complaints: each names its event's family (agree), or one at random
+    agree = [np.full(8, fams[i % 6]) for i in range(40)]
+    random = [rng.choice(fams, 8) for _ in range(40)]
+    mixed = [np.where(rng.random(8) < 0.5, fams[i % 6], rng.choice(fams, 8)) for i in range(40)]
+    assert at.odour_word_trust(agree, cap=0.8) == pytest.approx(0.8)
+    assert at.odour_word_trust(random, cap=0.8) < 0.15
+    # each word right with probability s = 0.5 + 0.5/6 (a random one can hit the family too)
+    assert at.odour_word_trust(mixed, cap=1.0) == pytest.approx(0.58, abs=0.08)
+    assert at.odour_word_trust([np.zeros(0, dtype=np.int64)], cap=0.8) == 0.0
+    assert at.odour_word_trust(agree, cap=0.0) == 0.0
+
+
+def smell_profile_for(codes):
+    """Odour 1, reach 5 km, all day, for a pig farm (A03), a chemical plant (C2614) and a
+    paint factory (C264)."""
+    return pd.DataFrame([{"odour": 1.0, "noise": 0.0, "dust": 0.0, "water": 0.0, "waste": 0.0,
+                          "reach_m": 5000.0, "operating_hours": "24h", "known": True} for _ in codes])
+
+
+def test_complainants_words_for_the_smell_name_the_farm_behind_the_chemical_plant():
+    """Event E1: a pig farm F 3 km west of the village and a chemical plant C 1.2 km west
+    lie in one plume (west wind); the complaints say 猪粪味 (pig manure). Event E2, 6 km
+    north: its complaints say 油漆味 (paint), west wind again, a paint factory P upwind.
+    Without the words the nearer chemical plant leads E1; with them the farm does."""
+    comp1 = complaints()
+    comp1["text"] = "晚上闻到很重的猪粪味"
+    comp2 = complaints(xs=XS, ys=YS + 6000.0)
+    comp2["complaint_id"] = [f"d{i}" for i in range(len(comp2))]
+    comp2["complainant_key"] = [f"m{i}" for i in range(len(comp2))]
+    comp2["cluster_id"] = "E2"
+    comp2["text"] = "一股油漆味，刺鼻"
+    comp = pd.concat([comp1, comp2], ignore_index=True)
+    rows = [("F", "Farm", "A03", -3000.0, 0.0), ("C", "Chem", "C2614", -1200.0, 30.0),
+            ("P", "Paint", "C264", -2000.0, 6000.0)]
+    lon, lat = lonlat([r[3] for r in rows], [r[4] for r in rows])
+    ent = pd.DataFrame({"enterprise_id": [r[0] for r in rows], "name": [r[1] for r in rows],
+                        "industry": [r[2] for r in rows], "industry_code": [r[2] for r in rows],
+                        "lon": lon, "lat": lat, "status": "operating"})
+    ev = pd.concat([event_of(comp1), event_of(comp2).assign(cluster_id="E2")], ignore_index=True)
+    kw = {"wind": wind_year(), "n_permutations": 0, "profile_for": smell_profile_for, "lang": "en"}
+    words = at.rank_suspects(ev, comp, ent, **kw)
+    blind = at.rank_suspects(ev, comp, ent, params=at.AttributionParams(odour_word_trust=0.0), **kw)
+    top = words[words["rank"] == 1].set_index("cluster_id")["enterprise_id"]
+    top_blind = blind[blind["rank"] == 1].set_index("cluster_id")["enterprise_id"]
+    assert top["E1"] == "F" and top_blind["E1"] == "C"
+    assert top["E2"] == "P"
+    info = words.attrs["info"]
+    assert info["odour_words"] == 12 and info["odour_word_trust"] > 0.3
+    farm = words[(words["cluster_id"] == "E1") & (words["enterprise_id"] == "F")]["evidence"].iloc[0]
+    chem = words[(words["cluster_id"] == "E1") & (words["enterprise_id"] == "C")]["evidence"].iloc[0]
+    assert "complaints name a manure smell (6 of 6 naming one): typical of its industry" in farm
+    assert "not typical of its industry" in chem
+    # the words of one event alone cannot be seen to agree more than chance: no factor
+    one = at.rank_suspects(ev.iloc[:1], comp1, ent, **kw)
+    assert one.attrs["info"]["odour_word_trust"] == 0.0
+    assert one[one["rank"] == 1]["enterprise_id"].iloc[0] == "C"

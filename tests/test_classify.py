@@ -322,3 +322,41 @@ def test_noticed_hours_shapes_missing_and_duplicates() -> None:
     out = ec.noticed_hours(pd.Series(["半夜有味", None, "半夜有味", "没有时间词"]))
     assert out.dtype == np.int64 and out.shape == (4,)
     assert out[0] == out[2] != 0 and out[1] == 0 and out[3] == 0
+
+
+def _fams(mask: int) -> list[str]:
+    lex = ec.odour_lexicon()
+    return [lex[b].family for b in range(len(lex)) if mask >> b & 1]
+
+
+@pytest.mark.parametrize(("text", "families"), [
+    ("半夜闻到很重的臭鸡蛋味", ["h2s"]),
+    ("像油漆稀料的味道，很冲", ["solvent"]),
+    ("养殖场的猪粪味太重了", ["manure"]),
+    ("垃圾渗滤液的臭味", ["garbage"]),
+    ("烂鱼味和油烟味", ["food"]),
+    ("塑料烧焦味", ["burnt"]),
+    ("Strong ROTTEN EGGS smell", ["h2s"]),
+    ("一股怪味，刺鼻，臭味", []),  # generic words name no kind of smell
+    ("", []),
+])
+def test_odour_families_reads_the_kind_of_smell(text: str, families: list[str]) -> None:
+    assert _fams(int(ec.odour_families([text])[0])) == families
+
+
+def test_odour_families_shapes_missing_and_several_kinds() -> None:
+    out = ec.odour_families(pd.Series(["猪粪味", None, "猪粪味", "下水道的臭鸡蛋味"]))
+    assert out.dtype == np.int64 and out.shape == (4,)
+    assert out[0] == out[2] != 0 and out[1] == 0
+    assert _fams(int(out[3])) == ["h2s", "sewage"]
+    with pytest.raises(InputError):
+        ec.odour_families("猪粪味")
+
+
+def test_industry_odour_families_by_code_prefix() -> None:
+    got = [_fams(int(m)) for m in ec.industry_odour_families(["A03", "D4620", "C2641", "C23", "", None, "X99"])]
+    assert got[0] == ["h2s", "sewage", "manure"]  # a livestock farm
+    assert got[1] == ["h2s", "sewage"]  # a sewage works
+    assert "solvent" in got[2] and "manure" not in got[2]  # a paint factory
+    assert got[3] == ["solvent"]  # a printer: ink
+    assert got[4] == got[5] == got[6] == []  # unknown: no kind of smell assumed
