@@ -44,18 +44,28 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str 
 def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a fresh temporary directory that replaces ``path`` whole when the block succeeds.
 
-    On an exception the temporary directory is removed and ``path`` is left as it was.
+    On an exception the temporary directory is removed, and with it the parent
+    directories this call made, and ``path`` is left as it was.
     The swap is two renames (old aside, new in place); a crash between them leaves the
     previous content in ``<path>.old-*``, never a half-written ``path``.
     """
     path = Path(path).resolve()
+    # parent directories made here are removed again when the block fails (deepest first)
+    made = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual directory mode
+    tmp: Path | None = None
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual directory mode
         yield tmp
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for d in made:
+            try:
+                d.rmdir()
+            except OSError:  # not empty (something else was put there) or gone
+                break
         raise
     old: Path | None = None
     if path.exists():

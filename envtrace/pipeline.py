@@ -186,7 +186,7 @@ def trace(
     """
     from envtrace import io
 
-    # the later stages' modules (geopandas, scipy, scikit-learn: ~1 s) load on the core
+    # the later stages' modules (geopandas, scipy: ~0.7 s) load on the core
     # that the ingest leaves idle
     _threads.background(_import_stages, name="envtrace-import")
     if lang not in ("zh", "en"):
@@ -549,11 +549,12 @@ def trace_to(out_dir: str | os.PathLike[str], dataset: Any = None, **kwargs: Any
         def open_folder() -> Path:
             if not folder:
                 folder.append(stack.enter_context(atomic_dir(out_dir)))
+                # registered after the folder: on an error the writing threads end first,
+                # then the folder is removed (the stack unwinds last in, first out)
+                stack.callback(writer.settle)
             return folder[0]
 
         writer = _EarlyTables(open_folder, say)
-        # on an error, the writing threads end before the new folder is removed
-        stack.callback(writer.settle)
         result = trace(dataset, writer=writer, **kwargs)
         say("writing")
         t0 = time.perf_counter()
@@ -610,23 +611,40 @@ class _EarlyTables:
         cf.wait([f for f in (self._fields, self._written) if f is not None])
 
 
-_DATASET_FILES = tuple(f"{stem}{ext}" for stem, exts in (
+_DATASET_FILES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("complaints", (".csv", ".xlsx", ".geojson", ".gpkg")),
     ("enterprises", (".csv", ".xlsx", ".geojson", ".gpkg")),
     ("wind", (".csv", ".xlsx")), ("alarms", (".csv", ".xlsx")), ("actions", (".csv", ".xlsx")),
-    ("areas", (".geojson", ".gpkg", ".shp")),
-) for ext in exts) + ("envtrace.toml",)
+)
 
 
 def _input_files(root: Path | None, paths: Mapping[str, Path]) -> list[Path]:
-    """The files a run may read: the dataset folder's (:func:`envtrace.io.load_dataset`
-    picks among them) and the explicitly given ones."""
-    found = [root / f for f in _DATASET_FILES if (root / f).is_file()] if root is not None else []
+    """The files a run will read: per kind, the one :func:`envtrace.io.load_dataset` picks
+    in the dataset folder (the first extension present) unless a file is given for it,
+    the folder's ``envtrace.toml``, and the explicitly given files."""
+    found: list[Path] = []
+    if root is not None:
+        for stem, exts in _DATASET_FILES:
+            if stem in paths:
+                continue
+            hit = next((root / f"{stem}{e}" for e in exts if (root / f"{stem}{e}").is_file()), None)
+            if hit is not None:
+                found.append(hit)
+        if (root / "envtrace.toml").is_file():
+            found.append(root / "envtrace.toml")
     return found + list(paths.values())
 
 
 def _sha256_all(files: list[Path]) -> dict[Path, str]:
-    return {p: sha256_file(p) for p in files}
+    """SHA-256 per file; a file that cannot be read is left out (hashed again, and its
+    error raised, only if the run turns out to read it)."""
+    out: dict[Path, str] = {}
+    for p in files:
+        try:
+            out[p] = sha256_file(p)
+        except OSError:
+            continue
+    return out
 
 
 def _input_hashes(root: Path | None, files: Mapping[str, Any], paths: Mapping[str, Path],
@@ -808,6 +826,8 @@ def _write_fields(path: str | os.PathLike[str], header: list[str], cols: list[An
             lines = pc.binary_join_element_wise(lines, pa.scalar("", pa.large_string()), nl)
             if isinstance(lines, pa.ChunkedArray):
                 lines = lines.combine_chunks()
+            if lines.null_count:  # the fields are filled; a null would drop its row silently
+                raise ValueError("write_csv: a null field reached the line join")
             _, offsets, data = lines.buffers()
             off = np.frombuffer(offsets, dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
             fh.write(memoryview(data)[int(off[0]):int(off[-1])])

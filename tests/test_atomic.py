@@ -42,3 +42,16 @@ def test_atomic_dir_failure_leaves_previous_content_untouched(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["good.csv"]
     assert (out / "good.csv").read_text() == "good"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # temp dir removed
+
+
+def test_atomic_dir_failure_removes_the_parents_it_made_only(tmp_path):
+    (tmp_path / "a").mkdir()
+    with pytest.raises(RuntimeError):
+        with atomic_dir(tmp_path / "a" / "b" / "c" / "out") as tmp:
+            (tmp / "x.csv").write_text("1\n", encoding="utf-8")
+            raise RuntimeError("boom")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]  # "a" was there before
+    assert list((tmp_path / "a").iterdir()) == []
+    with atomic_dir(tmp_path / "a" / "b" / "out") as tmp:
+        (tmp / "x.csv").write_text("1\n", encoding="utf-8")
+    assert (tmp_path / "a" / "b" / "out" / "x.csv").read_text(encoding="utf-8") == "1\n"

@@ -361,8 +361,12 @@ def test_write_csv_is_pandas_dialect(tmp_path):
 def test_trace_to_failing_while_complaints_are_written_leaves_the_old_dir(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # complaints.csv is being written on a thread when the ranking fails: the thread ends
-    # before the new folder is removed, and nothing is left beside --out
-    from envtrace import attribution
+    # before the new folder is removed, and nothing is left beside --out (nor the parent
+    # directories the run made)
+    import threading
+    import time as _time
+
+    from envtrace import _atomic, attribution
 
     data = make_dataset(tmp_path / "data")
     out = tmp_path / "out"
@@ -372,8 +376,42 @@ def test_trace_to_failing_while_complaints_are_written_leaves_the_old_dir(
     def boom(*args, **kwargs):
         raise RuntimeError("ranking failed")
 
+    write_complaints = pipeline._write_complaints
+
+    def slow(*args, **kwargs):
+        _time.sleep(0.5)
+        return write_complaints(*args, **kwargs)
+
+    writing_at_removal: list[list[str]] = []
+    rmtree = _atomic.shutil.rmtree
+
+    def watched(path, *args, **kwargs):
+        writing_at_removal.append([t.name for t in threading.enumerate() if t.name.startswith("envtrace-write")])
+        return rmtree(path, *args, **kwargs)
+
     monkeypatch.setattr(attribution, "rank_suspects", boom)
-    with pytest.raises(RuntimeError, match="ranking failed"):
-        pipeline.trace_to(out, data, n_permutations=19)
+    monkeypatch.setattr(pipeline, "_write_complaints", slow)
+    monkeypatch.setattr(_atomic.shutil, "rmtree", watched)
+    for dest in (out, tmp_path / "new" / "deeper" / "out"):
+        writing_at_removal.clear()
+        with pytest.raises(RuntimeError, match="ranking failed"):
+            pipeline.trace_to(dest, data, n_permutations=19)
+        assert writing_at_removal == [[]]  # the folder was removed once, no writer alive
     assert sorted(p.name for p in out.iterdir()) == ["marker.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    assert not (tmp_path / "new").exists()
+
+
+def test_input_files_are_those_the_run_reads(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data")
+    (data / "complaints.xlsx").write_bytes(b"not read: complaints.csv comes first")
+    (data / "areas.geojson").write_text("{}", encoding="utf-8")
+    got = pipeline._input_files(data, {})
+    assert [p.name for p in got] == ["complaints.csv", "enterprises.csv", "wind.csv", "alarms.csv"]
+    given = tmp_path / "other.csv"
+    given.write_text("a,b\n", encoding="utf-8")
+    got = pipeline._input_files(data, {"complaints": given})
+    assert [p.name for p in got] == ["enterprises.csv", "wind.csv", "alarms.csv", "other.csv"]
+    # a file that cannot be read is left out, not an error (the run may never read it)
+    hashes = pipeline._sha256_all([data / "wind.csv", data])  # a directory: IsADirectoryError
+    assert list(hashes) == [data / "wind.csv"]
