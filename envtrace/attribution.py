@@ -2098,15 +2098,15 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     text = cp["text"]
     full = np.zeros(len(cp), dtype=np.int64)
     full[idx] = odour_families(text.iloc[idx])
-    masks, weights = [], []
-    for e in range(len(ev_cat)):
-        m = full[used_idx[e]] if ev_odour[e] else np.zeros(0, dtype=np.int64)
+    no_m, no_w = np.zeros(0, dtype=np.int64), np.zeros(0)
+    masks, weights = [no_m] * len(ev_cat), [no_w] * len(ev_cat)
+    for e in np.flatnonzero(ev_odour):
+        m = full[used_idx[e]]
         keep = m != 0
-        masks.append(m[keep])
-        weights.append(used_w[e][keep] if ev_odour[e] else np.zeros(0))
+        masks[e], weights[e] = m[keep], used_w[e][keep]
     # base rates of the families over the record's odour complaints (a seeded sample)
-    pool = (np.flatnonzero(cp["category"].astype(str).to_numpy() == "odour") if "category" in cp.columns
-            else idx)
+    pool = (np.flatnonzero((cp["category"] == "odour").to_numpy(dtype=bool, na_value=False))
+            if "category" in cp.columns else idx)
     if pool.size > _ODOUR_BASE_SAMPLE:
         pool = np.sort(rng.choice(pool, size=_ODOUR_BASE_SAMPLE, replace=False))
     m_pool = odour_families(text.iloc[pool])
