@@ -380,6 +380,9 @@ def trace(
                      # those words are believed to name the source's kind
                      "odour_words": int(info.get("odour_words", 0)),
                      "odour_word_trust": float(info.get("odour_word_trust", 0.0)),
+                     # how well the lexicon's kinds of smell fit the likely sources (the
+                     # trust above includes it)
+                     "odour_lexicon_fit": float(info.get("odour_lexicon_fit", 0.0)),
                      # per category, the time scale (days) of the triangulation's weights
                      # (null: over the whole record)
                      "triangulation_tau_days": {

@@ -1263,7 +1263,10 @@ def test_complainants_words_for_the_smell_name_the_farm_behind_the_chemical_plan
     assert top["E1"] == "F" and top_blind["E1"] == "C"
     assert top["E2"] == "P"
     info = words.attrs["info"]
-    assert info["odour_words"] == 12 and info["odour_word_trust"] > 0.3
+    assert info["odour_words"] == 12 and info["odour_word_trust"] > 0.1
+    # the other evidence ranks C first in E1, whose words contradict it: the lexicon's fit
+    # is about half way, and the words' trust is cut accordingly
+    assert 0.2 < info["odour_lexicon_fit"] < 0.6
     farm = words[(words["cluster_id"] == "E1") & (words["enterprise_id"] == "F")]["evidence"].iloc[0]
     chem = words[(words["cluster_id"] == "E1") & (words["enterprise_id"] == "C")]["evidence"].iloc[0]
     assert "complaints name a manure smell (6 of 6 naming one): typical of its industry" in farm
@@ -1272,3 +1275,27 @@ def test_complainants_words_for_the_smell_name_the_farm_behind_the_chemical_plan
     one = at.rank_suspects(ev.iloc[:1], comp1, ent, **kw)
     assert one.attrs["info"]["odour_word_trust"] == 0.0
     assert one[one["rank"] == 1]["enterprise_id"].iloc[0] == "C"
+
+
+def test_odour_lexicon_fit_is_one_when_the_words_name_the_likely_sources_kind_and_zero_when_not():
+    # 10 odour events, two candidates each: enterprise 0 (kind bit 0) ranked first by the
+    # other evidence, enterprise 1 (kind bit 1) second; q even over 4 kinds
+    n_ev = 10
+    pair_start = np.arange(0, 2 * n_ev + 1, 2)
+    P_ent = np.tile([0, 1], n_ev)
+    ent_fam = np.array([1, 2], dtype=np.int64)
+    q = np.full(4, 0.25)
+    log_post = np.tile([0.0, -2.0], n_ev)
+    ev_odour = np.ones(n_ev, dtype=bool)
+    w = [np.ones(6)] * n_ev
+    right = [np.full(6, 1, dtype=np.int64)] * n_ev  # every complaint names kind 0
+    wrong = [np.full(6, 4, dtype=np.int64)] * n_ev  # kind 2: typical of neither
+    other = [np.full(6, 2, dtype=np.int64)] * n_ev  # kind 1: the second suspect's
+    fit = at.odour_lexicon_fit(right, w, ev_odour, pair_start, P_ent, ent_fam, q, 1.0, log_post)
+    assert fit == pytest.approx(1.0)
+    assert at.odour_lexicon_fit(wrong, w, ev_odour, pair_start, P_ent, ent_fam, q, 1.0, log_post) == 0.0
+    assert at.odour_lexicon_fit(other, w, ev_odour, pair_start, P_ent, ent_fam, q, 1.0, log_post) == 0.0
+    # half the events' words fit: about half way (chance is a quarter)
+    half = [right[0] if e % 2 else wrong[0] for e in range(n_ev)]
+    assert at.odour_lexicon_fit(half, w, ev_odour, pair_start, P_ent, ent_fam, q, 1.0, log_post) == \
+        pytest.approx((0.5 - 0.25) / (1.0 - 0.25))
