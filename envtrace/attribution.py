@@ -179,16 +179,17 @@ nuisance typically carries).
    of; :func:`envtrace.classify.odour_families` reads the kinds a text names (generic words,
    ``臭味``, ``刺鼻``, ``怪味``, name none). If ``j`` is the source, a complaint that names a
    kind names one of ``j``'s ``F_j`` typical kinds with probability ``s``, spread evenly over
-   them, and otherwise a kind as common as over all the record's odour complaints (``q_f``,
-   a seeded sample of at most 20,000, half a count added per kind); under "anything else"
-   always the latter. So a complaint naming kind ``f`` gives
+   them, and otherwise a kind as common as over all the record's odour complaints (``q_f``:
+   three quarters the shares in a seeded sample of at most 20,000, a quarter spread evenly,
+   so that a kind the sample never names does not weigh thousands-fold); under "anything
+   else" always the latter. So a complaint naming kind ``f`` gives
    ``LR = (s·[f ∈ F_j] / |F_j| + (1 − s)·q_f) / q_f`` (the mean over its kinds when it names
    several), and ``log LR_odour_j`` is the complainant-weighted mean log LR of the event's
    complaints that name a kind times ``min(Σ v_i, 3)`` (``odour_max_weight``: at most three
    complainants' worth, as the words of one event are not independent of the lexicon's
    gaps); 1 for an enterprise whose industry has no typical kind listed. ``s`` is estimated
-   from the events themselves (:func:`odour_word_trust`): two complaints of one event name a
-   common kind with probability ``a ≈ s² + (1 − s²)·a0``, ``a0`` that of two complaints at
+   from the events themselves (:func:`odour_word_trust`, each complainant counted once):
+   two complaints of one event name a common kind with probability ``a ≈ s² + (1 − s²)·a0``, ``a0`` that of two complaints at
    random, so ``ŝ = √((a − a0)/(1 − a0))``, shrunk by the number of pairs and capped at
    ``odour_word_trust = 0.8``; words that agree within events no more than chance are
    ignored (one event alone: ``ŝ = 0``). Events holding two sources, or background
@@ -487,6 +488,8 @@ class AttributionParams:
         _check_time_scales(self.triangulation_tau_days)
         if int(self.nearest_candidates) < 0 or int(self.max_candidates) < 1:
             raise InputError("max_candidates must be >= 1 and nearest_candidates >= 0")
+        if not (0.0 <= float(self.odour_word_trust) < 1.0) or not float(self.odour_max_weight) >= 0.0:
+            raise InputError("odour_word_trust must be in [0, 1) and odour_max_weight >= 0")
 
 
 def _check_time_scales(taus: Any) -> np.ndarray:
@@ -1554,7 +1557,8 @@ def rank_suspects(
     ent = enterprises.reset_index(drop=True)
     cp = complaints.reset_index(drop=True)
     rng = np.random.default_rng(seed)
-    rng_words = np.random.default_rng([seed, 7])  # its own stream: the other draws do not move
+    # its own stream, so that the other draws do not move
+    rng_words = np.random.default_rng(None if seed is None else [seed, 7])
 
     # projection ------------------------------------------------------------------
     e_lon = pd.to_numeric(ent["lon"], errors="coerce").to_numpy(dtype=float)
@@ -2154,9 +2158,28 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     if m_pool.size == 0:
         return none
     has = (m_pool[:, None] >> np.arange(n_f)[None, :]) & 1
-    q = (has / has.sum(axis=1, keepdims=True)).sum(axis=0) + 0.5  # a complaint naming k: 1/k each
-    q = q / q.sum()
-    trust = odour_word_trust(masks, cap=prm.odour_word_trust)
+    q = (has / has.sum(axis=1, keepdims=True)).sum(axis=0)  # a complaint naming k: 1/k each
+    # a quarter of the mass spread evenly: a kind the sample never names is not taken to be
+    # impossible (one word of it would weigh thousands-fold), LR ≤ 4·n_kinds·s per complaint
+    q = 0.75 * q / q.sum() + 0.25 / n_f
+    # the agreement within events counts each complainant once (repeat calls of one
+    # person do not make the words of an event agree)
+    ck = (pd.factorize(cp["complainant_key"].fillna("").astype(str).replace("", None))[0]
+          if "complainant_key" in cp.columns else np.full(len(cp), -1, dtype=np.int64))
+    per_person = []
+    for e in range(len(ev_cat)):
+        if not ev_odour[e] or masks[e].size == 0:
+            per_person.append(masks[e])
+            continue
+        u = used_idx[e][full[used_idx[e]] != 0]
+        k = ck[u]
+        first = np.ones(u.size, dtype=bool)
+        keyed = np.flatnonzero(k >= 0)
+        _, pos = np.unique(k[keyed], return_index=True)
+        first[keyed] = False
+        first[keyed[pos]] = True
+        per_person.append(masks[e][first])
+    trust = odour_word_trust(per_person, cap=prm.odour_word_trust)
     ent_fam = industry_odour_families(codes)
     if provisional is not None and trust > 0:
         fit = odour_lexicon_fit(masks, weights, ev_odour, pair_start, P_ent, ent_fam, q, trust,

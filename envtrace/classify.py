@@ -750,14 +750,34 @@ def odour_lexicon() -> tuple[OdourFamily, ...]:
     return tuple(out)
 
 
+_SMELL_MARKS = "味臭气"
+
+
+def _odour_word_pattern(word: str) -> str:
+    """Regex of one lexicon word. English: whole words, with a plural or ``-y`` ending
+    ("ink" is not in "stink", "tar" not in "started", "fish" not in "selfish"). Chinese: a
+    word without 味/臭/气 names a smell only when one of those follows within six
+    characters of the same clause (``养殖场的臭味``, not ``养殖场旁边的工厂``); ``药``-words
+    not after ``农`` (``农药味`` is a pesticide, not a medicine)."""
+    w = re.escape(word)
+    if word.isascii():
+        return rf"\b{w}(?:s|es|y)?\b"
+    if word.startswith("药"):
+        w = "(?<!农)" + w
+    if any(ch in word for ch in _SMELL_MARKS):
+        return w
+    return rf"{w}(?=[^，。！？；,.!?;\n]{{0,6}}?[{_SMELL_MARKS}])"
+
+
 def odour_families(texts: Any) -> np.ndarray:
     """Bit mask per text of the odour families its words name (bit ``i``: family ``i`` of
-    :func:`odour_lexicon`; 0: the text names none). Case-insensitive substring match."""
+    :func:`odour_lexicon`; 0: the text names none). Case-insensitive; see
+    :func:`_odour_word_pattern` for what counts as naming a kind."""
     if isinstance(texts, str):
         raise InputError("odour_families expects a sequence of texts, not one string")
     fams = odour_lexicon()
-    pats = [re.compile("|".join(re.escape(w) for w in f.words), re.IGNORECASE) if f.words else None
-            for f in fams]
+    pats = [re.compile("|".join(_odour_word_pattern(w) for w in f.words), re.IGNORECASE)
+            if f.words else None for f in fams]
     codes, uniques = pd.factorize(pd.Series(texts) if not isinstance(texts, pd.Series) else texts)
     masks = np.zeros(len(uniques) + 1, dtype=np.int64)  # the last one: missing (code -1)
     for i, u in enumerate(uniques):

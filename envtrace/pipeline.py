@@ -382,7 +382,9 @@ def trace(
                      "odour_word_trust": float(info.get("odour_word_trust", 0.0)),
                      # how well the lexicon's kinds of smell fit the likely sources (the
                      # trust above includes it)
-                     "odour_lexicon_fit": float(info.get("odour_lexicon_fit", 0.0)),
+                     # (null: not computed, as the words' agreement was no better than chance)
+                     "odour_lexicon_fit": (float(info["odour_lexicon_fit"])
+                                           if "odour_lexicon_fit" in info else None),
                      # per category, the time scale (days) of the triangulation's weights
                      # (null: over the whole record)
                      "triangulation_tau_days": {
@@ -558,6 +560,8 @@ def trace_to(out_dir: str | os.PathLike[str], dataset: Any = None, **kwargs: Any
             return folder[0]
 
         writer = _EarlyTables(open_folder, say)
+        # and before that: a failure between the formatting and the folder waits for it too
+        stack.callback(writer.settle)
         result = trace(dataset, writer=writer, **kwargs)
         say("writing")
         t0 = time.perf_counter()

@@ -1299,3 +1299,58 @@ def test_odour_lexicon_fit_is_one_when_the_words_name_the_likely_sources_kind_an
     half = [right[0] if e % 2 else wrong[0] for e in range(n_ev)]
     assert at.odour_lexicon_fit(half, w, ev_odour, pair_start, P_ent, ent_fam, q, 1.0, log_post) == \
         pytest.approx((0.5 - 0.25) / (1.0 - 0.25))
+
+
+def test_odour_word_terms_follow_the_formula():
+    # one odour event, two candidates: j0 of kinds {0} and j1 of kinds {1, 2}; three
+    # complaints naming kind 0, kind 0, and kinds {0, 1}; weights 1, 0.5, 1; s = 0.6
+    q = np.array([0.5, 0.3, 0.2])
+    masks = [np.array([1, 1, 3], dtype=np.int64)]
+    w = [np.array([1.0, 0.5, 1.0])]
+    log_w, top = at._odour_word_terms(masks, w, np.array([True]), np.array([0, 2]), np.array([0, 1]),
+                                      np.array([1, 6], dtype=np.int64), q, 0.6, 2.0)
+    s = 0.6
+
+    def lr(f, F):
+        return (s * (f in F) / len(F) + (1 - s) * q[f]) / q[f]
+
+    def term(F):
+        per = [lr(0, F), lr(0, F), (lr(0, F) + lr(1, F)) / 2]  # the mean over a complaint's kinds
+        return min(2.5, 2.0) * np.average(np.log(per), weights=[1.0, 0.5, 1.0])
+
+    np.testing.assert_allclose(log_w, [term({0}), term({1, 2})])
+    assert top == [(0, 3, 3)]  # kind 0 named by all three
+    # an industry of unknown smell: no factor; a kind the base rates never saw is bounded
+    # by the quarter spread evenly (q >= 0.25 / n_kinds)
+    log_u, _ = at._odour_word_terms(masks, w, np.array([True]), np.array([0, 1]), np.array([0]),
+                                    np.array([0], dtype=np.int64), q, 0.6, 2.0)
+    assert log_u[0] == 0.0
+
+
+def test_odour_word_trust_counts_each_complainant_once():
+    """Each event's words come from one person calling six times: they say nothing about
+    how much complainants agree, and the words get no weight."""
+    comp1 = complaints()
+    comp1["text"] = "晚上闻到很重的猪粪味"
+    comp1["complainant_key"] = "k0"
+    comp2 = complaints(xs=XS, ys=YS + 6000.0)
+    comp2["complaint_id"] = [f"d{i}" for i in range(len(comp2))]
+    comp2["complainant_key"] = "m0"
+    comp2["cluster_id"] = "E2"
+    comp2["text"] = "一股油漆味，刺鼻"
+    comp = pd.concat([comp1, comp2], ignore_index=True)
+    rows = [("F", "Farm", "A03", -3000.0, 0.0), ("P", "Paint", "C264", -2000.0, 6000.0)]
+    lon, lat = lonlat([r[3] for r in rows], [r[4] for r in rows])
+    ent = pd.DataFrame({"enterprise_id": [r[0] for r in rows], "name": [r[1] for r in rows],
+                        "industry": [r[2] for r in rows], "industry_code": [r[2] for r in rows],
+                        "lon": lon, "lat": lat, "status": "operating"})
+    ev = pd.concat([event_of(comp1), event_of(comp2).assign(cluster_id="E2")], ignore_index=True)
+    r = at.rank_suspects(ev, comp, ent, wind=wind_year(), n_permutations=0,
+                         profile_for=smell_profile_for, lang="en")
+    assert r.attrs["info"]["odour_words"] == 12 and r.attrs["info"]["odour_word_trust"] == 0.0
+
+
+def test_odour_word_settings_are_checked():
+    for bad in ({"odour_word_trust": 1.0}, {"odour_word_trust": -0.1}, {"odour_max_weight": -3.0}):
+        with pytest.raises(InputError):
+            at.AttributionParams(**bad)

@@ -339,6 +339,14 @@ def _fams(mask: int) -> list[str]:
     ("Strong ROTTEN EGGS smell", ["h2s"]),
     ("一股怪味，刺鼻，臭味", []),  # generic words name no kind of smell
     ("", []),
+    # English words are whole words: not "ink" in stink, "tar" in started, "cow" in coworker
+    ("pinky swear it stinks, I think it started early, coworker and selfish", []),
+    ("burning eyes and woodsmoke", []),  # a symptom and wood smoke are no industrial smell
+    ("Smells like sulfur and tar, coke works again", ["h2s", "coke"]),
+    # a Chinese word names a smell only with 味/臭/气 close after it, not as a landmark
+    ("污水处理厂旁边的塑料厂有怪味", []),
+    ("附近养殖场边上的工厂晚上排气", []),
+    ("一股农药味", ["chemical"]),  # a pesticide, not a medicine
 ])
 def test_odour_families_reads_the_kind_of_smell(text: str, families: list[str]) -> None:
     assert _fams(int(ec.odour_families([text])[0])) == families
