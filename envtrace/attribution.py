@@ -201,7 +201,7 @@ nuisance typically carries).
    conservative, as that suspect is sometimes wrong). Generated worlds: ``ŝ`` 0.6–0.7 when
    every source complaint names its source's kind, fit 0.2–0.5. Without the fit, top-1 on
    the tuning worlds rose from 0.724 to 0.809 but innocent blame rose by up to 2 points
-   on held-out sets (same-kind neighbours gained the confidence); with it top-1 is 0.760
+   on held-out sets (same-kind neighbours gained the confidence); with it top-1 is 0.770
    and innocent blame 4.7 % (4.6 % without the words); ``benchmarks/results/attribution.md``,
    eighth session.
 8. **Posterior.** ``post_j ∝ a_j · m_j · LR_time_j · LR_hours_j · LR_alarm_j · LR_odour_j · LR_hist_j`` against the
