@@ -2120,7 +2120,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
                  used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray,
                  codes: Sequence[str], prm: AttributionParams, rng: np.random.Generator,
                  info: dict[str, Any], provisional: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, list[tuple[int, int, int]], np.ndarray]:
+                 ) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]], np.ndarray]:
     """Step 7c: log LR of the odour words per pair, per event the family most named (index,
     complaints naming it, complaints naming any), and each enterprise's typical families.
 
@@ -2129,7 +2129,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     (:func:`odour_lexicon_fit`)."""
     n_pairs = P_ent.size
     ev_odour = np.asarray(ev_cat) == "odour"
-    none = (np.zeros(n_pairs), [(-1, 0, 0)] * len(ev_cat), np.zeros(len(codes), dtype=np.int64))
+    none = (np.zeros(n_pairs), [(-1, 0, 0, ())] * len(ev_cat), np.zeros(len(codes), dtype=np.int64))
     if prm.odour_word_trust <= 0 or "text" not in cp.columns or not ev_odour.any():
         return none
     from envtrace.classify import industry_odour_families, odour_families, odour_lexicon
@@ -2191,7 +2191,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     log_w, top = _odour_word_terms(masks, weights, ev_odour, pair_start, P_ent, ent_fam, q, trust,
                                    prm.odour_max_weight)
     if trust <= 0:
-        top = [(-1, 0, 0)] * len(ev_cat)
+        top = [(-1, 0, 0, ())] * len(ev_cat)
     return log_w, top, ent_fam
 
 
@@ -2243,12 +2243,12 @@ def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray]
 
 def _odour_word_terms(fam_masks: list[np.ndarray], weights: list[np.ndarray], ev_odour: np.ndarray,
                       pair_start: np.ndarray, P_ent: np.ndarray, ent_fam: np.ndarray, q: np.ndarray,
-                      trust: float, max_weight: float) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+                      trust: float, max_weight: float) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]]]:
     """log LR of the complainants' odour words per (event, candidate) pair (step 7c), and per
     event the family most named, how many complaints name it and how many name any."""
     n_fam = q.size
     log_w = np.zeros(P_ent.size)
-    top: list[tuple[int, int, int]] = [(-1, 0, 0)] * len(fam_masks)
+    top: list[tuple[int, int, int, tuple[int, ...]]] = [(-1, 0, 0, ())] * len(fam_masks)
     bits = 1 << np.arange(n_fam, dtype=np.int64)
     F = ((ent_fam[P_ent][:, None] & bits[None, :]) != 0).astype(float)  # (pairs, families)
     nF = F.sum(axis=1)
@@ -2257,7 +2257,7 @@ def _odour_word_terms(fam_masks: list[np.ndarray], weights: list[np.ndarray], ev
             continue
         has = ((m[:, None] & bits[None, :]) != 0).astype(float)  # (complaints, families)
         named = has.sum(axis=0)
-        top[e] = (int(np.argmax(named)), int(named.max()), int(m.size))
+        top[e] = (int(np.argmax(named)), int(named.max()), int(m.size), tuple(int(v) for v in named))
         if trust <= 0:
             continue
         sl = slice(pair_start[e], pair_start[e + 1])
@@ -2903,17 +2903,28 @@ def _evidence(*, lang: str, category: str, wind: bool, wind_used: bool, up_share
 _FINDING_ZH = {"penalty_case": "立案查处", "police_transfer": "移送公安"}
 
 
-def _odour_evidence(top: tuple[int, int, int], fam_mask: int, lang: str) -> str:
-    """The event's most named smell and whether it is typical of the suspect's industry."""
-    f, n_top, n_any = top
+def _odour_evidence(top: tuple[int, int, int, tuple[int, ...]], fam_mask: int, lang: str) -> str:
+    """The event's most named smell and whether it is typical of the suspect's industry; when
+    it is not, the most named smell that is (if the complaints name one). Counts are over
+    the complaints the model reads (at most ``max_complaints_wind`` per event)."""
+    f, n_top, n_any, named = top
     if f < 0 or n_any == 0:
         return ""
     from envtrace.classify import odour_lexicon
 
-    fam = odour_lexicon()[f]
+    lex = odour_lexicon()
+    fam = lex[f]
     typical = None if not fam_mask else bool((int(fam_mask) >> f) & 1)
+    alt = -1
+    if typical is False:
+        cand = [(n, -b) for b, n in enumerate(named) if n > 0 and (int(fam_mask) >> b) & 1]
+        alt = -max(cand)[1] if cand else -1
     if lang == "zh":
         tail = "" if typical is None else ("，与其行业特征相符" if typical else "，与其行业特征不符")
+        if alt >= 0:
+            tail += f"（另有{named[alt]}件描述为{lex[alt].name_zh}，相符）"
         return f"投诉描述为{fam.name_zh}（描述气味的{n_any}件中{n_top}件）{tail}"
     tail = "" if typical is None else (": typical of its industry" if typical else ": not typical of its industry")
+    if alt >= 0:
+        tail += f" ({named[alt]} name a {lex[alt].name_en} smell, typical)"
     return f"complaints name a {fam.name_en} smell ({n_top} of {n_any} naming one){tail}"

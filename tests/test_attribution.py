@@ -1319,7 +1319,7 @@ def test_odour_word_terms_follow_the_formula():
         return min(2.5, 2.0) * np.average(np.log(per), weights=[1.0, 0.5, 1.0])
 
     np.testing.assert_allclose(log_w, [term({0}), term({1, 2})])
-    assert top == [(0, 3, 3)]  # kind 0 named by all three
+    assert top == [(0, 3, 3, (3, 1, 0))]  # kind 0 named by all three, kind 1 by one
     # an industry of unknown smell: no factor; a kind the base rates never saw is bounded
     # by the quarter spread evenly (q >= 0.25 / n_kinds)
     log_u, _ = at._odour_word_terms(masks, w, np.array([True]), np.array([0, 1]), np.array([0]),
@@ -1354,3 +1354,22 @@ def test_odour_word_settings_are_checked():
     for bad in ({"odour_word_trust": 1.0}, {"odour_word_trust": -0.1}, {"odour_max_weight": -3.0}):
         with pytest.raises(InputError):
             at.AttributionParams(**bad)
+
+
+def test_odour_evidence_names_a_typical_smell_that_is_not_the_most_named():
+    from envtrace.classify import odour_lexicon
+
+    kinds = [f.family for f in odour_lexicon()]
+    burnt, chem, manure = kinds.index("burnt"), kinds.index("chemical"), kinds.index("manure")
+    named = [0] * len(kinds)
+    named[burnt], named[chem] = 6, 3
+    top = (burnt, 6, 9, tuple(named))
+    assert at._odour_evidence(top, 1 << chem, "en") == (
+        "complaints name a burnt rubber/plastic smell (6 of 9 naming one): not typical of its "
+        "industry (3 name a chemical smell, typical)")
+    assert at._odour_evidence(top, 1 << burnt, "en").endswith(": typical of its industry")
+    assert at._odour_evidence(top, 1 << manure, "en").endswith(": not typical of its industry")
+    assert at._odour_evidence(top, 0, "en") == "complaints name a burnt rubber/plastic smell (6 of 9 naming one)"
+    assert at._odour_evidence(top, 1 << chem, "zh") == (
+        "投诉描述为焦糊/烧橡胶塑料味（描述气味的9件中6件），与其行业特征不符（另有3件描述为化工/化学品味，相符）")
+    assert at._odour_evidence((-1, 0, 0, ()), 1, "en") == ""
