@@ -2164,8 +2164,9 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     q = 0.75 * q / q.sum() + 0.25 / n_f
     # the agreement within events counts each complainant once (repeat calls of one
     # person do not make the words of an event agree)
-    ck = (pd.factorize(cp["complainant_key"].fillna("").astype(str).replace("", None))[0]
-          if "complainant_key" in cp.columns else np.full(len(cp), -1, dtype=np.int64))
+    ck = np.full(len(cp), -1, dtype=np.int64)  # complainant codes of the read complaints only
+    if "complainant_key" in cp.columns:
+        ck[idx] = pd.factorize(cp["complainant_key"].iloc[idx].fillna("").astype(str).replace("", None))[0]
     per_person = []
     for e in range(len(ev_cat)):
         if not ev_odour[e] or masks[e].size == 0:
