@@ -415,3 +415,14 @@ def test_input_files_are_those_the_run_reads(tmp_path: Path) -> None:
     # a file that cannot be read is left out, not an error (the run may never read it)
     hashes = pipeline._sha256_all([data / "wind.csv", data])  # a directory: IsADirectoryError
     assert list(hashes) == [data / "wind.csv"]
+
+
+def test_write_csv_many_chunks_and_a_slice_equal_pandas(tmp_path: Path) -> None:
+    # more rows than one 200,000-line chunk, quoting in some of them, from a sliced frame
+    n = 450_001
+    ids = pd.Series([f"c{i}" if i % 1000 else f'c,"{i}"' for i in range(n)], dtype="str")
+    df = pd.DataFrame({"complaint_id": ids, "n": np.arange(n), "cluster_id": pd.Series(["E1"] * n, dtype="str")})
+    part = df.iloc[7:n - 3]
+    pipeline.write_csv(part, tmp_path / "a.csv")
+    part.to_csv(tmp_path / "b.csv", index=False, encoding="utf-8")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
