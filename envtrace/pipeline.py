@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -334,7 +334,8 @@ def trace(
 
     # provenance -------------------------------------------------------------------
     hashes = _input_hashes(root, dict(ds.summary.get("files", {})) if ds.summary else {}, paths,
-                           hash_job.result() if hash_job is not None else {})
+                           hash_job.result() if hash_job is not None else {},
+                           extra=_map_files(root, getattr(ds.config, "boundary", None), paths))
     files = dict(ds.summary.get("files", {})) if ds.summary else {}
     warnings = list(ds.summary.get("warnings", [])) if ds.summary else []
     warnings += [w for w in info.get("warnings", []) if w not in warnings]
@@ -625,10 +626,23 @@ _DATASET_FILES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+def _map_files(root: Path | None, boundary: str | None, paths: Mapping[str, Path]) -> list[Path]:
+    """The map files of a dataset folder that :func:`envtrace.io.load_dataset` reads: the
+    township areas (the first of ``areas.geojson|gpkg|shp``) and the ``envtrace.toml``
+    boundary, unless a boundary file is given."""
+    if root is None:
+        return []
+    out = [next((root / f"areas{e}" for e in (".geojson", ".gpkg", ".shp") if (root / f"areas{e}").is_file()),
+                None)]
+    if boundary and "boundary" not in paths:
+        out.append(root / boundary)
+    return [p for p in out if p is not None and p.is_file()]
+
+
 def _input_files(root: Path | None, paths: Mapping[str, Path]) -> list[Path]:
     """The files a run will read: per kind, the one :func:`envtrace.io.load_dataset` picks
     in the dataset folder (the first extension present) unless a file is given for it,
-    the folder's ``envtrace.toml``, and the explicitly given files."""
+    the folder's ``envtrace.toml``, its map files and the explicitly given files."""
     found: list[Path] = []
     if root is not None:
         for stem, exts in _DATASET_FILES:
@@ -639,6 +653,7 @@ def _input_files(root: Path | None, paths: Mapping[str, Path]) -> list[Path]:
                 found.append(hit)
         if (root / "envtrace.toml").is_file():
             found.append(root / "envtrace.toml")
+        found += _map_files(root, None, paths)
     return found + list(paths.values())
 
 
@@ -655,10 +670,10 @@ def _sha256_all(files: list[Path]) -> dict[Path, str]:
 
 
 def _input_hashes(root: Path | None, files: Mapping[str, Any], paths: Mapping[str, Path],
-                  done: Mapping[Path, str]) -> dict[str, str]:
+                  done: Mapping[Path, str], *, extra: Sequence[Path] = ()) -> dict[str, str]:
     """SHA-256 of the dataset's files read (``files``: names in ``root``), its
-    ``envtrace.toml`` and the explicitly given files; ``done`` holds hashes computed
-    already (while the ingest ran), by path."""
+    ``envtrace.toml``, its map files (``extra``) and the explicitly given files; ``done``
+    holds hashes computed already (while the ingest ran), by path."""
 
     def sha(p: Path) -> str:
         return done[p] if p in done else sha256_file(p)
@@ -672,6 +687,8 @@ def _input_hashes(root: Path | None, files: Mapping[str, Any], paths: Mapping[st
         toml = root / "envtrace.toml"
         if toml.is_file():
             hashes["envtrace.toml"] = sha(toml)
+        for p in extra:
+            hashes[str(p.relative_to(root)) if p.is_relative_to(root) else p.name] = sha(p)
     for p in paths.values():
         hashes[p.name] = sha(p)
     return hashes

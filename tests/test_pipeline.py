@@ -407,11 +407,21 @@ def test_input_files_are_those_the_run_reads(tmp_path: Path) -> None:
     (data / "complaints.xlsx").write_bytes(b"not read: complaints.csv comes first")
     (data / "areas.geojson").write_text("{}", encoding="utf-8")
     got = pipeline._input_files(data, {})
-    assert [p.name for p in got] == ["complaints.csv", "enterprises.csv", "wind.csv", "alarms.csv"]
+    assert [p.name for p in got] == ["complaints.csv", "enterprises.csv", "wind.csv", "alarms.csv",
+                                     "areas.geojson"]
     given = tmp_path / "other.csv"
     given.write_text("a,b\n", encoding="utf-8")
     got = pipeline._input_files(data, {"complaints": given})
-    assert [p.name for p in got] == ["enterprises.csv", "wind.csv", "alarms.csv", "other.csv"]
+    assert [p.name for p in got] == ["enterprises.csv", "wind.csv", "alarms.csv", "areas.geojson", "other.csv"]
+    # the map files load_dataset reads: the areas, and the envtrace.toml boundary unless given
+    (data / "maps").mkdir()
+    (data / "maps" / "county.geojson").write_text("{}", encoding="utf-8")
+    assert [p.name for p in pipeline._map_files(data, "maps/county.geojson", {})] == ["areas.geojson",
+                                                                                     "county.geojson"]
+    assert [p.name for p in pipeline._map_files(data, "maps/county.geojson", {"boundary": given})] == [
+        "areas.geojson"]
+    hashes = pipeline._input_hashes(data, {}, {}, {}, extra=pipeline._map_files(data, "maps/county.geojson", {}))
+    assert set(hashes) == {"areas.geojson", "maps/county.geojson"}
     # a file that cannot be read is left out, not an error (the run may never read it)
     hashes = pipeline._sha256_all([data / "wind.csv", data])  # a directory: IsADirectoryError
     assert list(hashes) == [data / "wind.csv"]
