@@ -1812,7 +1812,7 @@ def rank_suspects(
     # log posterior of each pair without them)
     prov = np.log(np.maximum(P_a * np.exp(log_hist), 1e-300)) + log_time + log_hours + log_alarm
     log_odour, odour_top, odour_fams = _odour_words(cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes,
-                                                    prm, rng_words, info, provisional=prov)
+                                                    ckey, prm, rng_words, info, provisional=prov)
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
     # the enforcement history is a prior on the enterprise, like a_j: the triangulation
@@ -2116,17 +2116,22 @@ def odour_word_trust(masks: Sequence[np.ndarray], *, cap: float, prior_pairs: fl
 _ODOUR_BASE_SAMPLE = 20_000  # complaints read for the base rates of the odour words
 
 
+def _kind_matrix(masks: np.ndarray, n: int) -> np.ndarray:
+    """Bit masks of kinds of smell as a 0/1 float matrix, shape ``(len(masks), n)``."""
+    return ((np.asarray(masks, dtype=np.int64)[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
+
+
 def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray],
                  used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray,
-                 codes: Sequence[str], prm: AttributionParams, rng: np.random.Generator,
-                 info: dict[str, Any], provisional: np.ndarray | None = None
+                 codes: Sequence[str], ckey: np.ndarray, prm: AttributionParams,
+                 rng: np.random.Generator, info: dict[str, Any], provisional: np.ndarray | None = None
                  ) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]], np.ndarray]:
     """Step 7c: log LR of the odour words per pair, per event the family most named (index,
     complaints naming it, complaints naming any), and each enterprise's typical families.
 
     ``provisional``: log posterior (unnormalised) of each pair without the words; with it the
     words' trust is multiplied by how well the lexicon's kinds fit the likely sources
-    (:func:`odour_lexicon_fit`)."""
+    (:func:`odour_lexicon_fit`). ``ckey``: complainant codes per complaint (-1: none)."""
     n_pairs = P_ent.size
     ev_odour = np.asarray(ev_cat) == "odour"
     none = (np.zeros(n_pairs), [(-1, 0, 0, ())] * len(ev_cat), np.zeros(len(codes), dtype=np.int64))
@@ -2139,41 +2144,38 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     if not parts:
         return none
     idx = np.unique(np.concatenate(parts))
-    text = cp["text"]
+    # base rates of the families over the record's odour complaints (a seeded sample)
+    pool = (np.flatnonzero((cp["category"] == "odour").to_numpy(dtype=bool, na_value=False))
+            if "category" in cp.columns else idx)
+    if pool.size > _ODOUR_BASE_SAMPLE:
+        pool = np.sort(rng.choice(pool, size=_ODOUR_BASE_SAMPLE, replace=False))
+    need = np.union1d(idx, pool)  # each text read once
     full = np.zeros(len(cp), dtype=np.int64)
-    full[idx] = odour_families(text.iloc[idx])
+    full[need] = odour_families(cp["text"].iloc[need])
     no_m, no_w = np.zeros(0, dtype=np.int64), np.zeros(0)
     masks, weights = [no_m] * len(ev_cat), [no_w] * len(ev_cat)
     for e in np.flatnonzero(ev_odour):
         m = full[used_idx[e]]
         keep = m != 0
         masks[e], weights[e] = m[keep], used_w[e][keep]
-    # base rates of the families over the record's odour complaints (a seeded sample)
-    pool = (np.flatnonzero((cp["category"] == "odour").to_numpy(dtype=bool, na_value=False))
-            if "category" in cp.columns else idx)
-    if pool.size > _ODOUR_BASE_SAMPLE:
-        pool = np.sort(rng.choice(pool, size=_ODOUR_BASE_SAMPLE, replace=False))
-    m_pool = odour_families(text.iloc[pool])
+    m_pool = full[pool]
     m_pool = m_pool[m_pool != 0]
     if m_pool.size == 0:
         return none
-    has = (m_pool[:, None] >> np.arange(n_f)[None, :]) & 1
+    has = _kind_matrix(m_pool, n_f)
     q = (has / has.sum(axis=1, keepdims=True)).sum(axis=0)  # a complaint naming k: 1/k each
     # a quarter of the mass spread evenly: a kind the sample never names is not taken to be
     # impossible (one word of it would weigh thousands-fold), LR ≤ 4·n_kinds·s per complaint
     q = 0.75 * q / q.sum() + 0.25 / n_f
     # the agreement within events counts each complainant once (repeat calls of one
     # person do not make the words of an event agree)
-    ck = np.full(len(cp), -1, dtype=np.int64)  # complainant codes of the read complaints only
-    if "complainant_key" in cp.columns:
-        ck[idx] = pd.factorize(cp["complainant_key"].iloc[idx].fillna("").astype(str).replace("", None))[0]
     per_person = []
     for e in range(len(ev_cat)):
         if not ev_odour[e] or masks[e].size == 0:
             per_person.append(masks[e])
             continue
         u = used_idx[e][full[used_idx[e]] != 0]
-        k = ck[u]
+        k = ckey[u]
         first = np.ones(u.size, dtype=bool)
         keyed = np.flatnonzero(k >= 0)
         _, pos = np.unique(k[keyed], return_index=True)
@@ -2213,7 +2215,6 @@ def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray]
     evidence ranks wrongly make the fit smaller (conservative), never larger.
     """
     n_f = q.size
-    bits = 1 << np.arange(n_f, dtype=np.int64)
     den = 0.0
     m_obs = m_0 = m_1 = 0.0
     for e in np.flatnonzero(ev_odour):
@@ -2228,10 +2229,10 @@ def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray]
         lp = log_post[sl][known]
         w_c = (lp == lp.max()).astype(float)
         w_c /= w_c.sum()
-        has = ((m[:, None] & bits[None, :]) != 0).astype(float)
+        has = _kind_matrix(m, n_f)
         h = (has / has.sum(axis=1, keepdims=True) * weights[e][:, None]).sum(axis=0)
         h /= h.sum()  # the event's named kinds, complainant-weighted
-        typ = ((fam[known][:, None] & bits[None, :]) != 0).astype(float)  # (cand, kinds)
+        typ = _kind_matrix(fam[known], n_f)  # (cand, kinds)
         qF = typ @ q
         m_obs += float(w_c @ (typ @ h))
         m_0 += float(w_c @ qF)
@@ -2250,13 +2251,12 @@ def _odour_word_terms(fam_masks: list[np.ndarray], weights: list[np.ndarray], ev
     n_fam = q.size
     log_w = np.zeros(P_ent.size)
     top: list[tuple[int, int, int, tuple[int, ...]]] = [(-1, 0, 0, ())] * len(fam_masks)
-    bits = 1 << np.arange(n_fam, dtype=np.int64)
-    F = ((ent_fam[P_ent][:, None] & bits[None, :]) != 0).astype(float)  # (pairs, families)
+    F = _kind_matrix(ent_fam[P_ent], n_fam)  # (pairs, families)
     nF = F.sum(axis=1)
     for e, (m, w) in enumerate(zip(fam_masks, weights, strict=True)):
         if not ev_odour[e] or m.size == 0:
             continue
-        has = ((m[:, None] & bits[None, :]) != 0).astype(float)  # (complaints, families)
+        has = _kind_matrix(m, n_fam)  # (complaints, families)
         named = has.sum(axis=0)
         top[e] = (int(np.argmax(named)), int(named.max()), int(m.size), tuple(int(v) for v in named))
         if trust <= 0:

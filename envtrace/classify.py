@@ -56,7 +56,7 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -707,14 +707,23 @@ def noticed_hours(texts: Any) -> np.ndarray:
     """
     if isinstance(texts, str):
         raise InputError("noticed_hours expects a sequence of texts, not one string")
-    # factorize first (fast on Arrow-backed columns): each distinct text is read once
+
+    def mask(text: str) -> int:
+        m = 0
+        for hit in _TIME_RE.finditer(text):
+            m |= _TIME_CUES[hit.lastindex - 1][1]
+        return m
+
+    return _mask_per_text(texts, mask)
+
+
+def _mask_per_text(texts: Any, fn: Callable[[str], int]) -> np.ndarray:
+    """``fn`` of each text as int64, read once per distinct text (factorized first: fast on
+    Arrow-backed columns); 0 for a missing text."""
     codes, uniques = pd.factorize(pd.Series(texts) if not isinstance(texts, pd.Series) else texts)
     masks = np.zeros(len(uniques) + 1, dtype=np.int64)  # the last one: missing (code -1)
     for i, u in enumerate(uniques):
-        m = 0
-        for hit in _TIME_RE.finditer(str(u)):
-            m |= _TIME_CUES[hit.lastindex - 1][1]
-        masks[i] = m
+        masks[i] = fn(str(u))
     return masks[codes]
 
 
@@ -778,16 +787,8 @@ def odour_families(texts: Any) -> np.ndarray:
     fams = odour_lexicon()
     pats = [re.compile("|".join(_odour_word_pattern(w) for w in f.words), re.IGNORECASE)
             if f.words else None for f in fams]
-    codes, uniques = pd.factorize(pd.Series(texts) if not isinstance(texts, pd.Series) else texts)
-    masks = np.zeros(len(uniques) + 1, dtype=np.int64)  # the last one: missing (code -1)
-    for i, u in enumerate(uniques):
-        t = str(u)
-        m = 0
-        for b, pat in enumerate(pats):
-            if pat is not None and pat.search(t):
-                m |= 1 << b
-        masks[i] = m
-    return masks[codes]
+    return _mask_per_text(texts, lambda t: sum(1 << b for b, pat in enumerate(pats)
+                                               if pat is not None and pat.search(t)))
 
 
 def industry_odour_families(codes: Iterable[Any]) -> np.ndarray:
