@@ -1954,6 +1954,17 @@ def read_actions(
 # =======================================================================================
 # a dataset folder
 # =======================================================================================
+# the files of a dataset folder, by kind: the first extension present is read
+DATASET_FILES: dict[str, tuple[str, ...]] = {
+    "complaints": (".csv", ".xlsx", ".geojson", ".gpkg"),
+    "enterprises": (".csv", ".xlsx", ".geojson", ".gpkg"),
+    "wind": (".csv", ".xlsx"),
+    "alarms": (".csv", ".xlsx"),
+    "actions": (".csv", ".xlsx"),
+    "areas": (".geojson", ".gpkg", ".shp"),
+}
+
+
 def _find(root: Path, stem: str, exts: Iterable[str]) -> Path | None:
     for ext in exts:
         p = root / f"{stem}{ext}"
@@ -2007,12 +2018,12 @@ def load_dataset(
             return Path(given)
         return _find(base, stem, exts) if root is not None else None
 
-    c_path = pick(complaints, "complaints", (".csv", ".xlsx", ".geojson", ".gpkg"))
-    e_path = pick(enterprises, "enterprises", (".csv", ".xlsx", ".geojson", ".gpkg"))
-    w_path = pick(wind, "wind", (".csv", ".xlsx"))
-    al_path = pick(alarms, "alarms", (".csv", ".xlsx"))
-    ac_path = pick(actions, "actions", (".csv", ".xlsx"))
-    ar_path = pick(areas, "areas", (".geojson", ".gpkg", ".shp"))
+    c_path = pick(complaints, "complaints", DATASET_FILES["complaints"])
+    e_path = pick(enterprises, "enterprises", DATASET_FILES["enterprises"])
+    w_path = pick(wind, "wind", DATASET_FILES["wind"])
+    al_path = pick(alarms, "alarms", DATASET_FILES["alarms"])
+    ac_path = pick(actions, "actions", DATASET_FILES["actions"])
+    ar_path = pick(areas, "areas", DATASET_FILES["areas"])
     if c_path is None:
         raise InputError(f"{base}: no complaints.csv or complaints.xlsx")
     if e_path is None and require_enterprises:

@@ -333,10 +333,9 @@ def trace(
     info = dict(cand.attrs.get("info", {}))
 
     # provenance -------------------------------------------------------------------
-    hashes = _input_hashes(root, dict(ds.summary.get("files", {})) if ds.summary else {}, paths,
-                           hash_job.result() if hash_job is not None else {},
-                           extra=_map_files(root, getattr(ds.config, "boundary", None), paths))
     files = dict(ds.summary.get("files", {})) if ds.summary else {}
+    hashes = _input_hashes(root, files, paths, hash_job.result() if hash_job is not None else {},
+                           extra=_map_files(root, getattr(ds.config, "boundary", None), paths))
     warnings = list(ds.summary.get("warnings", [])) if ds.summary else []
     warnings += [w for w in info.get("warnings", []) if w not in warnings]
     warnings += _wind_coverage_warnings(comp, ds_wind, out_tz)  # smellpgh hook
@@ -409,13 +408,14 @@ def trace(
     )
 
 
-# --- smellpgh hooks: period filter, wind coverage -----------------------------------
 def _import_stages() -> None:
+    """Load the modules of the stages after the ingest (on a thread while it runs)."""
     import envtrace.attribution
     import envtrace.classify
     import envtrace.events  # noqa: F401
 
 
+# --- smellpgh hooks: period filter, wind coverage -----------------------------------
 def _period_bounds(start: str | None, end: str | None, tz: str) -> tuple[Any, Any]:
     """``[start, end)`` as aware timestamps in ``tz``; a bare-date ``end`` covers its day."""
 
@@ -619,21 +619,15 @@ class _EarlyTables:
         cf.wait([f for f in (self._fields, self._written) if f is not None])
 
 
-_DATASET_FILES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("complaints", (".csv", ".xlsx", ".geojson", ".gpkg")),
-    ("enterprises", (".csv", ".xlsx", ".geojson", ".gpkg")),
-    ("wind", (".csv", ".xlsx")), ("alarms", (".csv", ".xlsx")), ("actions", (".csv", ".xlsx")),
-)
-
-
 def _map_files(root: Path | None, boundary: str | None, paths: Mapping[str, Path]) -> list[Path]:
     """The map files of a dataset folder that :func:`envtrace.io.load_dataset` reads: the
-    township areas (the first of ``areas.geojson|gpkg|shp``) and the ``envtrace.toml``
-    boundary, unless a boundary file is given."""
+    township areas (``areas.*``) and the ``envtrace.toml`` boundary, unless a boundary file
+    is given."""
+    from envtrace import io
+
     if root is None:
         return []
-    out = [next((root / f"areas{e}" for e in (".geojson", ".gpkg", ".shp") if (root / f"areas{e}").is_file()),
-                None)]
+    out = [io._find(root, "areas", io.DATASET_FILES["areas"])]
     if boundary and "boundary" not in paths:
         out.append(root / boundary)
     return [p for p in out if p is not None and p.is_file()]
@@ -641,14 +635,14 @@ def _map_files(root: Path | None, boundary: str | None, paths: Mapping[str, Path
 
 def _input_files(root: Path | None, paths: Mapping[str, Path]) -> list[Path]:
     """The files a run will read: per kind, the one :func:`envtrace.io.load_dataset` picks
-    in the dataset folder (the first extension present) unless a file is given for it,
-    the folder's ``envtrace.toml``, its map files and the explicitly given files."""
+    in the dataset folder unless a file is given for it, the folder's ``envtrace.toml``, its
+    map files and the explicitly given files."""
+    from envtrace import io
+
     found: list[Path] = []
     if root is not None:
-        for stem, exts in _DATASET_FILES:
-            if stem in paths:
-                continue
-            hit = next((root / f"{stem}{e}" for e in exts if (root / f"{stem}{e}").is_file()), None)
+        for stem, exts in io.DATASET_FILES.items():
+            hit = None if stem in paths or stem == "areas" else io._find(root, stem, exts)
             if hit is not None:
                 found.append(hit)
         if (root / "envtrace.toml").is_file():
