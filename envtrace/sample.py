@@ -64,7 +64,10 @@ BEHAVIOURS: tuple[str, ...] = (
     "night_construction",  # E47 site, 22:00-02:00, noise
     "windy_dust",  # B10/C30 stockpiles when wind > 6 m/s
     "seasonal_livestock",  # A03 farm, June-September, all day (worst at night)
+    "restaurant_fumes",  # H62 kitchen exhaust at mealtimes, beside homes, among other restaurants
+    "transfer_station",  # N7820 refuse transfer: dawn and evening loading, worse in summer
 )
+_URBAN_BEHAVIOURS: tuple[str, ...] = ("restaurant_fumes", "transfer_station")
 WIND_CLIMATES: tuple[str, ...] = ("monsoon", "valley", "uniform", "strong_prevailing")
 KIND_OF_BEHAVIOUR = {
     "covert_night": "odour",
@@ -73,6 +76,8 @@ KIND_OF_BEHAVIOUR = {
     "night_construction": "noise",
     "windy_dust": "dust",
     "seasonal_livestock": "odour",
+    "restaurant_fumes": "odour",
+    "transfer_station": "odour",
 }
 INDUSTRIES_OF_BEHAVIOUR = {
     "covert_night": ["C2614", "C2619", "C27", "C2641"],
@@ -81,6 +86,8 @@ INDUSTRIES_OF_BEHAVIOUR = {
     "night_construction": ["E47"],
     "windy_dust": ["B10", "C30", "C3021"],
     "seasonal_livestock": ["A03"],
+    "restaurant_fumes": ["H62"],
+    "transfer_station": ["N7820"],
 }
 DECOY_INDUSTRIES = {
     "C2614": ["C2619", "C2641", "C27", "C29"],
@@ -100,6 +107,8 @@ DECOY_INDUSTRIES = {
     "B10": ["C30", "C3021", "B10"],
     "C30": ["B10", "C3021", "C30"],
     "C3021": ["C30", "B10"],
+    "H62": ["H62"],
+    "N7820": ["N7820", "D4620", "H62"],
 }
 CHANNELS = ("12369", "web", "wechat", "12345")
 _TZ = "Asia/Shanghai"
@@ -223,7 +232,7 @@ class WorldConfig:
     def randomised(cls, seed: int) -> WorldConfig:
         """Draw geometry, wind climate, sources, lags, decoys and channel mix from ``seed``."""
         rng = np.random.default_rng([seed, 7321])
-        others = [b for b in BEHAVIOURS if b not in ("covert_night", "malfunction")]
+        others = [b for b in BEHAVIOURS if b not in ("covert_night", "malfunction", *_URBAN_BEHAVIOURS)]
         k = int(rng.integers(2, 5))
         extra = tuple(str(b) for b in rng.choice(others, size=k, replace=False))
         web, wechat = rng.uniform(0.05, 0.35, size=2)
@@ -268,6 +277,19 @@ PRESETS: dict[str, dict[str, Any]] = {
         ),
     },
     "quiet": {"complaints_per_year": 1000, "background_share": 0.35},
+    # town-centre nuisances, with restaurants and waste transfer stations the cause of a
+    # third of odour complaints in China (issue #4): a restaurant's kitchen exhaust beside
+    # an estate among other restaurants, and a refuse transfer station. Not drawn by
+    # ``random``, whose worlds stay those of earlier versions.
+    "urban": {
+        "behaviours": (
+            "covert_night",
+            "malfunction",
+            "work_hours",
+            "restaurant_fumes",
+            "transfer_station",
+        ),
+    },
 }
 
 
@@ -347,7 +369,8 @@ _TRUTH_README = """# Ground truth of the generated world (never read by analysis
 - `sources.csv`: the true polluters, their behaviour, activity period and emission set-up.
 - `residents.csv`: neighbourhoods (小区/村) with household counts (population weights).
 - `decoys.csv`: innocent enterprises of matching industries placed closer to a source's
-  most affected neighbourhood than the source itself.
+  most affected neighbourhood than the source itself (for a restaurant: the other
+  restaurants of its street, 30-160 m from it, nearer or farther).
 - `world.json`: seed, scale, configuration and counts.
 """
 
@@ -875,6 +898,23 @@ def _schedule(
             "end_day": d_fix,
             "schedule": "wind speed > 6 m/s (stockpiles, blasting)",
         }
+    elif behaviour == "restaurant_fumes":
+        # lunch and dinner service, busier at weekends; until a fume purifier is fitted
+        d0 = int(rng.integers(0, 120))
+        d_end = min(d0 + int(rng.integers(150, 260)), 360)
+        meal = ((hour >= 11) & (hour < 14)) | ((hour >= 17) & (hour < 21))
+        m = (day >= d0) & (day < d_end) & meal
+        act[m] = np.where(wd[m] >= 5, 1.3, 1.0)
+        facts = {"start_day": d0, "end_day": d_end, "schedule": "11:00-14:00 and 17:00-21:00 daily"}
+    elif behaviour == "transfer_station":
+        # refuse arrives and is compacted at dawn and in the evening; warm months smell most
+        d_end = int(rng.integers(230, 340))
+        load = ((hour >= 5) & (hour < 9)) | ((hour >= 17) & (hour < 20))
+        warm = np.isin(month, [5, 6, 7, 8, 9])
+        m = (day < d_end) & load
+        act[m] = np.where(warm[m], 1.3, 0.6)
+        facts = {"start_day": 0, "end_day": d_end,
+                 "schedule": "05:00-09:00 and 17:00-20:00 daily, worse May-September"}
     elif behaviour == "seasonal_livestock":
         m = np.isin(month, [6, 7, 8, 9])
         act[m] = 0.8 + 0.4 * ((hour[m] >= 19) | (hour[m] < 6))
@@ -1163,7 +1203,8 @@ def _exposure(
     dist = np.hypot(rx - sx, ry - sy)
     # Beyond the plume's dilution: coarse dust settles out, odorants react and the plume
     # loses coherence, so nuisance fades faster than the Gaussian formula alone says.
-    fade = {"covert_night": 7000.0, "malfunction": 3000.0, "windy_dust": 1200.0}.get(
+    fade = {"covert_night": 7000.0, "malfunction": 3000.0, "windy_dust": 1200.0,
+            "restaurant_fumes": 250.0, "transfer_station": 900.0}.get(
         behaviour, 1800.0
     )
     c = c * np.exp(-dist / fade)[None, :]
@@ -1229,6 +1270,16 @@ def _place_sources(
                 j = int(rng.choice(np.flatnonzero(urban)))
                 ox, oy = _polar(rng, rng.uniform(150, 320))
                 x, y = rx[j] + ox, ry[j] + oy
+            elif b == "restaurant_fumes":
+                j = int(rng.choice(np.flatnonzero(urban)))
+                ox, oy = _polar(rng, rng.uniform(35, 90))
+                x, y = rx[j] + ox, ry[j] + oy
+                stack, buoy = rng.uniform(4, 12), rng.uniform(0.2, 1.0)  # kitchen exhaust
+            elif b == "transfer_station":
+                j = int(rng.choice(np.flatnonzero(urban)))
+                ox, oy = _polar(rng, rng.uniform(180, 450))
+                x, y = rx[j] + ox, ry[j] + oy
+                stack, buoy = 2.0, 0.0
             elif b == "windy_dust":
                 j = int(rng.choice(np.flatnonzero(~urban)))
                 ox, oy = _polar(rng, rng.uniform(1200, 2500))
@@ -1241,7 +1292,7 @@ def _place_sources(
                 stack, buoy = 2.0, 0.0
             near = np.hypot(rx - x, ry - y).min()
             ok = outline.contains(Point(x, y)) and near > (
-                100 if b == "night_construction" else 500
+                {"night_construction": 100, "restaurant_fumes": 30, "transfer_station": 150}.get(b, 500)
             )
             if ok:
                 break
@@ -1254,6 +1305,8 @@ def _place_sources(
             "windy_dust": rng.uniform(1500, 2500),
             "seasonal_livestock": rng.uniform(1000, 2000),
         }.get(b, 300.0)
+        if b in _URBAN_BEHAVIOURS:  # drawn apart, so that the other worlds stay as they were
+            reach = rng.uniform(90, 200) if b == "restaurant_fumes" else rng.uniform(400, 900)
         exp = _exposure(b, float(x), float(y), res, wind, act, rng, stack, buoy, float(reach))
         sources.append(
             {
@@ -1295,11 +1348,18 @@ def _place_decoys(
         for k in range(n_dec):
             j = int(order[k % len(order)] if k < 2 else rng.choice(order))
             d_src = float(np.hypot(rx[j] - s["x"], ry[j] - s["y"]))
+            street = s["behaviour"] == "restaurant_fumes"  # the other restaurants of its street
             for _ in range(100):
-                d = rng.uniform(0.25, 0.6) * min(d_src, 1500.0)
-                ox, oy = _polar(rng, d)
-                x, y = rx[j] + ox, ry[j] + oy
-                if geo["outline"].contains(Point(x, y)) and np.hypot(rx - x, ry - y).min() > 60:
+                if street:
+                    ox, oy = _polar(rng, rng.uniform(30, 160))
+                    x, y = s["x"] + ox, s["y"] + oy
+                    clear = np.hypot(rx - x, ry - y).min() > 25
+                else:
+                    d = rng.uniform(0.25, 0.6) * min(d_src, 1500.0)
+                    ox, oy = _polar(rng, d)
+                    x, y = rx[j] + ox, ry[j] + oy
+                    clear = np.hypot(rx - x, ry - y).min() > 60
+                if geo["outline"].contains(Point(x, y)) and clear:
                     break
             code = str(rng.choice(DECOY_INDUSTRIES.get(s["code"], [s["code"]])))
             if s["kind"] == "odour" and k >= 2 and rng.random() < 0.5:
@@ -2071,6 +2131,14 @@ def _actions(
         elif b == "windy_dust":
             add(first + rng.integers(1, 6), "inspection", eid, "现场检查，料堆未苫盖，无喷淋设施")
             add(f["end_day"], "rectified", eid, "料堆全覆盖，安装喷淋降尘设施")
+            add(f["end_day"] + rng.integers(7, 15), "verified", eid, "复查合格")
+        elif b == "restaurant_fumes":
+            add(first + rng.integers(2, 8), "inspection", eid, "现场检查，油烟净化器未开启，排烟口朝向居民楼")
+            add(f["end_day"], "rectified", eid, "安装油烟净化设施，排烟口改至楼顶")
+            add(f["end_day"] + rng.integers(5, 12), "verified", eid, "复查合格")
+        elif b == "transfer_station":
+            add(first + rng.integers(2, 8), "inspection", eid, "现场检查，中转站除臭设施未运行，渗滤液外溢")
+            add(f["end_day"], "rectified", eid, "密闭改造，增设除臭喷淋")
             add(f["end_day"] + rng.integers(7, 15), "verified", eid, "复查合格")
         else:
             add(first + rng.integers(3, 10), "inspection", eid, "现场检查，粪污处理设施不完善")

@@ -368,3 +368,11 @@ def test_industry_odour_families_by_code_prefix() -> None:
     assert "solvent" in got[2] and "manure" not in got[2]  # a paint factory
     assert got[3] == ["solvent"]  # a printer: ink
     assert got[4] == got[5] == got[6] == []  # unknown: no kind of smell assumed
+
+
+def test_a_waste_transfer_station_smells_of_garbage() -> None:
+    """N7820 (environmental sanitation: 垃圾中转站, public toilets) is not N772 (treatment)."""
+    got = [_fams(int(m)) for m in ec.industry_odour_families(["N7820", "N7723", "N78"])]
+    assert got[0] == ["sewage", "garbage"]
+    assert "garbage" in got[1] and "burnt" in got[1]  # landfills and incinerators
+    assert got[2] == []  # the division alone names no kind

@@ -411,6 +411,55 @@ def test_behaviour_timing(tables: dict[str, pd.DataFrame]) -> None:
     assert (t.loc[noise, "category"] == "noise").all()
 
 
+@pytest.fixture(scope="module")
+def urban(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    d = generate(5, preset="urban").write(tmp_path_factory.mktemp("urban") / "w")
+    return {
+        "truth": _read(d, "truth/complaints.csv"),
+        "sources": _read(d, "truth/sources.csv"),
+        "decoys": _read(d, "truth/decoys.csv"),
+        "residents": _read(d, "truth/residents.csv"),
+        "enterprises": _read(d, "enterprises.csv"),
+    }
+
+
+def test_urban_preset_restaurant_and_transfer_station(urban: dict[str, pd.DataFrame]) -> None:
+    """A kitchen exhaust beside an estate at mealtimes, among other restaurants; a refuse
+    transfer station at dawn and in the evening."""
+    t, s = urban["truth"], urban["sources"].set_index("behaviour")
+    at = pd.to_datetime(t["exposure_at"])
+    rest = t["source_enterprise_id"] == s.at["restaurant_fumes", "enterprise_id"]
+    station = t["source_enterprise_id"] == s.at["transfer_station", "enterprise_id"]
+    assert rest.sum() > 30 and station.sum() > 30
+    assert at[rest].dt.hour.isin([11, 12, 13, 17, 18, 19, 20]).all()
+    assert at[station].dt.hour.isin([5, 6, 7, 8, 17, 18, 19]).all()
+    assert (t.loc[rest | station, "category"] == "odour").all()
+    assert s.at["restaurant_fumes", "industry"].startswith("H62")
+    assert s.at["transfer_station", "industry"].startswith("N7820")
+    # the restaurant's complainants live next door; its look-alikes are on its street
+    ent = urban["enterprises"].set_index("enterprise_id")
+    res = urban["residents"]
+    rid = s.at["restaurant_fumes", "enterprise_id"]
+    lon0, lat0 = float(ent.at[rid, "lon"]), float(ent.at[rid, "lat"])
+
+    def metres(lon: pd.Series, lat: pd.Series) -> np.ndarray:
+        x, y = _xy(lon.astype(float).to_numpy(), lat.astype(float).to_numpy(), lon0, lat0)
+        return np.hypot(x, y)
+
+    assert 30 < metres(res["lon"], res["lat"]).min() < 95
+    dec = urban["decoys"][urban["decoys"]["source_enterprise_id"] == rid]
+    assert len(dec) >= 2 and (dec["industry_code"] == "H62").all()
+    # 30-160 m, and the 6-decimal coordinates round by up to ~0.1 m
+    assert (metres(ent.loc[dec["enterprise_id"], "lon"], ent.loc[dec["enterprise_id"], "lat"]) < 161).all()
+
+
+def test_urban_behaviours_leave_the_other_worlds_alone() -> None:
+    """The random preset never draws the urban behaviours (its worlds are those of earlier
+    versions, so earlier evaluations can be re-run)."""
+    for seed in range(40):
+        assert not set(WorldConfig.randomised(seed).behaviours) & {"restaurant_fumes", "transfer_station"}
+
+
 def test_noise_is_local(tables: dict[str, pd.DataFrame]) -> None:
     t, s = tables["truth"], tables["sources"].set_index("behaviour")
     src = s.loc["night_construction"]
