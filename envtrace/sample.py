@@ -2047,6 +2047,15 @@ def _alarms(
     )
 
 
+# one inspection finds it (days after the fifth complaint), fixed at the end, verified after
+_FOUND_AND_FIXED: dict[str, tuple[tuple[int, int], str, str, tuple[int, int]]] = {
+    "windy_dust": ((1, 6), "现场检查，料堆未苫盖，无喷淋设施", "料堆全覆盖，安装喷淋降尘设施", (7, 15)),
+    "restaurant_fumes": ((2, 8), "现场检查，油烟净化器未开启，排烟口朝向居民楼",
+                         "安装油烟净化设施，排烟口改至楼顶", (5, 12)),
+    "transfer_station": ((2, 8), "现场检查，中转站除臭设施未运行，渗滤液外溢", "密闭改造，增设除臭喷淋", (7, 15)),
+}
+
+
 def _actions(
     rng: np.random.Generator,
     times: pd.DatetimeIndex,
@@ -2128,18 +2137,11 @@ def _actions(
             add(first + rng.integers(9, 15), "penalty_case", eid, "立案查处：夜间违规施工产生噪声")
             add(f["end_day"], "rectified", eid, "停止夜间施工")
             add(f["end_day"] + rng.integers(3, 8), "verified", eid, "夜间复查，未施工")
-        elif b == "windy_dust":
-            add(first + rng.integers(1, 6), "inspection", eid, "现场检查，料堆未苫盖，无喷淋设施")
-            add(f["end_day"], "rectified", eid, "料堆全覆盖，安装喷淋降尘设施")
-            add(f["end_day"] + rng.integers(7, 15), "verified", eid, "复查合格")
-        elif b == "restaurant_fumes":
-            add(first + rng.integers(2, 8), "inspection", eid, "现场检查，油烟净化器未开启，排烟口朝向居民楼")
-            add(f["end_day"], "rectified", eid, "安装油烟净化设施，排烟口改至楼顶")
-            add(f["end_day"] + rng.integers(5, 12), "verified", eid, "复查合格")
-        elif b == "transfer_station":
-            add(first + rng.integers(2, 8), "inspection", eid, "现场检查，中转站除臭设施未运行，渗滤液外溢")
-            add(f["end_day"], "rectified", eid, "密闭改造，增设除臭喷淋")
-            add(f["end_day"] + rng.integers(7, 15), "verified", eid, "复查合格")
+        elif b in _FOUND_AND_FIXED:
+            (i0, i1), found, fixed, (v0, v1) = _FOUND_AND_FIXED[b]
+            add(first + rng.integers(i0, i1), "inspection", eid, found)
+            add(f["end_day"], "rectified", eid, fixed)
+            add(f["end_day"] + rng.integers(v0, v1), "verified", eid, "复查合格")
         else:
             add(first + rng.integers(3, 10), "inspection", eid, "现场检查，粪污处理设施不完善")
             add(f["end_day"] + rng.integers(1, 10), "rectified", eid, "完善粪污处理设施")
