@@ -358,7 +358,7 @@ def sample_command(
     preset: Annotated[
         str | None,
         typer.Option("--preset", help="shandong (default), valley, uniform, strong_prevailing, long_lag, "
-                     "dense_decoys, mobile, livestock, quiet, or random."),
+                     "dense_decoys, mobile, livestock, quiet, urban, or random."),
     ] = None,
     n_enterprises: Annotated[
         int | None, typer.Option("--n-enterprises", help="Override the number of enterprises.")
