@@ -16,7 +16,8 @@ threshold), weighted by population and a heavy-tailed per-household propensity, 
 repeat callers and households that never call both exist.
 
 Decoys — innocent enterprises of the same polluting industries — sit closer to the
-complaining homes than the true source, and some true sources are far away (large plants
+complaining homes than the true source (a restaurant's are the other restaurants of its
+street, nearer or farther), and some true sources are far away (large plants
 whose night plumes travel far under stable conditions), so "the nearest factory of a
 matching industry" is often the wrong answer.
 
@@ -1212,6 +1213,20 @@ def _exposure(
     # hours (98th percentile) at about ``reach`` metres from the source.
     c98 = np.quantile(c, 0.98, axis=0)
     ring = (dist > 0.7 * reach) & (dist < 1.3 * reach) & (c98 > 0)
+    if behaviour in _URBAN_BEHAVIOURS:
+        # a reach of 100-900 m rarely has a neighbourhood centre in its ring: calibrate on
+        # points of a circle of that radius instead (no random draws: other worlds unchanged)
+        ang = np.deg2rad(np.arange(0.0, 360.0, 15.0))
+        cx, cy = sx + reach * np.sin(ang), sy + reach * np.cos(ang)
+        c_ring = _plume(sx, sy, cx, cy, wind_from=wdir, u10=u_eff, stab=stab, q=q, stack_m=stack,
+                        buoyancy=buoy) * np.exp(-reach / fade)
+        r98 = np.quantile(c_ring, 0.98, axis=0)
+        ref = float(np.median(r98[r98 > 0])) if (r98 > 0).any() else 0.0
+        if ref <= 0:
+            return out
+        f = _sigmoid(4.0 * np.log(np.maximum(c / ref, 1e-12)))
+        out[on] = f.astype(np.float32)
+        return out
     if not ring.any():
         ring = np.zeros(len(dist), dtype=bool)
         ring[np.argsort(np.abs(dist - reach) + np.where(c98 > 0, 0, 1e9))[:5]] = True
