@@ -140,8 +140,8 @@ def calibration(res: pipeline.TraceResult, cl: pd.DataFrame) -> pd.DataFrame:
     cand = res.candidates
     top1 = cand[cand["rank"] == 1].set_index("cluster_id")
     g = cl.assign(t1=cl["cluster_id"].map(top1["enterprise_id"])).dropna(subset=["t1"])
-    per = g.groupby("cluster_id").agg(n=("t1", "size"),
-                                      right=("t1", lambda s_: int((s_ == g.loc[s_.index, "source_enterprise_id"]).sum())))
+    g = g.assign(right=(g["t1"] == g["source_enterprise_id"]).astype(int))
+    per = g.groupby("cluster_id").agg(n=("t1", "size"), right=("right", "sum"))
     per["score"] = top1["score"].reindex(per.index).to_numpy()
     marks = ("in one plume", "同处一个烟羽")
     per["one_plume"] = [any(m in str(e) for m in marks) for e in top1["evidence"].reindex(per.index)]

@@ -398,6 +398,8 @@ _TYPOS = [
     ("希望", "希忘"),
 ]
 
+SMELL_KINDS: tuple[str, ...] = tuple(sorted(_SMELLS))  # the kinds an odour text can name
+
 SMELL_KIND_BY_INDUSTRY = {
     "C2614": "chemical",
     "C2619": "egg",
@@ -555,7 +557,7 @@ def render_text(
         when = ""
     opener = _pick(rng, _OPENERS)
     if category == "odour":
-        fam = smell or _pick(rng, sorted(_SMELLS))
+        fam = smell or _pick(rng, list(SMELL_KINDS))
         body = _pick(rng, _ODOUR_BODY).format(
             when=when, smell=_pick(rng, _SMELLS[fam]), place=place
         )

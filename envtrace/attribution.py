@@ -1449,7 +1449,7 @@ def _preselect(ev_cat: np.ndarray, vx: np.ndarray, vy: np.ndarray, members: np.n
             if m > K:  # the K most plausible ...
                 chosen[:] = False
                 chosen[rows_b, np.argpartition(-a, K - 1, axis=1)[:, :K]] = True
-                if 0 < n_near < m:  # ... and the nearest open ones that can cause k, whatever their a
+                if n_near > 0:  # ... and the nearest open ones that can cause k, whatever their a
                     near = np.argpartition(np.where(ok, d, np.inf), n_near - 1, axis=1)[:, :n_near]
                     chosen[rows_b, near] |= ok[rows_b, near]
             for r, e in enumerate(blk):
@@ -1810,7 +1810,8 @@ def rank_suspects(
     # odour words: what the complainants call the smell (step 7c) -------------------------
     # (the words' weight is judged against where the other evidence points: the provisional
     # log posterior of each pair without them)
-    prov = np.log(np.maximum(P_a * np.exp(log_hist), 1e-300)) + log_time + log_hours + log_alarm
+    prior = P_a * np.exp(log_hist)
+    prov = np.log(np.maximum(prior, 1e-300)) + log_time + log_hours + log_alarm
     log_odour, odour_top, odour_fams = _odour_words(cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes,
                                                     ckey, prm, rng_words, info, provisional=prov)
 
@@ -1828,7 +1829,7 @@ def rank_suspects(
         starts_u = np.r_[0, np.cumsum(n_used[has_u])[:-1]]
         ev_day[has_u] = np.add.reduceat(c_hour[flat].astype(float), starts_u) / n_used[has_u] / 24.0
     ev_day[np.isnan(ev_day)] = np.nanmean(ev_day) if np.isfinite(ev_day).any() else 0.0
-    post, mult = _triangulate(P_a * np.exp(log_hist), log_lik, P_ev, P_ent, pair_start, ev_cat, prm,
+    post, mult = _triangulate(prior, log_lik, P_ev, P_ent, pair_start, ev_cat, prm,
                               ev_day=ev_day, info=info)
 
     # top-k per event, p-values, evidence ----------------------------------------------
@@ -2018,7 +2019,6 @@ def _triangulate(a: np.ndarray, log_lik: np.ndarray, P_ev: np.ndarray, P_ent: np
             n_e = by_ev(np.ones(n_k), tau)
             pi = np.full(pidx.size, 1.0 / n_comp)
             pi_b = np.full(n_k, 1.0 / n_comp)
-            pst = np.zeros(pidx.size)
             for it in range(prm.eb_iterations + 1):
                 pst = _posterior(a_m * pi, log_lik[pidx], sub_start, pi_b * bg0)
                 if it == prm.eb_iterations:
@@ -2154,10 +2154,20 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     full[need] = odour_families(cp["text"].iloc[need])
     no_m, no_w = np.zeros(0, dtype=np.int64), np.zeros(0)
     masks, weights = [no_m] * len(ev_cat), [no_w] * len(ev_cat)
+    # the agreement within events counts each complainant once (repeat calls of one
+    # person do not make the words of an event agree)
+    per_person = [no_m] * len(ev_cat)
     for e in np.flatnonzero(ev_odour):
         m = full[used_idx[e]]
         keep = m != 0
         masks[e], weights[e] = m[keep], used_w[e][keep]
+        k = ckey[used_idx[e][keep]]
+        first = np.ones(k.size, dtype=bool)
+        keyed = np.flatnonzero(k >= 0)
+        _, pos = np.unique(k[keyed], return_index=True)
+        first[keyed] = False
+        first[keyed[pos]] = True
+        per_person[e] = masks[e][first]
     m_pool = full[pool]
     m_pool = m_pool[m_pool != 0]
     if m_pool.size == 0:
@@ -2167,21 +2177,6 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     # a quarter of the mass spread evenly: a kind the sample never names is not taken to be
     # impossible (one word of it would weigh thousands-fold), LR ≤ 4·n_kinds·s per complaint
     q = 0.75 * q / q.sum() + 0.25 / n_f
-    # the agreement within events counts each complainant once (repeat calls of one
-    # person do not make the words of an event agree)
-    per_person = []
-    for e in range(len(ev_cat)):
-        if not ev_odour[e] or masks[e].size == 0:
-            per_person.append(masks[e])
-            continue
-        u = used_idx[e][full[used_idx[e]] != 0]
-        k = ckey[u]
-        first = np.ones(u.size, dtype=bool)
-        keyed = np.flatnonzero(k >= 0)
-        _, pos = np.unique(k[keyed], return_index=True)
-        first[keyed] = False
-        first[keyed[pos]] = True
-        per_person.append(masks[e][first])
     trust = odour_word_trust(per_person, cap=prm.odour_word_trust)
     ent_fam = industry_odour_families(codes)
     if provisional is not None and trust > 0:
@@ -2191,10 +2186,10 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
         trust *= fit
     info["odour_words"] = int(sum(m.size for m in masks))
     info["odour_word_trust"] = round(trust, 3)
+    if trust <= 0:  # the words are not believed: no factor, and no evidence line
+        return none[0], none[1], ent_fam
     log_w, top = _odour_word_terms(masks, weights, ev_odour, pair_start, P_ent, ent_fam, q, trust,
                                    prm.odour_max_weight)
-    if trust <= 0:
-        top = [(-1, 0, 0, ())] * len(ev_cat)
     return log_w, top, ent_fam
 
 
@@ -2259,8 +2254,6 @@ def _odour_word_terms(fam_masks: list[np.ndarray], weights: list[np.ndarray], ev
         has = _kind_matrix(m, n_fam)  # (complaints, families)
         named = has.sum(axis=0)
         top[e] = (int(np.argmax(named)), int(named.max()), int(m.size), tuple(int(v) for v in named))
-        if trust <= 0:
-            continue
         sl = slice(pair_start[e], pair_start[e + 1])
         k = has.sum(axis=1)  # families each complaint names
         f_c, n_c = F[sl], nF[sl]

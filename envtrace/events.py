@@ -106,6 +106,7 @@ hot-spot analysis; see its docstring for the rules.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -167,6 +168,11 @@ _REFIT_POINTS = 5_000  # points per batched DBSCAN of the scan's replicates (the
 
 class _Prepared:
     """Validated columns of a Complaints frame as numpy arrays (input row order)."""
+
+    @functools.cached_property
+    def categories(self) -> list[str]:
+        """The categories present, sorted (rows without one left out)."""
+        return sorted({c for c in self.category if c != ""})
 
     def __init__(self, complaints: pd.DataFrame) -> None:
         if not isinstance(complaints, pd.DataFrame):
@@ -488,7 +494,7 @@ def _cluster(p: _Prepared, *, spatial: bool, eps_m: float | None, window_h: floa
     labels = np.full(p.n, -1, dtype=np.int64)
     core = np.zeros(p.n, dtype=bool)
     orig = ~p.is_dup
-    cats = sorted({c for c in p.category if c != ""}) if categories is None else list(categories)
+    cats = p.categories if categories is None else list(categories)
     jobs = []
     for cat in cats:
         rows = np.flatnonzero(orig & (p.category == cat))
@@ -675,7 +681,7 @@ class SpaceTimeEvents:
         category is clustered (the category's own events, summarised as in fit), and the
         pool (at most one thread per category, never more than ``workers``)."""
         jobs: dict[str, Any] = {"futures": {}, "frames": {}, "ids": {}}
-        n_cat = len({c for c in p.category if c != ""})
+        n_cat = len(p.categories)
         pool = _threads.DaemonPool(min(_n_threads(self.workers), max(n_cat, 1)), name="envtrace-scan")
         lock = threading.Lock()
 
@@ -684,7 +690,7 @@ class SpaceTimeEvents:
             ok = lab >= 0
             labels[rows[ok]] = lab[ok]
             _inherit_duplicates(p, labels)
-            ids_c = _cluster_ids("E", p.ids[~p.is_dup], labels[~p.is_dup])
+            ids_c = _cluster_ids("E", p.ids[rows], lab)  # the category's own members only
             ev = _summarise(p, labels, ids_c, buffer_m=self.buffer_m)
             if not len(ev):
                 return

@@ -546,7 +546,7 @@ def trace_to(out_dir: str | os.PathLike[str], dataset: Any = None, **kwargs: Any
     -------
     TraceResult
     """
-    if "writer" in kwargs or "early_write" in kwargs:
+    if "writer" in kwargs:
         raise TypeError("trace_to writes the tables itself: no writer argument")
     say = kwargs.get("progress") or (lambda _stage: None)
     with contextlib.ExitStack() as stack:
@@ -566,10 +566,6 @@ def trace_to(out_dir: str | os.PathLike[str], dataset: Any = None, **kwargs: Any
         result = trace(dataset, writer=writer, **kwargs)
         say("writing")
         t0 = time.perf_counter()
-        if not writer.counts:  # trace() tells the writer everything on every run; in case not
-            writer.complaints_ready(result.complaints, result.rejects, result.tz)
-            writer.clusters_ready(result.complaints["cluster_id"])
-            writer.candidates_ready(result.candidates)
         _write_clusters_and_summary(open_folder(), result, writer.counts, t0)
     return result
 
@@ -642,12 +638,11 @@ def _input_files(root: Path | None, paths: Mapping[str, Path]) -> list[Path]:
     found: list[Path] = []
     if root is not None:
         for stem, exts in io.DATASET_FILES.items():
-            hit = None if stem in paths or stem == "areas" else io._find(root, stem, exts)
+            hit = None if stem in paths else io._find(root, stem, exts)
             if hit is not None:
                 found.append(hit)
         if (root / "envtrace.toml").is_file():
             found.append(root / "envtrace.toml")
-        found += _map_files(root, None, paths)
     return found + list(paths.values())
 
 

@@ -1211,8 +1211,6 @@ def _exposure(
     c = c * np.exp(-dist / fade)[None, :]
     # Emission strength: chosen so that the odour threshold (c = 1) is reached in the worse
     # hours (98th percentile) at about ``reach`` metres from the source.
-    c98 = np.quantile(c, 0.98, axis=0)
-    ring = (dist > 0.7 * reach) & (dist < 1.3 * reach) & (c98 > 0)
     if behaviour in _URBAN_BEHAVIOURS:
         # a reach of 100-900 m rarely has a neighbourhood centre in its ring: calibrate on
         # points of a circle of that radius instead (no random draws: other worlds unchanged)
@@ -1222,15 +1220,13 @@ def _exposure(
                         buoyancy=buoy) * np.exp(-reach / fade)
         r98 = np.quantile(c_ring, 0.98, axis=0)
         ref = float(np.median(r98[r98 > 0])) if (r98 > 0).any() else 0.0
-        if ref <= 0:
-            return out
-        f = _sigmoid(4.0 * np.log(np.maximum(c / ref, 1e-12)))
-        out[on] = f.astype(np.float32)
-        return out
-    if not ring.any():
-        ring = np.zeros(len(dist), dtype=bool)
-        ring[np.argsort(np.abs(dist - reach) + np.where(c98 > 0, 0, 1e9))[:5]] = True
-    ref = float(np.median(c98[ring]))
+    else:
+        c98 = np.quantile(c, 0.98, axis=0)
+        ring = (dist > 0.7 * reach) & (dist < 1.3 * reach) & (c98 > 0)
+        if not ring.any():
+            ring = np.zeros(len(dist), dtype=bool)
+            ring[np.argsort(np.abs(dist - reach) + np.where(c98 > 0, 0, 1e9))[:5]] = True
+        ref = float(np.median(c98[ring]))
     if ref <= 0:
         return out
     c = c / ref
@@ -1360,10 +1356,10 @@ def _place_decoys(
         load = e.sum(axis=0) * w
         order = np.argsort(load)[::-1][:4]
         n_dec = int(np.floor(cfg.decoys_per_source + rng.random() * 0.999))
+        street = s["behaviour"] == "restaurant_fumes"  # the other restaurants of its street
         for k in range(n_dec):
             j = int(order[k % len(order)] if k < 2 else rng.choice(order))
             d_src = float(np.hypot(rx[j] - s["x"], ry[j] - s["y"]))
-            street = s["behaviour"] == "restaurant_fumes"  # the other restaurants of its street
             for _ in range(100):
                 if street:
                     ox, oy = _polar(rng, rng.uniform(30, 160))
@@ -1839,8 +1835,7 @@ def _render_complaints(
     if r_smell is not None and cfg.smell_word_share < 1:
         # source complaints that do not name their source's kind of smell name one at random
         # (their own stream: with the default 1.0 no draw changes the texts)
-        kinds = np.array(sorted(set(tx.SMELL_KIND_BY_INDUSTRY.values()) - {"construction", "quarry"}),
-                         dtype=object)
+        kinds = np.array(tx.SMELL_KINDS, dtype=object)
         swap = (r_smell.random(n) >= cfg.smell_word_share) & (src >= 0) & (cats == "odour")
         sm = sm.copy()
         sm[swap] = kinds[r_smell.integers(0, kinds.size, int(swap.sum()))]
