@@ -133,6 +133,7 @@ __all__ = [
     "TREND_LABELS",
     "SpaceTimeEvents",
     "find_events",
+    "split_events",
     "spacetime_coordinates",
     "spatial_hotspots",
     "scan_pvalues",
@@ -701,6 +702,72 @@ class SpaceTimeEvents:
                 jobs["ids"][cat] = (rows, lab, ids_c)
 
         return jobs, on_done, pool
+
+
+def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Series, *,
+                 buffer_m: float = 100.0) -> tuple[pd.Series, gpd.GeoDataFrame, pd.Series]:
+    """Split events in two: the complaints in ``moved`` leave their event for a new one.
+
+    Used when one space-time event holds two sources' complaints
+    (:func:`envtrace.attribution.rank_suspects`, step 11). Both parts get new ids derived
+    from their members, as every event's id is, and their own summary (counts, times,
+    centre, radius, footprint); a duplicate goes where its original goes.
+
+    Parameters
+    ----------
+    complaints : DataFrame
+        Complaints with ``cluster_id`` (and the columns of :class:`SpaceTimeEvents`).
+    events : DataFrame
+        The events (:data:`EVENT_COLUMNS` + ``geometry``).
+    moved : Series
+        Index: the complaints (labels of ``complaints.index``) that leave their event.
+    buffer_m : float
+        Footprint buffer of the parts, metres.
+
+    Returns
+    -------
+    labels : Series of str
+        The new ``cluster_id`` of every complaint (``complaints.index``).
+    events : GeoDataFrame
+        Unsplit events as they were, each split event replaced by its two parts, ordered
+        by start and id; a part's ``p_value`` is its parent's.
+    parent : Series of str
+        Per new ``cluster_id``: the event it came from (itself when not split).
+    """
+    lab = complaints["cluster_id"].astype(str).to_numpy(dtype=object)
+    ids = events["cluster_id"].astype(str)
+    idx = complaints.index.get_indexer(pd.Index(moved.index))
+    if (idx < 0).any():
+        raise InputError("split_events: moved complaints not found in complaints")
+    split = pd.unique(lab[idx])
+    split = split[pd.Index(split).isin(ids.to_numpy()) & (split != NOISE)]
+    rows = np.flatnonzero(pd.Index(lab).isin(split))  # hashed: np.isin sorts objects (12 s at 1M)
+    part = np.zeros(len(complaints), dtype=np.int64)
+    part[idx] = 1
+    parent_of = pd.Series(ids.to_numpy(), index=ids.to_numpy(), dtype="str")
+    if not len(rows):
+        return (pd.Series(lab, index=complaints.index, name="cluster_id", dtype="str"),
+                events.copy(), parent_of)
+    cols = [c for c in ("complaint_id", "received_at", "lon", "lat", "category", "complainant_key",
+                        "duplicate_of") if c in complaints.columns]
+    p = _Prepared(complaints[cols].iloc[rows])
+    part_sub = part[rows][p.root]  # duplicates follow their originals
+    ilab, _ = pd.factorize(pd.Series(lab[rows].astype(str)) + "\x00" + pd.Series(part_sub).astype(str))
+    ilab = ilab.astype(np.int64)
+    ids_map = _cluster_ids("E", p.ids[~p.is_dup], ilab[~p.is_dup])
+    names = _names(ilab, ids_map)
+    parts = _summarise(p, ilab, ids_map, buffer_m=buffer_m)
+    par = pd.Series(lab[rows], index=names).groupby(level=0).first()
+    pv = pd.Series(events["p_value"].to_numpy(dtype=float), index=ids.to_numpy())
+    parts["p_value"] = pv.reindex(par.reindex(parts["cluster_id"]).to_numpy()).to_numpy()
+    keep = events.loc[~ids.isin(split).to_numpy()]
+    out = pd.concat([keep, parts], ignore_index=True)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=events.crs if hasattr(events, "crs") else None)
+    out = out.sort_values(["start", "cluster_id"], kind="stable").reset_index(drop=True)
+    new_lab = lab.copy()
+    new_lab[rows] = names
+    parent_of = pd.concat([parent_of[~parent_of.isin(split)], par.astype(str)])
+    return pd.Series(new_lab, index=complaints.index, name="cluster_id", dtype="str"), out, parent_of
 
 
 def find_events(complaints: pd.DataFrame, **params: Any) -> tuple[pd.Series, gpd.GeoDataFrame]:

@@ -22,6 +22,7 @@ from envtrace.events import (
     scan_pvalues,
     spacetime_coordinates,
     spatial_hotspots,
+    split_events,
 )
 
 T0 = pd.Timestamp("2026-06-01 20:00", tz="Asia/Shanghai")
@@ -141,6 +142,50 @@ def test_duplicates_inherit_and_do_not_count() -> None:
     assert events["n_complaints"].iloc[0] == 6
     # the far duplicate does not stretch the event
     assert events["radius_m"].iloc[0] < 100
+
+
+def _sha_id(members: list[str]) -> str:
+    return "E" + hashlib.sha1("\n".join(sorted(members)).encode()).hexdigest()[:10]
+
+
+def test_split_events_makes_two_events_from_their_members() -> None:
+    """An event of 6 complaints (a0..a2 at 0-20 m, a3..a5 at 430-450 m, a far duplicate of a4) and a
+    second event: moving a3..a5 gives two events with ids from their members, their own
+    counts, centres and times, the parent's p-value; the other event is untouched."""
+    rows = [{"id": f"a{i}", "x_m": 10.0 * i, "h": 0.5 * i} for i in range(3)]
+    rows += [{"id": f"a{i}", "x_m": 400.0 + 10.0 * i, "h": 5.0 + 0.5 * i} for i in range(3, 6)]
+    rows += [{"id": "dup", "x_m": 9_000.0, "h": 6.0, "key": "kd", "dup": "a4"}]
+    rows += burst(3, x0=30_000.0, h0=300.0, prefix="z")
+    df = frame(rows)
+    labels, ev = find_events(df, **PARAMS)
+    assert len(ev) == 2
+    ev = ev.assign(p_value=[0.01, 0.2])
+    df = df.assign(cluster_id=labels)
+    parent_id, other_id = labels.iloc[0], labels.iloc[-1]
+    moved = pd.Series(parent_id, index=df.index[[3, 4, 5]])
+    lab2, ev2, parent = split_events(df, ev, moved)
+    west, east = _sha_id(["a0", "a1", "a2"]), _sha_id(["a3", "a4", "a5"])
+    assert lab2.tolist() == [west] * 3 + [east] * 4 + [other_id] * 3
+    assert lab2.index.equals(df.index)
+    assert ev2["cluster_id"].tolist() == [west, east, other_id]  # by start
+    e2 = ev2.set_index("cluster_id")
+    assert e2.loc[west, "n_complaints"] == 3 and e2.loc[east, "n_complaints"] == 4  # + duplicate
+    assert e2.loc[east, "start"] == T0 + pd.Timedelta(hours=6.5)
+    assert e2.loc[east, "end"] == T0 + pd.Timedelta(hours=7.5)
+    cx, _ = geo.project(e2.loc[east, "lon"], e2.loc[east, "lat"], CRS0)
+    assert float(cx) == pytest.approx(440.0, abs=0.01)  # the far duplicate does not count
+    assert e2.loc[east, "radius_m"] == pytest.approx(10.0, abs=0.1)
+    assert e2.loc[west, "p_value"] == e2.loc[east, "p_value"] == 0.01
+    assert e2.loc[other_id, "p_value"] == 0.2
+    assert e2.loc[other_id, "geometry"].equals(ev.set_index("cluster_id").loc[other_id, "geometry"])
+    assert parent.to_dict() == {other_id: other_id, west: parent_id, east: parent_id}
+    assert ev2.crs.to_epsg() == 4326
+    # nothing moved: all as it was
+    lab3, ev3, parent3 = split_events(df, ev, pd.Series([], dtype="str"))
+    assert lab3.equals(df["cluster_id"].astype("str").rename("cluster_id"))
+    assert ev3["cluster_id"].tolist() == ev["cluster_id"].tolist()
+    with pytest.raises(InputError):
+        split_events(df, ev, pd.Series(parent_id, index=[999]))
 
 
 def test_categories_do_not_merge() -> None:
