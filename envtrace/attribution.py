@@ -259,6 +259,28 @@ nuisance typically carries).
     carriers are not the air plume) ``p_value`` is NaN: only distance, industry, timing
     and alarms are used, and the evidence line says so.
 
+11. **Events holding two sources.** A space-time event can hold the complaints of two
+    sources: in a town centre a restaurant's lunchtime fumes, a refuse transfer station's
+    dawn loading and a plant's night discharge reach the same estates in the same days,
+    and the event's chain of complaints holds all three. Per event with wind evidence,
+    complaint ``i`` of the wind sample and candidate ``j``: ``S_ij = log(a_j m_j LR_hist_j)
+    + log(π_b + (1 − π_b) R_ij)`` (+ for odour events the log LR of the kind of smell the
+    complaint names, step 7c, when the words are believed: ``油烟`` sides with a restaurant,
+    ``垃圾`` with a transfer station); ``a`` is the event's top suspect. The complaints
+    with ``S_ib − S_ia > log split_margin`` (3) would rather go with ``b``, for a gain
+    ``G_b = Σ v_i (S_ib − S_ia)`` (nats) over them; the ``b`` of largest gain takes them
+    when ``G_b ≥ split_min_gain`` (1) and both parts keep ``split_min_complaints`` (3)
+    complaints of the sample (the others, and duplicates of the part's complaints, go
+    with their part or stay). ``rank_suspects`` proposes the split (``attrs["split"]``, with
+    the learnt weights ``m_j`` and the trusts in the words in ``attrs["fixed"]``);
+    ``envtrace trace`` makes the parts (:func:`envtrace.events.split_events`: ids, counts,
+    centres and footprints of their own, the parent's scan p-value) and ranks them again
+    with those weights (``split_rounds``, 1 by default: a part may still hold two sources;
+    each round costs a ranking of the parts). Only events whose every complaint entered the
+    wind term (at most ``max_complaints_wind``) are split: a split of a sample would leave
+    most of a big event behind. The split events' suspects get no p-values (their parts
+    are tested), so the step costs little beyond the ranking of the parts.
+
 Noise does not follow the plume and its reach is hundreds of metres: noise, water and
 waste events skip the wind term (``WIND_CATEGORIES`` are odour and dust).
 
@@ -445,6 +467,17 @@ class AttributionParams:
         ``exp(-|Δt| / τ)``; per category one is chosen by the events' leave-one-out evidence
         (one-standard-error rule, :func:`_choose_time_scale`). ``(inf,)`` weighs every event
         of the record alike (the form before 2026-11-27). Positive; ``inf`` allowed.
+    split_min_gain, split_margin, split_min_complaints : float, float, int
+        Step 11: a complaint that another candidate explains better than the event's top
+        suspect by a factor of more than ``split_margin`` leaves with that candidate's part
+        when the part's weighted log gain (nats) is at least ``split_min_gain`` and both
+        parts keep ``split_min_complaints`` complaints of the wind sample; 0 (or less)
+        switches the step off.
+    split_rounds : int
+        Rounds of step 11 in ``envtrace trace`` (a part may still hold two sources and be
+        split again). 1 by default: each round ranks the parts again, and at 1M
+        complaints the second round costs ~4 s (62.9 s against 58.1 s); town-centre
+        worlds gain from a second (``benchmarks/results/attribution.md``). 0: no split.
     """
 
     max_distance_m: float = 20000.0
@@ -483,6 +516,10 @@ class AttributionParams:
     nearest_candidates: int = 10
     odour_word_trust: float = 0.8
     odour_max_weight: float = 3.0
+    split_min_gain: float = 1.0
+    split_margin: float = 3.0
+    split_min_complaints: int = 3
+    split_rounds: int = 1
 
     def __post_init__(self) -> None:
         _check_time_scales(self.triangulation_tau_days)
@@ -490,6 +527,9 @@ class AttributionParams:
             raise InputError("max_candidates must be >= 1 and nearest_candidates >= 0")
         if not (0.0 <= float(self.odour_word_trust) < 1.0) or not float(self.odour_max_weight) >= 0.0:
             raise InputError("odour_word_trust must be in [0, 1) and odour_max_weight >= 0")
+        if (not float(self.split_margin) >= 1.0 or int(self.split_min_complaints) < 1
+                or int(self.split_rounds) < 0):
+            raise InputError("split_margin must be >= 1, split_min_complaints >= 1 and split_rounds >= 0")
 
 
 def _check_time_scales(taus: Any) -> np.ndarray:
@@ -1478,6 +1518,8 @@ def rank_suspects(
     lang: str = "zh",
     params: AttributionParams | None = None,
     profile_for: Any = None,
+    fixed: Mapping[str, Any] | None = None,
+    split: bool = False,
 ) -> pd.DataFrame:
     """Rank the enterprises behind each event (the model is in the module docstring).
 
@@ -1512,12 +1554,26 @@ def rank_suspects(
     profile_for : callable, optional
         Industry profile lookup (see :func:`industry_table`); default
         :func:`envtrace.profiles.profile_for`.
+    fixed : mapping, optional
+        What an earlier ranking of all events learnt, to rank the parts of split events
+        with (step 11): ``prior`` (``(cluster_id, enterprise_id) -> multiplier`` of the
+        triangulation, missing pairs 1), ``time_word_trust`` and ``odour_word_trust`` (the
+        trusts in the texts' words), ``odour_q`` (the kinds of smell's base rates over
+        the record) and ``odour_families`` (each enterprise's typical kinds), so that
+        ``complaints`` need hold only the events' own.
+    split : bool
+        Propose splits of events holding two sources (step 11, ``attrs["split"]``); the
+        suspects of those events then get no p-values, as the caller is to split them and
+        rank the parts (``envtrace trace`` does).
 
     Returns
     -------
     DataFrame
         :data:`CANDIDATE_COLUMNS`, up to ``top_k`` rows per event, ordered by event and
-        rank. ``attrs["info"]`` holds what evidence was used and warnings.
+        rank. ``attrs["info"]`` holds what evidence was used and warnings;
+        ``attrs["split"]`` the complaints (index labels of ``complaints``, value: their
+        event) that leave their event with a second source (step 11), and
+        ``attrs["fixed"]`` what the parts are to be ranked with (see ``fixed``).
 
     Raises
     ------
@@ -1555,8 +1611,10 @@ def rank_suspects(
 
     ev = events.reset_index(drop=True)
     ent = enterprises.reset_index(drop=True)
+    cp_index = complaints.index
     cp = complaints.reset_index(drop=True)
     rng = np.random.default_rng(seed)
+    fixed = dict(fixed) if fixed is not None else None
     # its own stream, so that the other draws do not move
     rng_words = np.random.default_rng(None if seed is None else [seed, 7])
 
@@ -1674,12 +1732,14 @@ def rank_suspects(
 
         masks[members_all] = noticed_hours(cp["text"].iloc[members_all])
     lag_cls = np.zeros(len(cp), dtype=np.int64)
-    trust = time_word_trust(c_hod[members_all], masks[members_all], cap=prm.time_cue_trust)
+    trust = (time_word_trust(c_hod[members_all], masks[members_all], cap=prm.time_cue_trust)
+             if fixed is None else float(fixed.get("time_word_trust", 0.0)))
     cls_m, lag_tab = _lag_classes(late[members_all], c_hod[members_all], masks[members_all], prm,
                                   trust)
     lag_cls[members_all] = cls_m
     info["time_words"] = int((masks[members_all] != 0).sum())
     info["time_word_trust"] = round(trust, 3)
+    info["_time_word_trust"] = float(trust)
 
     # operating-hours factor (weak), at the hours the smell was noticed ----------------------
     eps = prm.hours_epsilon
@@ -1812,8 +1872,12 @@ def rank_suspects(
     # log posterior of each pair without them)
     prior = P_a * np.exp(log_hist)
     prov = np.log(np.maximum(prior, 1e-300)) + log_time + log_hours + log_alarm
-    log_odour, odour_top, odour_fams = _odour_words(cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes,
-                                                    ckey, prm, rng_words, info, provisional=prov)
+    if fixed is not None and fixed.get("odour_families") is not None:
+        info["_odour_families_in"] = fixed["odour_families"]
+    log_odour, odour_top, odour_fams = _odour_words(
+        cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes, ckey, prm, rng_words, info, provisional=prov,
+        trust_fixed=None if fixed is None else float(fixed.get("odour_word_trust", 0.0)),
+        q_fixed=None if fixed is None else fixed.get("odour_q"))
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
     # the enforcement history is a prior on the enterprise, like a_j: the triangulation
@@ -1829,8 +1893,20 @@ def rank_suspects(
         starts_u = np.r_[0, np.cumsum(n_used[has_u])[:-1]]
         ev_day[has_u] = np.add.reduceat(c_hour[flat].astype(float), starts_u) / n_used[has_u] / 24.0
     ev_day[np.isnan(ev_day)] = np.nanmean(ev_day) if np.isfinite(ev_day).any() else 0.0
-    post, mult = _triangulate(prior, log_lik, P_ev, P_ent, pair_start, ev_cat, prm,
-                              ev_day=ev_day, info=info)
+    if fixed is None:
+        post, mult = _triangulate(prior, log_lik, P_ev, P_ent, pair_start, ev_cat, prm,
+                                  ev_day=ev_day, info=info)
+    else:  # the parts of split events: the weights learnt from all events
+        fp = fixed.get("prior", {})
+        mult = np.array([float(fp.get((str(ev_ids[i]), str(e_id[j])), 1.0))
+                         for i, j in zip(P_ev.tolist(), P_ent.tolist(), strict=True)])
+        post = _posterior(prior * mult, log_lik, pair_start, np.full(len(ev), prm.background_prior))
+    # step 11: complaints another candidate explains far better than the top suspect
+    split_pos = np.zeros(0, dtype=np.int64)
+    if split and prm.split_min_gain > 0 and cache:
+        split_pos = _split_parts(cache, post, prior * mult, pair_start, prm,
+                                 words=info.get("_odour_words"), P_ent=P_ent, ev_cat=ev_cat,
+                                 n_members=np.diff(bounds))
 
     # top-k per event, p-values, evidence ----------------------------------------------
     rows_p: list[int] = []
@@ -1845,8 +1921,11 @@ def rank_suspects(
         ranks.extend(range(1, o.size + 1))
     rows = np.asarray(rows_p, dtype=np.int64)
     pvals = np.full(rows.size, np.nan)
-    if wd is not None and cache and n_permutations > 0:
-        pvals = _permutation_p(cache, wd, rows, n_permutations, rng, prm, info)
+    # an event that is split (step 11) is ranked again as two: no p-values for its suspects
+    split_ev = np.unique(member_ev[split_pos]) if split_pos.size else np.zeros(0, dtype=np.int64)
+    tested = ~np.isin(P_ev[rows], split_ev)
+    if wd is not None and cache and n_permutations > 0 and tested.any():
+        pvals[tested] = _permutation_p(cache, wd, rows[tested], n_permutations, rng, prm, info)
 
     dist, bear = geo.distance_bearing(v_lon[P_ev[rows]], v_lat[P_ev[rows]],
                                       e_lon[P_ent[rows]], e_lat[P_ent[rows]])
@@ -1885,8 +1964,74 @@ def rank_suspects(
         "p_value": pvals,
         "evidence": pd.Series(evid, dtype="str"),
     })
+    info["split_events"] = int(split_ev.size)
+    info.pop("_odour_words", None)
     res.attrs["info"] = info
+    res.attrs["split"] = pd.Series(ev_ids[member_ev[split_pos]], index=cp_index[split_pos], dtype="str")
+    in_split = np.isin(P_ev, split_ev)
+    res.attrs["fixed"] = {
+        "prior": {(str(ev_ids[P_ev[p]]), str(e_id[P_ent[p]])): float(mult[p]) for p in np.flatnonzero(in_split)},
+        "time_word_trust": info.pop("_time_word_trust"),
+        "odour_word_trust": info.pop("_odour_word_trust", 0.0),
+        "odour_q": info.pop("_odour_q", None),
+        "odour_families": info.pop("_odour_families", None),
+    }
+    info.pop("_odour_families_in", None)
     return res
+
+
+def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pair_start: np.ndarray,
+                 prm: AttributionParams, *, words: Mapping[str, Any] | None = None,
+                 P_ent: np.ndarray | None = None, ev_cat: np.ndarray | None = None,
+                 n_members: np.ndarray | None = None) -> np.ndarray:
+    """Positions (in the complaints) of those that leave their event with a second suspect
+    (step 11).
+
+    Per event with wind rows: ``S_ij = log prior_j + log(π_b + (1 − π_b) R_ij)`` for each
+    complaint ``i`` of the wind sample and candidate ``j``; ``a`` is the top suspect. The
+    complaints with ``S_ib − S_ia > log split_margin`` would go with ``b``, for a gain
+    ``Σ v_i (S_ib − S_ia)`` over them; the ``b`` of largest gain takes them when the gain is
+    at least ``split_min_gain`` and both parts keep ``split_min_complaints`` complaints.
+    With ``words`` (odour events, the words believed) each complaint's ``S_ij`` also has
+    the log LR of the kind of smell it names (step 7c): ``油烟`` sides with a restaurant,
+    ``垃圾`` with a transfer station, whatever the other complaints of the event say.
+    """
+    n_ev = pair_start.size - 1
+    F = None
+    if words is not None and P_ent is not None and ev_cat is not None:
+        q = words["q"]
+        F = _kind_matrix(words["ent_fam"][P_ent], q.size)  # (pairs, kinds)
+    starts = np.searchsorted(cache["ev"], np.arange(n_ev + 1))  # rows are grouped by event
+    term_w, w_all = cache["term_w"], cache["w"]
+    m = int(prm.split_min_complaints)
+    margin = float(np.log(prm.split_margin))
+    moved = []
+    for e in np.flatnonzero(np.diff(starts) > 0):
+        r0, r1 = starts[e], starts[e + 1]
+        p0, p1 = pair_start[e], pair_start[e + 1]
+        n_cand = p1 - p0
+        n_c = (r1 - r0) // n_cand  # rows: candidate-major, the event's complaints within
+        if n_c < 2 * m or n_cand < 2:
+            continue
+        if n_members is not None and n_members[e] > n_c:
+            # the wind term read a sample of the event: a split of the sample would leave
+            # most complaints behind (and re-rank hundreds of them at scale)
+            continue
+        w = w_all[r0:r0 + n_c]
+        term = term_w[r0:r1].reshape(n_cand, n_c) / np.maximum(w, 1e-300)[None, :]
+        S = term + np.log(np.maximum(prior[p0:p1], 1e-300))[:, None]
+        if F is not None and ev_cat[e] == "odour":
+            S = S + _odour_complaint_log_lr(words["masks"][cache["comp"][r0:r0 + n_c]], F[p0:p1],
+                                            words["q"], words["trust"])
+        D = S - S[int(np.argmax(post[p0:p1]))]
+        go = D > margin
+        gain = (np.where(go, D, 0.0) * w).sum(axis=1)
+        nb = go.sum(axis=1)
+        gain[(nb < m) | (n_c - nb < m)] = -np.inf
+        b = int(np.argmax(gain))
+        if gain[b] >= prm.split_min_gain:
+            moved.append(cache["comp"][r0:r0 + n_c][go[b]])
+    return np.sort(np.concatenate(moved)) if moved else np.zeros(0, dtype=np.int64)
 
 
 def _posterior(prior: np.ndarray, log_lik: np.ndarray, pair_start: np.ndarray,
@@ -2124,14 +2269,18 @@ def _kind_matrix(masks: np.ndarray, n: int) -> np.ndarray:
 def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray],
                  used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray,
                  codes: Sequence[str], ckey: np.ndarray, prm: AttributionParams,
-                 rng: np.random.Generator, info: dict[str, Any], provisional: np.ndarray | None = None
+                 rng: np.random.Generator, info: dict[str, Any], provisional: np.ndarray | None = None,
+                 trust_fixed: float | None = None, q_fixed: np.ndarray | None = None
                  ) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]], np.ndarray]:
     """Step 7c: log LR of the odour words per pair, per event the family most named (index,
     complaints naming it, complaints naming any), and each enterprise's typical families.
 
     ``provisional``: log posterior (unnormalised) of each pair without the words; with it the
     words' trust is multiplied by how well the lexicon's kinds fit the likely sources
-    (:func:`odour_lexicon_fit`). ``ckey``: complainant codes per complaint (-1: none)."""
+    (:func:`odour_lexicon_fit`). ``ckey``: complainant codes per complaint (-1: none).
+    ``trust_fixed``, ``q_fixed``: the trust to use (already multiplied by the fit) and the
+    kinds' base rates, instead of their estimates from these events and complaints (the
+    parts of split events are ranked with those of the whole record)."""
     n_pairs = P_ent.size
     ev_odour = np.asarray(ev_cat) == "odour"
     none = (np.zeros(n_pairs), [(-1, 0, 0, ())] * len(ev_cat), np.zeros(len(codes), dtype=np.int64))
@@ -2146,7 +2295,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     idx = np.unique(np.concatenate(parts))
     # base rates of the families over the record's odour complaints (a seeded sample)
     pool = (np.flatnonzero((cp["category"] == "odour").to_numpy(dtype=bool, na_value=False))
-            if "category" in cp.columns else idx)
+            if "category" in cp.columns and q_fixed is None else idx)
     if pool.size > _ODOUR_BASE_SAMPLE:
         pool = np.sort(rng.choice(pool, size=_ODOUR_BASE_SAMPLE, replace=False))
     need = np.union1d(idx, pool)  # each text read once
@@ -2168,28 +2317,38 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
         first[keyed] = False
         first[keyed[pos]] = True
         per_person[e] = masks[e][first]
-    m_pool = full[pool]
-    m_pool = m_pool[m_pool != 0]
-    if m_pool.size == 0:
-        return none
-    has = _kind_matrix(m_pool, n_f)
-    q = (has / has.sum(axis=1, keepdims=True)).sum(axis=0)  # a complaint naming k: 1/k each
-    # a quarter of the mass spread evenly: a kind the sample never names is not taken to be
-    # impossible (one word of it would weigh thousands-fold), LR ≤ 4·n_kinds·s per complaint
-    q = 0.75 * q / q.sum() + 0.25 / n_f
-    trust = odour_word_trust(per_person, cap=prm.odour_word_trust)
-    ent_fam = industry_odour_families(codes)
-    if provisional is not None and trust > 0:
+    if q_fixed is not None:
+        q = np.asarray(q_fixed, dtype=float)
+    else:
+        m_pool = full[pool]
+        m_pool = m_pool[m_pool != 0]
+        if m_pool.size == 0:
+            return none
+        has = _kind_matrix(m_pool, n_f)
+        q = (has / has.sum(axis=1, keepdims=True)).sum(axis=0)  # a complaint naming k: 1/k each
+        # a quarter of the mass spread evenly: a kind the sample never names is not taken to
+        # be impossible (one word of it would weigh thousands-fold), LR ≤ 4·n_kinds·s each
+        q = 0.75 * q / q.sum() + 0.25 / n_f
+    info["_odour_q"] = q
+    trust = (odour_word_trust(per_person, cap=prm.odour_word_trust) if trust_fixed is None
+             else float(trust_fixed))
+    fam_fixed = info.get("_odour_families_in")
+    ent_fam = (fam_fixed if fam_fixed is not None and len(fam_fixed) == len(codes)
+               else industry_odour_families(codes))
+    info["_odour_families"] = ent_fam
+    if provisional is not None and trust > 0 and trust_fixed is None:
         fit = odour_lexicon_fit(masks, weights, ev_odour, pair_start, P_ent, ent_fam, q, trust,
                                 provisional)
         info["odour_lexicon_fit"] = round(fit, 3)
         trust *= fit
     info["odour_words"] = int(sum(m.size for m in masks))
     info["odour_word_trust"] = round(trust, 3)
+    info["_odour_word_trust"] = float(trust)
     if trust <= 0:  # the words are not believed: no factor, and no evidence line
         return none[0], none[1], ent_fam
     log_w, top = _odour_word_terms(masks, weights, ev_odour, pair_start, P_ent, ent_fam, q, trust,
                                    prm.odour_max_weight)
+    info["_odour_words"] = {"masks": full, "q": q, "trust": trust, "ent_fam": ent_fam}
     return log_w, top, ent_fam
 
 
@@ -2236,6 +2395,25 @@ def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray]
     if den == 0 or m_1 <= m_0:
         return 0.0
     return float(np.clip((m_obs - m_0) / (m_1 - m_0), 0.0, 1.0))
+
+
+def _odour_complaint_log_lr(masks: np.ndarray, F: np.ndarray, q: np.ndarray, trust: float
+                            ) -> np.ndarray:
+    """log LR of each complaint's named kinds of smell, per candidate (step 7c, one
+    complaint): ``(n_cand, n_complaints)``, 0 for a complaint naming none and for a
+    candidate whose industry has no listed kind."""
+    out = np.zeros((F.shape[0], masks.size))
+    named = masks != 0
+    nF = F.sum(axis=1)
+    ok = nF > 0
+    if not named.any() or not ok.any():
+        return out
+    has = _kind_matrix(masks[named], q.size)  # (complaints, kinds)
+    typ = F[ok] / nF[ok, None]
+    lr = (trust * typ[:, None, :] + (1.0 - trust) * q[None, None, :]) / q[None, None, :]
+    lr_c = (lr * has[None, :, :]).sum(axis=2) / has.sum(axis=1)[None, :]
+    out[np.ix_(ok, np.flatnonzero(named))] = np.log(lr_c)
+    return out
 
 
 def _odour_word_terms(fam_masks: list[np.ndarray], weights: list[np.ndarray], ev_odour: np.ndarray,
@@ -2635,6 +2813,7 @@ def _time_term(cache: dict[str, Any], wd: _Wind
     _hour_table(cache, wd)  # built once, before the threads
     with _pool() as pool:
         list(pool.map(_chunk, range(0, rows.size, chunk)))
+    cache["term_w"] = lt_rows  # per (pair, complaint) row, weighted: step 11 splits with it
     loc = cache["pair_local"][rows]
     n = cache["pairs"].size
     lt = np.bincount(loc, weights=lt_rows, minlength=n)

@@ -311,11 +311,34 @@ def trace(
     t0 = time.perf_counter()
     say("attribution")
     # an error here leaves the scan thread behind (a daemon): it is not waited for
+    rounds = int((prm or attribution.AttributionParams()).split_rounds)
     cand = attribution.rank_suspects(
         ev, comp, ds.enterprises, wind=ds_wind, alarms=ds.alarms, actions=ds.actions,
         max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
-        params=prm,
+        params=prm, split=rounds > 0,
     )
+    parent = None
+    n_split = 0
+    for r in range(rounds):
+        if not len(cand.attrs.get("split", ())) or est is None:
+            break
+        # step 11: events holding two sources' complaints become two events, ranked again
+        # (a part may hold two sources still: up to split_rounds rounds)
+        n_split += int(cand.attrs["info"].get("split_events", 0))
+        cand, comp, ev, par = _rank_split_parts(
+            cand, comp, ev, buffer_m=est.buffer_m,
+            rank=lambda e, c, last=r == rounds - 1, **kw: attribution.rank_suspects(
+                e, c, ds.enterprises, wind=ds_wind, alarms=ds.alarms, actions=ds.actions,
+                max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
+                params=prm, split=not last, **kw))
+        # each event's original: through the earlier rounds' parents
+        parent = par if parent is None else pd.Series(
+            parent.reindex(par.to_numpy()).fillna(par).to_numpy(), index=par.index, dtype="str")
+    cand.attrs.pop("split", None), cand.attrs.pop("fixed", None)  # used up
+    if parent is not None:
+        cand.attrs["info"]["split_events"] = n_split
+        if writer is not None:
+            writer.clusters_ready(comp["cluster_id"])  # complaints.csv again, with the parts
     durations["attribution_s"] = time.perf_counter() - t0
     if writer is not None:
         # the tables that do not wait for the scan: candidates.csv now, and whatever is
@@ -329,7 +352,11 @@ def trace(
         pv, durations["scan_s"] = scan_job.result()
         durations["scan_wait_s"] = time.perf_counter() - t0
         ev = ev.copy()
-        ev["p_value"] = pv.reindex(ev["cluster_id"].astype(str)).to_numpy(dtype=float)
+        # the parts of a split event (step 11 of the attribution) share its p-value
+        key = ev["cluster_id"].astype(str)
+        if parent is not None:
+            key = parent.reindex(key).fillna(key)
+        ev["p_value"] = pv.reindex(key).to_numpy(dtype=float)
     info = dict(cand.attrs.get("info", {}))
 
     # provenance -------------------------------------------------------------------
@@ -396,6 +423,8 @@ def trace(
             "complaints": int(len(comp)),
             "clustered_complaints": n_clustered,
             "clusters": int(len(ev)),
+            # events split in two because they held two sources' complaints (step 11)
+            "split_clusters": int(info.get("split_events", 0)),
             "candidates": int(len(cand)),
             "rejects": int(len(ds.rejects)),
         },
@@ -406,6 +435,55 @@ def trace(
         complaints=comp, events=ev, candidates=cand, rejects=ds.rejects, enterprises=ds.enterprises,
         wind=ds_wind, alarms=ds.alarms, summary=summary, tz=out_tz,
     )
+
+
+def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer_m: float,
+                      rank: Callable[..., pd.DataFrame]
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, Any, pd.Series]:
+    """Split the events that hold two sources' complaints and rank their parts.
+
+    ``cand`` is the first ranking, whose ``attrs["split"]`` lists the complaints that leave
+    their event (step 11 of :mod:`envtrace.attribution`). The parts are ranked by ``rank``
+    with what the first ranking learnt from all events (``attrs["fixed"]``: the
+    triangulation's weights, the trusts in the texts' words); the other events keep their
+    suspects.
+
+    Returns the candidates, the complaints with their new ``cluster_id``, the events and,
+    per event, the event it came from.
+    """
+    from envtrace import events
+
+    # off the frames first: pandas copies attrs with every operation on them
+    info = dict(cand.attrs.pop("info", {}))
+    split, fixed = cand.attrs.pop("split"), dict(cand.attrs.pop("fixed"))
+    labels, ev2, parent = events.split_events(comp, ev, split, buffer_m=buffer_m)
+    comp = comp.assign(cluster_id=labels)
+    is_part = parent.index.to_numpy() != parent.to_numpy()
+    part_ids = parent.index[is_part]
+    part_parent = parent[is_part].to_numpy()
+    parts_of: dict[str, list[str]] = {}
+    for pid, cid in zip(part_ids, part_parent, strict=True):
+        parts_of.setdefault(cid, []).append(pid)
+    fixed["prior"] = {(pid, ent): m for (cid, ent), m in fixed.get("prior", {}).items()
+                      for pid in parts_of.get(cid, ())}
+    parts = ev2.loc[ev2["cluster_id"].astype(str).isin(part_ids)]
+    cand2 = rank(parts, comp.loc[comp["cluster_id"].isin(part_ids)], fixed=fixed)
+    info2 = cand2.attrs.pop("info", {})
+    split2, fixed2 = cand2.attrs.pop("split", pd.Series([], dtype="str")), cand2.attrs.pop("fixed", {})
+    keep = cand.loc[~cand["cluster_id"].isin(set(part_parent))]
+    order = pd.Series(np.arange(len(ev2)), index=ev2["cluster_id"].astype(str).to_numpy())
+    out = pd.concat([keep, cand2], ignore_index=True)
+    out = out.iloc[np.lexsort((out["rank"].to_numpy(),
+                               order.reindex(out["cluster_id"].astype(str)).to_numpy()))]
+    out = out.reset_index(drop=True)
+    info["warnings"] = list(info.get("warnings", [])) + [
+        w for w in info2.get("warnings", []) if w not in info.get("warnings", [])]
+    info["n_events"] = int(len(ev2))
+    info["split_events"] = int(info2.get("split_events", 0))
+    out.attrs["info"] = info
+    # what the parts propose in turn (a part may still hold two sources)
+    out.attrs["split"], out.attrs["fixed"] = split2, fixed2
+    return out, comp, ev2, parent
 
 
 def _import_stages() -> None:
@@ -593,6 +671,10 @@ class _EarlyTables:
         self._fields = _threads.background(lambda: _complaint_fields(comp, tz), name="envtrace-write")
 
     def clusters_ready(self, cluster_id: pd.Series) -> None:
+        """Write complaints.csv (and rejects.csv) on a thread; called again when events were
+        split, it writes them again once the first writing is done."""
+        if self._written is not None:
+            self._written.result()
         tmp = self._open()
         fields, rej = self._fields, self._rejects
 

@@ -293,6 +293,73 @@ def test_prevailing_wind_from_the_plant_is_no_evidence():
     assert 0.85 <= float(a_clim["evidence"].split("its air at ")[1].split("×")[0]) <= 1.15
 
 
+def _two_source_event():
+    """One event, two plants 3 km west (A) and east (B) of the village: 6 complaints after
+    west wind (A's air), 6 two days later after east wind (B's air)."""
+    east_times = [t.replace("2025-06-10", "2025-06-12") for t in COMPLAINT_TIMES]
+    comp = complaints(times=COMPLAINT_TIMES + east_times, xs=np.r_[XS, XS], ys=np.r_[YS, YS])
+    wind = wind_year(west_at=COMPLAINT_TIMES)
+    wind = wind.set_index("time")
+    for t in pd.to_datetime(east_times).tz_localize(TZ):
+        wind.loc[t.floor("h") - pd.Timedelta(hours=6):t.floor("h"), "wind_dir_deg"] = 90.0
+    ent = enterprises().assign(industry_code=["C2614", "C2614"])
+    lon, lat = lonlat([-3000.0, 3000.0], [0.0, 0.0])
+    ent["lon"], ent["lat"] = lon, lat
+    return comp, wind.reset_index(), ent
+
+
+def test_an_event_of_two_sources_is_split_and_each_part_names_its_own():
+    comp, wind, ent = _two_source_event()
+    r = rank(comp, ent, wind=wind, n_permutations=0, split=True)
+    split = r.attrs["split"]
+    top = r.set_index("rank").loc[1, "enterprise_id"]
+    other = "B" if top == "A" else "A"
+    moved = set(split.index)
+    # exactly the complaints of the other plant's wind leave, as one part
+    assert moved == (set(range(6, 12)) if other == "B" else set(range(6)))
+    assert set(split) == {"E1"}
+    fixed = r.attrs["fixed"]
+    assert set(fixed["prior"]) == {("E1", "A"), ("E1", "B")}
+    assert fixed["time_word_trust"] == pytest.approx(r.attrs["info"]["time_word_trust"], abs=5e-4)
+    # the parts, ranked with what the first ranking learnt: each names its own plant
+    parts = comp.assign(cluster_id=np.where(comp.index.isin(moved), "E2", "E1"))
+    ev = pd.concat([event_of(parts[parts.cluster_id == "E1"]),
+                    event_of(parts[parts.cluster_id == "E2"]).assign(cluster_id="E2")])
+    fixed = {**fixed, "prior": {(c, e): m for (_, e), m in fixed["prior"].items() for c in ("E1", "E2")}}
+    r2 = at.rank_suspects(ev, parts, ent, wind=wind, n_permutations=0, lang="en",
+                          profile_for=fake_profile_for, fixed=fixed, split=True)
+    first = r2[r2["rank"] == 1].set_index("cluster_id")["enterprise_id"]
+    assert first["E1"] == top and first["E2"] == other
+    assert r2.attrs["split"].empty  # each part holds one source: nothing more to split
+    # one source only: nothing to split; and the step switched off
+    one = rank(complaints(), ent, wind=wind_year(), n_permutations=0, split=True)
+    assert one.attrs["split"].empty
+    off = rank(comp, ent, wind=wind, n_permutations=0, params=at.AttributionParams(split_min_gain=0),
+               split=True)
+    assert off.attrs["split"].empty
+    # not asked for (the default of the library function): no proposal, every p-value
+    plain = rank(comp, ent, wind=wind, n_permutations=19)
+    assert plain.attrs["split"].empty and plain["p_value"].notna().all()
+    asked = rank(comp, ent, wind=wind, n_permutations=19, split=True)
+    assert asked["p_value"].isna().all()  # its suspects are tested in the parts
+
+
+def test_odour_words_of_each_complaint_side_with_their_source():
+    """Two sources in one place, the same wind evidence: the complaints that say 油烟
+    (cooking fumes) side with the restaurant, those that say 垃圾 (garbage) with the
+    transfer station (step 11 with the words of each complaint)."""
+    F = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # restaurant, station, no listed kind
+    q = np.array([0.5, 0.5])
+    masks = np.array([1, 2, 0, 3])  # food, garbage, none, both
+    lr = at._odour_complaint_log_lr(masks, F, q, 0.6)
+    # a named kind of j's: (0.6 + 0.4 * 0.5) / 0.5 = 1.6; another kind: 0.4
+    assert lr[:, 0] == pytest.approx([np.log(1.6), np.log(0.4), 0.0])
+    assert lr[:, 1] == pytest.approx([np.log(0.4), np.log(1.6), 0.0])
+    assert (lr[:, 2] == 0).all()  # names no kind
+    assert lr[:2, 3] == pytest.approx([np.log(1.0)] * 2)  # both kinds: mean LR (1.6 + 0.4) / 2
+    assert (lr[2] == 0).all()  # an industry of unknown smell
+
+
 def test_closed_enterprise_is_never_blamed():
     ent = enterprises()
     ent.loc[0, "status"] = "closed"
