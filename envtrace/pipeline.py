@@ -294,7 +294,10 @@ def trace(
         ev = _empty_events()
     comp = comp.assign(cluster_id=pd.Series(labels.astype(str), index=comp.index, dtype="str"))
     durations["events_s"] = time.perf_counter() - t0
-    if writer is not None:
+    rounds = int((prm or attribution.AttributionParams()).split_rounds)
+    if writer is not None and rounds == 0:
+        # complaints.csv is written beside the attribution, unless events may be split
+        # (step 11 of the attribution): then once, after it
         writer.clusters_ready(comp["cluster_id"])
     # The events' scan p-values run on threads beside the attribution, which does not
     # need them; this thread waits for them (scan_s: from here to the last category).
@@ -311,7 +314,6 @@ def trace(
     t0 = time.perf_counter()
     say("attribution")
     # an error here leaves the scan thread behind (a daemon): it is not waited for
-    rounds = int((prm or attribution.AttributionParams()).split_rounds)
     cand = attribution.rank_suspects(
         ev, comp, ds.enterprises, wind=ds_wind, alarms=ds.alarms, actions=ds.actions,
         max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
@@ -319,14 +321,19 @@ def trace(
     )
     parent = None
     n_split = 0
+    written = writer is None or rounds == 0
     for r in range(rounds):
         if not len(cand.attrs.get("split", ())) or est is None:
             break
         # step 11: events holding two sources' complaints become two events, ranked again
-        # (a part may hold two sources still: up to split_rounds rounds)
+        # (a part may hold two sources still: up to split_rounds rounds); after the last
+        # split the complaints' events are final: complaints.csv is written beside the
+        # ranking of the parts
         n_split += int(cand.attrs["info"].get("split_events", 0))
+        final = writer.clusters_ready if writer is not None and r == rounds - 1 else None
+        written = written or final is not None
         cand, comp, ev, par = _rank_split_parts(
-            cand, comp, ev, buffer_m=est.buffer_m,
+            cand, comp, ev, buffer_m=est.buffer_m, on_final_labels=final,
             rank=lambda e, c, last=r == rounds - 1, **kw: attribution.rank_suspects(
                 e, c, ds.enterprises, wind=ds_wind, alarms=ds.alarms, actions=ds.actions,
                 max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
@@ -337,8 +344,8 @@ def trace(
     cand.attrs.pop("split", None), cand.attrs.pop("fixed", None)  # used up
     if parent is not None:
         cand.attrs["info"]["split_events"] = n_split
-        if writer is not None:
-            writer.clusters_ready(comp["cluster_id"])  # complaints.csv again, with the parts
+    if not written:
+        writer.clusters_ready(comp["cluster_id"])
     durations["attribution_s"] = time.perf_counter() - t0
     if writer is not None:
         # the tables that do not wait for the scan: candidates.csv now, and whatever is
@@ -438,7 +445,8 @@ def trace(
 
 
 def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer_m: float,
-                      rank: Callable[..., pd.DataFrame]
+                      rank: Callable[..., pd.DataFrame],
+                      on_final_labels: Callable[[pd.Series], None] | None = None,
                       ) -> tuple[pd.DataFrame, pd.DataFrame, Any, pd.Series]:
     """Split the events that hold two sources' complaints and rank their parts.
 
@@ -447,6 +455,9 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     with what the first ranking learnt from all events (``attrs["fixed"]``: the
     triangulation's weights, the trusts in the texts' words); the other events keep their
     suspects.
+
+    ``on_final_labels`` is called with the new ``cluster_id`` of every complaint before the
+    parts are ranked (the last round: the file of complaints can be written meanwhile).
 
     Returns the candidates, the complaints with their new ``cluster_id``, the events and,
     per event, the event it came from.
@@ -458,6 +469,8 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     split, fixed = cand.attrs.pop("split"), dict(cand.attrs.pop("fixed"))
     labels, ev2, parent = events.split_events(comp, ev, split, buffer_m=buffer_m)
     comp = comp.assign(cluster_id=labels)
+    if on_final_labels is not None:
+        on_final_labels(comp["cluster_id"])
     is_part = parent.index.to_numpy() != parent.to_numpy()
     part_ids = parent.index[is_part]
     part_parent = parent[is_part].to_numpy()
@@ -671,10 +684,7 @@ class _EarlyTables:
         self._fields = _threads.background(lambda: _complaint_fields(comp, tz), name="envtrace-write")
 
     def clusters_ready(self, cluster_id: pd.Series) -> None:
-        """Write complaints.csv (and rejects.csv) on a thread; called again when events were
-        split, it writes them again once the first writing is done."""
-        if self._written is not None:
-            self._written.result()
+        """Write complaints.csv (and rejects.csv) on a thread, once the events are final."""
         tmp = self._open()
         fields, rej = self._fields, self._rejects
 
