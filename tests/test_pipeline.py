@@ -42,6 +42,28 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
     return path
 
 
+def write_plants(root: Path, xs: list[float]) -> None:
+    """Chemical plants A and B at ``xs`` metres east of the village (y = 0)."""
+    elon, elat = lonlat(xs, [0] * len(xs))
+    write_csv(root / "enterprises.csv", ["enterprise_id", "name", "industry", "lon", "lat", "status"], [
+        ["A", "甲化工有限公司", "C2614 有机化学原料制造", elon[0], elat[0], "operating"],
+        ["B", "乙化工有限公司", "C2614 有机化学原料制造", elon[1], elat[1], "operating"],
+    ])
+
+
+def write_wind(root: Path, runs: list[tuple[list[str], int]]) -> None:
+    """Hourly wind, random directions at 3 m/s, except from ``deg`` in the 6 h up to each
+    of the ``times`` of every run."""
+    times = pd.date_range("2025-05-20", "2025-07-10", freq="h", tz=TZ)
+    d = np.random.default_rng(1).uniform(0, 360, times.size).round()
+    for ts, deg in runs:
+        for t in pd.to_datetime(ts).tz_localize(TZ):
+            i = times.get_indexer([t.floor("h")])[0]
+            d[i - 6:i + 1] = deg
+    write_csv(root / "wind.csv", ["time", "wind_dir_deg", "wind_speed_ms"],
+              [[t.strftime("%Y-%m-%d %H:%M"), int(v), 3.0] for t, v in zip(times, d, strict=True)])
+
+
 def make_dataset(root: Path, *, wind: bool = True, bad_row: bool = True) -> Path:
     """A village with 6 odour complaints at west-wind hours; plant A 3 km west, B 500 m east."""
     root.mkdir(parents=True, exist_ok=True)
@@ -56,20 +78,9 @@ def make_dataset(root: Path, *, wind: bool = True, bad_row: bool = True) -> Path
         rows.append(["T10", "2025-06-02 10:00", "", "", "wgs84", "12369", "odour", "臭", "", "居民10", ""])
     write_csv(root / "complaints.csv", ["complaint_id", "received_at", "lon", "lat", "crs", "channel",
                                         "category", "text", "address", "complainant", "phone"], rows)
-    elon, elat = lonlat([-3000, 500], [0, 0])
-    write_csv(root / "enterprises.csv", ["enterprise_id", "name", "industry", "lon", "lat", "status"], [
-        ["A", "甲化工有限公司", "C2614 有机化学原料制造", elon[0], elat[0], "operating"],
-        ["B", "乙化工有限公司", "C2614 有机化学原料制造", elon[1], elat[1], "operating"],
-    ])
+    write_plants(root, [-3000, 500])
     if wind:
-        times = pd.date_range("2025-05-20", "2025-07-10", freq="h", tz=TZ)
-        rng = np.random.default_rng(1)
-        d = rng.uniform(0, 360, times.size).round()
-        for t in pd.to_datetime(COMPLAINT_TIMES).tz_localize(TZ):
-            i = times.get_indexer([t.floor("h")])[0]
-            d[i - 6:i + 1] = 270
-        write_csv(root / "wind.csv", ["time", "wind_dir_deg", "wind_speed_ms"],
-                  [[t.strftime("%Y-%m-%d %H:%M"), int(v), 3.0] for t, v in zip(times, d, strict=True)])
+        write_wind(root, [(COMPLAINT_TIMES, 270)])
     write_csv(root / "alarms.csv", ["enterprise_id", "time", "pollutant", "value", "limit"],
               [["A", "2025-06-10 19:00", "VOCs", "150", "60"]])
     return root
@@ -453,19 +464,8 @@ def make_two_source_dataset(root: Path) -> Path:
              f"居民{i}", f"13800000{i:03d}"] for i, t in enumerate(COMPLAINT_TIMES + east_times)]
     write_csv(root / "complaints.csv", ["complaint_id", "received_at", "lon", "lat", "crs", "channel",
                                         "category", "text", "address", "complainant", "phone"], rows)
-    elon, elat = lonlat([-3000, 3000], [0, 0])
-    write_csv(root / "enterprises.csv", ["enterprise_id", "name", "industry", "lon", "lat", "status"], [
-        ["A", "甲化工有限公司", "C2614 有机化学原料制造", elon[0], elat[0], "operating"],
-        ["B", "乙化工有限公司", "C2614 有机化学原料制造", elon[1], elat[1], "operating"],
-    ])
-    times = pd.date_range("2025-05-20", "2025-07-10", freq="h", tz=TZ)
-    d = np.random.default_rng(1).uniform(0, 360, times.size).round()
-    for ts, deg in ((COMPLAINT_TIMES, 270), (east_times, 90)):
-        for t in pd.to_datetime(ts).tz_localize(TZ):
-            i = times.get_indexer([t.floor("h")])[0]
-            d[i - 6:i + 1] = deg
-    write_csv(root / "wind.csv", ["time", "wind_dir_deg", "wind_speed_ms"],
-              [[t.strftime("%Y-%m-%d %H:%M"), int(v), 3.0] for t, v in zip(times, d, strict=True)])
+    write_plants(root, [-3000, 3000])
+    write_wind(root, [(COMPLAINT_TIMES, 270), (east_times, 90)])
     return root
 
 
