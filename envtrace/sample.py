@@ -1582,8 +1582,11 @@ def _near_field_households(
     far side of it do not. So for complaints caused by a source with a stored plume
     set-up (``near``), the household is drawn in its neighbourhood with weight
     ``propensity x nuisance at the household`` (the same plume, meander and threshold as
-    the centre's); the centre's pick stays when no household is reached. Draws random
-    numbers only when there are such complaints, so other worlds are unchanged.
+    the centre's); the centre's pick stays when no household is reached (not seen in
+    the generated worlds). Draws random numbers only when there are such complaints, so
+    other worlds are unchanged. Which hours and neighbourhoods complain is still decided
+    at the neighbourhood's centre. One plume evaluation per complaint: fine for a county
+    (scale 1-10), slow for ``--preset urban`` at benchmark scales (hundreds).
     """
     out = ev["hh"].to_numpy().copy()
     src = ev["src"].to_numpy()
@@ -1591,6 +1594,7 @@ def _near_field_households(
     hx = res["x"].to_numpy()[hh["res"].to_numpy()] + hh["ox"].to_numpy()
     hy = res["y"].to_numpy()[hh["res"].to_numpy()] + hh["oy"].to_numpy()
     prop = hh["prop"].to_numpy()
+    res_of = ev["res"].to_numpy()
     for si, s in enumerate(sources):
         nf = s.get("near")
         if not nf:
@@ -1598,13 +1602,13 @@ def _near_field_households(
         rows = np.flatnonzero(src == si)
         if rows.size == 0:
             continue
-        pos = np.searchsorted(nf["on"], ev["t"].to_numpy()[rows])
-        pos = np.minimum(pos, len(nf["on"]) - 1)
+        t_rows = ev["t"].to_numpy()[rows]
+        pos = np.searchsorted(nf["on"], t_rows)
+        # complaints come only from the hours the source's exposure is non-zero
+        assert (pos < len(nf["on"])).all() and (nf["on"][pos] == t_rows).all()
         for i, k in zip(rows.tolist(), pos.tolist(), strict=True):
-            r = int(ev["res"].iat[i])
-            a, b = int(first[r]), int(first[r + 1])
-            if b - a < 2:
-                continue
+            r = int(res_of[i])
+            a, b = int(first[r]), int(first[r + 1])  # >= 3 households each
             c = _plume(nf["sx"], nf["sy"], hx[a:b], hy[a:b], wind_from=nf["wdir"][k:k + 1],
                        u10=nf["u_eff"][k:k + 1], stab=nf["stab"][k:k + 1], q=nf["q"][k:k + 1],
                        stack_m=nf["stack"], buoyancy=nf["buoy"])[0]
