@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="AttributionParams overrides (TOML values), e.g. eb_iterations=0")
     ap.add_argument("--breakdown", action="store_true",
-                    help="also print where top-1 is lost, by true source behaviour and outcome")
+                    help="also print where top-1 is lost, by true source behaviour and outcome (counts to OUT_breakdown.csv)")
     ap.add_argument("--decoys", type=float, default=None,
                     help="diagnostic: override the worlds' decoys_per_source (0 = no look-alikes)")
     ap.add_argument("--calibration", type=Path, default=None, metavar="CSV",
@@ -291,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         tab = b.pivot_table(index="behaviour", columns="outcome", values="n", aggfunc="sum", fill_value=0)
         print("\nshare of source-caused clustered complaints, by true source and outcome:")
         print((tab / tab.to_numpy().sum()).round(3).to_string())
+        if args.out:  # the counts behind the shares, beside the per-world CSV
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            tab.to_csv(args.out.with_name(args.out.stem + "_breakdown.csv"))
     if args.calibration and CALIBRATION:
         cal = pd.concat(CALIBRATION, ignore_index=True)
         print("\nshare of an event's clustered complaints caused by its top suspect, by the "

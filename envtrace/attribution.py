@@ -475,9 +475,9 @@ class AttributionParams:
         switches the step off.
     split_rounds : int
         Rounds of step 11 in ``envtrace trace`` (a part may still hold two sources and be
-        split again). 1 by default: each round ranks the parts again, and at 1M
-        complaints the second round costs ~4 s (62.9 s against 58.1 s); town-centre
-        worlds gain from a second (``benchmarks/results/attribution.md``). 0: no split.
+        split again). 1 by default: each round ranks the parts again (at 1M complaints
+        one run with two rounds took 62.9 s, one round 58.0–64.0 s); town-centre worlds
+        gain little from a second (``benchmarks/results/attribution.md``). 0: no split.
     """
 
     max_distance_m: float = 20000.0
