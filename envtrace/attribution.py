@@ -262,16 +262,17 @@ nuisance typically carries).
 11. **Events holding two sources.** A space-time event can hold the complaints of two
     sources: in a town centre a restaurant's lunchtime fumes, a refuse transfer station's
     dawn loading and a plant's night discharge reach the same estates in the same days,
-    and the event's chain of complaints holds all three. Per event with wind evidence,
-    complaint ``i`` of the wind sample and candidate ``j``: ``S_ij = log(a_j m_j LR_hist_j)
-    + log(π_b + (1 − π_b) R_ij)`` (+ for odour events the log LR of the kind of smell the
+    and the event's chain of complaints holds all three. Per event, for each complaint
+    ``i`` of the wind sample with wind data and candidate ``j``, the evidence ``s_ij =
+    log(π_b + (1 − π_b) R_ij)`` (+ for odour events the log LR of the kind of smell the
     complaint names, step 7c, when the words are believed: ``油烟`` sides with a restaurant,
     ``垃圾`` with a transfer station); ``a`` is the event's top suspect. The complaints
-    with ``S_ib − S_ia > log split_margin`` (3) would rather go with ``b``, for a gain
-    ``G_b = Σ v_i (S_ib − S_ia)`` (nats) over them; the ``b`` of largest gain takes them
-    when ``G_b ≥ split_min_gain`` (1) and both parts keep ``split_min_complaints`` (3)
-    complaints of the sample (the others, and duplicates of the part's complaints, go
-    with their part or stay). ``rank_suspects`` proposes the split (``attrs["split"]``, with
+    with ``s_ib − s_ia > log split_margin`` (3) would rather go with ``b``, for a gain
+    ``G_b = Σ v_i (s_ib − s_ia) + log(a_b m_b LR_hist_b / a_a m_a LR_hist_a)`` (nats; the
+    prior counted once: complaints that no plume reaches do not go to the likelier plant);
+    the ``b`` of largest gain takes them when ``G_b ≥ split_min_gain`` (1) and both parts
+    keep ``split_min_complaints`` (3) complainants (one person's calls are no event;
+    duplicates go with their originals). ``rank_suspects`` proposes the split (``attrs["split"]``, with
     the learnt weights ``m_j`` and the trusts in the words in ``attrs["fixed"]``);
     ``envtrace trace`` makes the parts (:func:`envtrace.events.split_events`: ids, counts,
     centres and footprints of their own, the parent's scan p-value) and ranks them again
@@ -1560,7 +1561,8 @@ def rank_suspects(
         triangulation, missing pairs 1), ``time_word_trust`` and ``odour_word_trust`` (the
         trusts in the texts' words), ``odour_q`` (the kinds of smell's base rates over
         the record) and ``odour_families`` (each enterprise's typical kinds), so that
-        ``complaints`` need hold only the events' own.
+        ``complaints`` need hold only the events' own. (With ``complaint_hours_baseline``,
+        off by default, the hour profile is then that of these complaints.)
     split : bool
         Propose splits of events holding two sources (step 11, ``attrs["split"]``); the
         suspects of those events then get no p-values, as the caller is to split them and
@@ -1604,6 +1606,7 @@ def rank_suspects(
             raise InputError("labels: length differs from complaints")
     out = _empty_candidates()
     out.attrs["info"] = info
+    out.attrs["split"], out.attrs["fixed"] = pd.Series([], dtype="str"), {}
     if len(events) == 0 or len(enterprises) == 0:
         if len(enterprises) == 0:
             info["warnings"].append("no enterprises: nothing to attribute")
@@ -1904,7 +1907,7 @@ def rank_suspects(
     # step 11: complaints another candidate explains far better than the top suspect
     split_pos = np.zeros(0, dtype=np.int64)
     if split and prm.split_min_gain > 0 and cache:
-        split_pos = _split_parts(cache, post, prior * mult, pair_start, prm,
+        split_pos = _split_parts(cache, post, prior * mult, pair_start, prm, ckey=ckey,
                                  words=info.get("_odour_words"), P_ent=P_ent, ev_cat=ev_cat,
                                  n_members=np.diff(bounds))
 
@@ -1981,20 +1984,24 @@ def rank_suspects(
 
 
 def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pair_start: np.ndarray,
-                 prm: AttributionParams, *, words: Mapping[str, Any] | None = None,
+                 prm: AttributionParams, *, ckey: np.ndarray, words: Mapping[str, Any] | None = None,
                  P_ent: np.ndarray | None = None, ev_cat: np.ndarray | None = None,
                  n_members: np.ndarray | None = None) -> np.ndarray:
     """Positions (in the complaints) of those that leave their event with a second suspect
     (step 11).
 
-    Per event with wind rows: ``S_ij = log prior_j + log(π_b + (1 − π_b) R_ij)`` for each
-    complaint ``i`` of the wind sample and candidate ``j``; ``a`` is the top suspect. The
-    complaints with ``S_ib − S_ia > log split_margin`` would go with ``b``, for a gain
-    ``Σ v_i (S_ib − S_ia)`` over them; the ``b`` of largest gain takes them when the gain is
-    at least ``split_min_gain`` and both parts keep ``split_min_complaints`` complaints.
-    With ``words`` (odour events, the words believed) each complaint's ``S_ij`` also has
-    the log LR of the kind of smell it names (step 7c): ``油烟`` sides with a restaurant,
-    ``垃圾`` with a transfer station, whatever the other complaints of the event say.
+    Per event, for each complaint ``i`` of the wind sample with wind data and candidate
+    ``j``: the evidence ``s_ij = log(π_b + (1 − π_b) R_ij)`` (+ with ``words``, odour events
+    and the words believed, the log LR of the kind of smell it names, step 7c: ``油烟``
+    sides with a restaurant, ``垃圾`` with a transfer station); ``a`` is the top suspect. The
+    complaints with ``s_ib − s_ia > log split_margin`` would go with ``b``, for a gain
+    ``G_b = Σ v_i (s_ib − s_ia) + log(prior_b / prior_a)`` over them (the prior counted once,
+    not once per complaint: complaints that no plume reaches do not go to the likelier
+    plant). The ``b`` of largest gain takes them when ``G_b ≥ split_min_gain`` and both
+    parts keep ``split_min_complaints`` complainants (distinct ``ckey`` codes; a complaint
+    without one counts alone), as an event needs several people, not one person's calls.
+    Events read from a sample of their complaints (``n_members`` above the sample) are left
+    whole.
     """
     n_ev = pair_start.size - 1
     F = None
@@ -2002,9 +2009,13 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         q = words["q"]
         F = _kind_matrix(words["ent_fam"][P_ent], q.size)  # (pairs, kinds)
     starts = np.searchsorted(cache["ev"], np.arange(n_ev + 1))  # rows are grouped by event
-    term_w, w_all = cache["term_w"], cache["w"]
+    term_w, w_all, has_w = cache["term_w"], cache["w"], cache["has_w"]
     m = int(prm.split_min_complaints)
     margin = float(np.log(prm.split_margin))
+
+    def people(keys: np.ndarray) -> int:
+        return int(np.unique(keys[keys >= 0]).size + (keys < 0).sum())
+
     moved = []
     for e in np.flatnonzero(np.diff(starts) > 0):
         r0, r1 = starts[e], starts[e + 1]
@@ -2017,20 +2028,27 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
             # the wind term read a sample of the event: a split of the sample would leave
             # most complaints behind (and re-rank hundreds of them at scale)
             continue
+        comps = cache["comp"][r0:r0 + n_c]
         w = w_all[r0:r0 + n_c]
-        term = term_w[r0:r1].reshape(n_cand, n_c) / np.maximum(w, 1e-300)[None, :]
-        S = term + np.log(np.maximum(prior[p0:p1], 1e-300))[:, None]
+        windy = has_w[r0:r0 + n_c]  # the same for every candidate: the complaint's hours
+        if windy.sum() < m:
+            continue
+        s_ev = term_w[r0:r1].reshape(n_cand, n_c) / np.maximum(w, 1e-300)[None, :]
         if F is not None and ev_cat[e] == "odour":
-            S = S + _odour_complaint_log_lr(words["masks"][cache["comp"][r0:r0 + n_c]], F[p0:p1],
-                                            words["q"], words["trust"])
-        D = S - S[int(np.argmax(post[p0:p1]))]
-        go = D > margin
-        gain = (np.where(go, D, 0.0) * w).sum(axis=1)
-        nb = go.sum(axis=1)
-        gain[(nb < m) | (n_c - nb < m)] = -np.inf
-        b = int(np.argmax(gain))
-        if gain[b] >= prm.split_min_gain:
-            moved.append(cache["comp"][r0:r0 + n_c][go[b]])
+            s_ev = s_ev + _odour_complaint_log_lr(words["masks"][comps], F[p0:p1], words["q"], words["trust"])
+        a = int(np.argmax(post[p0:p1]))
+        D = s_ev - s_ev[a]
+        go = (D > margin) & windy[None, :]
+        lp = np.log(np.maximum(prior[p0:p1], 1e-300))
+        gain = (np.where(go, D, 0.0) * w).sum(axis=1) + (lp - lp[a])
+        gain[~go.any(axis=1)] = -np.inf
+        keys = ckey[comps]
+        for b in np.argsort(-gain, kind="stable"):
+            if not gain[b] >= prm.split_min_gain:
+                break
+            if people(keys[go[b]]) >= m and people(keys[~go[b]]) >= m:
+                moved.append(comps[go[b]])
+                break
     return np.sort(np.concatenate(moved)) if moved else np.zeros(0, dtype=np.int64)
 
 
@@ -2813,7 +2831,8 @@ def _time_term(cache: dict[str, Any], wd: _Wind
     _hour_table(cache, wd)  # built once, before the threads
     with _pool() as pool:
         list(pool.map(_chunk, range(0, rows.size, chunk)))
-    cache["term_w"] = lt_rows  # per (pair, complaint) row, weighted: step 11 splits with it
+    # per (pair, complaint) row, weighted, and whether it had wind: step 11 splits with them
+    cache["term_w"], cache["has_w"] = lt_rows, has_rows
     loc = cache["pair_local"][rows]
     n = cache["pairs"].size
     lt = np.bincount(loc, weights=lt_rows, minlength=n)

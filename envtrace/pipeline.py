@@ -294,7 +294,8 @@ def trace(
         ev = _empty_events()
     comp = comp.assign(cluster_id=pd.Series(labels.astype(str), index=comp.index, dtype="str"))
     durations["events_s"] = time.perf_counter() - t0
-    rounds = int((prm or attribution.AttributionParams()).split_rounds)
+    p_att = prm or attribution.AttributionParams()
+    rounds = int(p_att.split_rounds) if p_att.split_min_gain > 0 else 0
     if writer is not None and rounds == 0:
         # complaints.csv is written beside the attribution, unless events may be split
         # (step 11 of the attribution): then once, after it
@@ -339,8 +340,7 @@ def trace(
                 max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
                 params=prm, split=not last, **kw))
         # each event's original: through the earlier rounds' parents
-        parent = par if parent is None else pd.Series(
-            parent.reindex(par.to_numpy()).fillna(par).to_numpy(), index=par.index, dtype="str")
+        parent = par if parent is None else par.map(parent).fillna(par)
     cand.attrs.pop("split", None), cand.attrs.pop("fixed", None)  # used up
     if parent is not None:
         cand.attrs["info"]["split_events"] = n_split
@@ -362,7 +362,7 @@ def trace(
         # the parts of a split event (step 11 of the attribution) share its p-value
         key = ev["cluster_id"].astype(str)
         if parent is not None:
-            key = parent.reindex(key).fillna(key)
+            key = key.map(parent).fillna(key)
         ev["p_value"] = pv.reindex(key).to_numpy(dtype=float)
     info = dict(cand.attrs.get("info", {}))
 

@@ -344,6 +344,34 @@ def test_an_event_of_two_sources_is_split_and_each_part_names_its_own():
     assert asked["p_value"].isna().all()  # its suspects are tested in the parts
 
 
+def test_one_persons_calls_are_not_split_off_as_an_event():
+    """Three calls at B's wind from one complainant (not duplicates: a day later): a part
+    needs three complainants, as an event does (review of step 11)."""
+    comp, wind, ent = _two_source_event()
+    comp = comp.iloc[:9].copy()  # 6 people after west wind, 3 calls after east wind
+    three = rank(comp, ent, wind=wind, n_permutations=0, split=True)
+    assert sorted(three.attrs["split"].index) == [6, 7, 8]  # three people: their own event
+    comp.loc[6:8, "complainant_key"] = "same-person"
+    one = rank(comp, ent, wind=wind, n_permutations=0, split=True)
+    assert one.attrs["split"].empty
+
+
+def test_complaints_no_plume_reaches_stay_with_the_event():
+    """Six complaints after west wind (plant A, 7 km west) and six after a north wind that
+    carries neither plant's air: the six say nothing of A or B, so they do not leave with
+    B, the nearer plant of the larger prior (the prior counts once, not per complaint)."""
+    north = [t.replace("2025-06-10", "2025-06-11") for t in COMPLAINT_TIMES]
+    comp = complaints(times=COMPLAINT_TIMES + north, xs=np.r_[XS, XS], ys=np.r_[YS, YS])
+    wind = wind_year(west_at=COMPLAINT_TIMES).set_index("time")
+    for t in pd.to_datetime(north).tz_localize(TZ):
+        wind.loc[t.floor("h") - pd.Timedelta(hours=8):t.floor("h"), "wind_dir_deg"] = 0.0
+    ent = enterprises()
+    ent["lon"], ent["lat"] = lonlat([-7000.0, 500.0], [0.0, 0.0])
+    r = rank(comp, ent, wind=wind.reset_index(), n_permutations=0, split=True)
+    assert r.set_index("rank").loc[1, "enterprise_id"] == "A"
+    assert r.attrs["split"].empty
+
+
 def test_odour_words_of_each_complaint_side_with_their_source():
     """Two sources in one place, the same wind evidence: the complaints that say 油烟
     (cooking fumes) side with the restaurant, those that say 垃圾 (garbage) with the

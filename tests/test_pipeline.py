@@ -472,7 +472,8 @@ def make_two_source_dataset(root: Path) -> Path:
 def test_an_event_of_two_sources_becomes_two_in_every_output(tmp_path: Path) -> None:
     """Step 11 end to end: the event holding A's and B's complaints is written as two
     events, each naming its own plant, with the parent's scan p-value; complaints.csv
-    (written early, then again) agrees with clusters.csv; trace_to = trace + write_trace."""
+    (written once the events are final) agrees with clusters.csv; trace_to = trace +
+    write_trace."""
     data = make_two_source_dataset(tmp_path / "data")
     r = pipeline.trace_to(tmp_path / "b", data, n_permutations=19, lang="en")
     out = tmp_path / "b"
@@ -492,7 +493,9 @@ def test_an_event_of_two_sources_becomes_two_in_every_output(tmp_path: Path) -> 
     a = pipeline.write_trace(pipeline.trace(data, n_permutations=19, lang="en"), tmp_path / "a")
     for name in ("complaints.csv", "candidates.csv", "clusters.csv"):
         assert (a / name).read_bytes() == (out / name).read_bytes(), name
-    # switched off (envtrace.toml): one event, of both plants' complaints
+    # switched off (envtrace.toml): one event, of both plants' complaints, whose scan
+    # p-value the parts carry
     (data / "envtrace.toml").write_text("[attribution]\nsplit_min_gain = 0\n", encoding="utf-8")
-    off = pipeline.trace(data, n_permutations=0, lang="en")
+    off = pipeline.trace(data, n_permutations=19, lang="en")
     assert len(off.events) == 1 and off.summary["counts"]["split_clusters"] == 0
+    assert float(clusters["p_value"].iloc[0]) == pytest.approx(float(off.events["p_value"].iloc[0]))
