@@ -1875,12 +1875,11 @@ def rank_suspects(
     # log posterior of each pair without them)
     prior = P_a * np.exp(log_hist)
     prov = np.log(np.maximum(prior, 1e-300)) + log_time + log_hours + log_alarm
-    if fixed is not None and fixed.get("odour_families") is not None:
-        info["_odour_families_in"] = fixed["odour_families"]
     log_odour, odour_top, odour_fams = _odour_words(
         cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes, ckey, prm, rng_words, info, provisional=prov,
         trust_fixed=None if fixed is None else float(fixed.get("odour_word_trust", 0.0)),
-        q_fixed=None if fixed is None else fixed.get("odour_q"))
+        q_fixed=None if fixed is None else fixed.get("odour_q"),
+        families_fixed=None if fixed is None else fixed.get("odour_families"))
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
     # the enforcement history is a prior on the enterprise, like a_j: the triangulation
@@ -1979,7 +1978,6 @@ def rank_suspects(
         "odour_q": info.pop("_odour_q", None),
         "odour_families": info.pop("_odour_families", None),
     }
-    info.pop("_odour_families_in", None)
     return res
 
 
@@ -2288,7 +2286,8 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
                  used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray,
                  codes: Sequence[str], ckey: np.ndarray, prm: AttributionParams,
                  rng: np.random.Generator, info: dict[str, Any], provisional: np.ndarray | None = None,
-                 trust_fixed: float | None = None, q_fixed: np.ndarray | None = None
+                 trust_fixed: float | None = None, q_fixed: np.ndarray | None = None,
+                 families_fixed: np.ndarray | None = None
                  ) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]], np.ndarray]:
     """Step 7c: log LR of the odour words per pair, per event the family most named (index,
     complaints naming it, complaints naming any), and each enterprise's typical families.
@@ -2296,9 +2295,10 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     ``provisional``: log posterior (unnormalised) of each pair without the words; with it the
     words' trust is multiplied by how well the lexicon's kinds fit the likely sources
     (:func:`odour_lexicon_fit`). ``ckey``: complainant codes per complaint (-1: none).
-    ``trust_fixed``, ``q_fixed``: the trust to use (already multiplied by the fit) and the
-    kinds' base rates, instead of their estimates from these events and complaints (the
-    parts of split events are ranked with those of the whole record)."""
+    ``trust_fixed``, ``q_fixed``, ``families_fixed``: the trust to use (already multiplied by
+    the fit), the kinds' base rates and the enterprises' typical kinds, instead of their
+    estimates from these events and complaints (the parts of split events are ranked with
+    those of the whole record)."""
     n_pairs = P_ent.size
     ev_odour = np.asarray(ev_cat) == "odour"
     none = (np.zeros(n_pairs), [(-1, 0, 0, ())] * len(ev_cat), np.zeros(len(codes), dtype=np.int64))
@@ -2350,8 +2350,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     info["_odour_q"] = q
     trust = (odour_word_trust(per_person, cap=prm.odour_word_trust) if trust_fixed is None
              else float(trust_fixed))
-    fam_fixed = info.get("_odour_families_in")
-    ent_fam = (fam_fixed if fam_fixed is not None and len(fam_fixed) == len(codes)
+    ent_fam = (families_fixed if families_fixed is not None and len(families_fixed) == len(codes)
                else industry_odour_families(codes))
     info["_odour_families"] = ent_fam
     if provisional is not None and trust > 0 and trust_fixed is None:
