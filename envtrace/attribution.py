@@ -295,7 +295,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -1742,7 +1742,6 @@ def rank_suspects(
     lag_cls[members_all] = cls_m
     info["time_words"] = int((masks[members_all] != 0).sum())
     info["time_word_trust"] = round(trust, 3)
-    info["_time_word_trust"] = float(trust)
 
     # operating-hours factor (weak), at the hours the smell was noticed ----------------------
     eps = prm.hours_epsilon
@@ -1875,11 +1874,11 @@ def rank_suspects(
     # log posterior of each pair without them)
     prior = P_a * np.exp(log_hist)
     prov = np.log(np.maximum(prior, 1e-300)) + log_time + log_hours + log_alarm
-    log_odour, odour_top, odour_fams = _odour_words(
+    words = _odour_words(
         cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes, ckey, prm, rng_words, info, provisional=prov,
         trust_fixed=None if fixed is None else float(fixed.get("odour_word_trust", 0.0)),
-        q_fixed=None if fixed is None else fixed.get("odour_q"),
-        families_fixed=None if fixed is None else fixed.get("odour_families"))
+        q_fixed=None if fixed is None else fixed.get("odour_q"))
+    log_odour, odour_top, odour_fams = words.log_lr, words.top, words.families
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
     # the enforcement history is a prior on the enterprise, like a_j: the triangulation
@@ -1907,8 +1906,7 @@ def rank_suspects(
     split_pos = np.zeros(0, dtype=np.int64)
     if split and prm.split_min_gain > 0 and cache:
         split_pos = _split_parts(cache, post, prior * mult, pair_start, prm, ckey=ckey,
-                                 words=info.get("_odour_words"), P_ent=P_ent, ev_cat=ev_cat,
-                                 n_members=np.diff(bounds))
+                                 words_llr=words.per_complaint, n_members=np.diff(bounds))
 
     # top-k per event, p-values, evidence ----------------------------------------------
     rows_p: list[int] = []
@@ -1967,30 +1965,27 @@ def rank_suspects(
         "evidence": pd.Series(evid, dtype="str"),
     })
     info["split_events"] = int(split_ev.size)
-    info.pop("_odour_words", None)
     res.attrs["info"] = info
     res.attrs["split"] = pd.Series(ev_ids[member_ev[split_pos]], index=cp_index[split_pos], dtype="str")
     in_split = np.isin(P_ev, split_ev)
     res.attrs["fixed"] = {
         "prior": {(str(ev_ids[P_ev[p]]), str(e_id[P_ent[p]])): float(mult[p]) for p in np.flatnonzero(in_split)},
-        "time_word_trust": info.pop("_time_word_trust"),
-        "odour_word_trust": info.pop("_odour_word_trust", 0.0),
-        "odour_q": info.pop("_odour_q", None),
-        "odour_families": info.pop("_odour_families", None),
+        "time_word_trust": float(trust),
+        "odour_word_trust": words.trust,
+        "odour_q": words.q,
     }
     return res
 
 
 def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pair_start: np.ndarray,
-                 prm: AttributionParams, *, ckey: np.ndarray, words: Mapping[str, Any] | None = None,
-                 P_ent: np.ndarray | None = None, ev_cat: np.ndarray | None = None,
-                 n_members: np.ndarray | None = None) -> np.ndarray:
+                 prm: AttributionParams, *, ckey: np.ndarray, words_llr: Sequence[np.ndarray | None],
+                 n_members: np.ndarray) -> np.ndarray:
     """Positions (in the complaints) of those that leave their event with a second suspect
     (step 11).
 
     Per event, for each complaint ``i`` of the wind sample with wind data and candidate
-    ``j``: the evidence ``s_ij = log(π_b + (1 − π_b) R_ij)`` (+ with ``words``, odour events
-    and the words believed, the log LR of the kind of smell it names, step 7c: ``油烟``
+    ``j``: the evidence ``s_ij = log(π_b + (1 − π_b) R_ij)`` (+ ``words_llr[e]``: in odour
+    events whose words are believed, the log LR of the kind of smell it names, step 7c: ``油烟``
     sides with a restaurant, ``垃圾`` with a transfer station); ``a`` is the top suspect. The
     complaints with ``s_ib − s_ia > log split_margin`` would go with ``b``, for a gain
     ``G_b = Σ v_i (s_ib − s_ia) + log(prior_b / prior_a)`` over them (the prior counted once,
@@ -2002,10 +1997,6 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
     whole.
     """
     n_ev = pair_start.size - 1
-    F = None
-    if words is not None and P_ent is not None and ev_cat is not None:
-        q = words["q"]
-        F = _kind_matrix(words["ent_fam"][P_ent], q.size)  # (pairs, kinds)
     starts = np.searchsorted(cache["ev"], np.arange(n_ev + 1))  # rows are grouped by event
     term_w, w_all, has_w = cache["term_w"], cache["w"], cache["has_w"]
     m = int(prm.split_min_complaints)
@@ -2022,7 +2013,7 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         n_c = (r1 - r0) // n_cand  # rows: candidate-major, the event's complaints within
         if n_c < 2 * m or n_cand < 2:
             continue
-        if n_members is not None and n_members[e] > n_c:
+        if n_members[e] > n_c:
             # the wind term read a sample of the event: a split of the sample would leave
             # most complaints behind (and re-rank hundreds of them at scale)
             continue
@@ -2032,8 +2023,8 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         if windy.sum() < m:
             continue
         s_ev = term_w[r0:r1].reshape(n_cand, n_c) / np.maximum(w, 1e-300)[None, :]
-        if F is not None and ev_cat[e] == "odour":
-            s_ev = s_ev + _odour_complaint_log_lr(words["masks"][comps], F[p0:p1], words["q"], words["trust"])
+        if words_llr[e] is not None:  # the event's used complaints, in the cache's order
+            s_ev = s_ev + words_llr[e]
         a = int(np.argmax(post[p0:p1]))
         D = s_ev - s_ev[a]
         go = (D > margin) & windy[None, :]
@@ -2282,26 +2273,38 @@ def _kind_matrix(masks: np.ndarray, n: int) -> np.ndarray:
     return ((np.asarray(masks, dtype=np.int64)[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
 
 
+class _Words(NamedTuple):
+    """What the complainants' words for the smell give (step 7c): per pair its log LR, per
+    event the kinds named (``top``: most named, its count, complaints naming any, counts
+    per kind), each enterprise's typical kinds, the kinds' base rates ``q`` and the trust
+    ``s`` used, and per odour event the log LR of each used complaint's words per
+    candidate (``None`` where none is computed; step 11 splits with it)."""
+
+    log_lr: np.ndarray
+    top: list[tuple[int, int, int, tuple[int, ...]]]
+    families: np.ndarray
+    q: np.ndarray | None
+    trust: float
+    per_complaint: list[np.ndarray | None]
+
+
 def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray],
                  used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray,
                  codes: Sequence[str], ckey: np.ndarray, prm: AttributionParams,
-                 rng: np.random.Generator, info: dict[str, Any], provisional: np.ndarray | None = None,
-                 trust_fixed: float | None = None, q_fixed: np.ndarray | None = None,
-                 families_fixed: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]], np.ndarray]:
-    """Step 7c: log LR of the odour words per pair, per event the family most named (index,
-    complaints naming it, complaints naming any), and each enterprise's typical families.
+                 rng: np.random.Generator, info: dict[str, Any], provisional: np.ndarray,
+                 trust_fixed: float | None = None, q_fixed: np.ndarray | None = None) -> _Words:
+    """Step 7c: the odour words' evidence (:class:`_Words`).
 
-    ``provisional``: log posterior (unnormalised) of each pair without the words; with it the
-    words' trust is multiplied by how well the lexicon's kinds fit the likely sources
+    ``provisional``: log posterior (unnormalised) of each pair without the words; the words'
+    trust is multiplied by how well the lexicon's kinds fit the likely sources
     (:func:`odour_lexicon_fit`). ``ckey``: complainant codes per complaint (-1: none).
-    ``trust_fixed``, ``q_fixed``, ``families_fixed``: the trust to use (already multiplied by
-    the fit), the kinds' base rates and the enterprises' typical kinds, instead of their
-    estimates from these events and complaints (the parts of split events are ranked with
-    those of the whole record)."""
+    ``trust_fixed``, ``q_fixed``: the trust to use (already multiplied by the fit) and the
+    kinds' base rates, instead of their estimates from these events and complaints (the
+    parts of split events are ranked with those of the whole record)."""
     n_pairs = P_ent.size
     ev_odour = np.asarray(ev_cat) == "odour"
-    none = (np.zeros(n_pairs), [(-1, 0, 0, ())] * len(ev_cat), np.zeros(len(codes), dtype=np.int64))
+    none = _Words(np.zeros(n_pairs), [(-1, 0, 0, ())] * len(ev_cat), np.zeros(len(codes), dtype=np.int64),
+                  None, 0.0, [None] * len(ev_cat))
     if prm.odour_word_trust <= 0 or "text" not in cp.columns or not ev_odour.any():
         return none
     from envtrace.classify import industry_odour_families, odour_families, odour_lexicon
@@ -2347,26 +2350,21 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
         # a quarter of the mass spread evenly: a kind the sample never names is not taken to
         # be impossible (one word of it would weigh thousands-fold), LR ≤ 4·n_kinds·s each
         q = 0.75 * q / q.sum() + 0.25 / n_f
-    info["_odour_q"] = q
     trust = (odour_word_trust(per_person, cap=prm.odour_word_trust) if trust_fixed is None
              else float(trust_fixed))
-    ent_fam = (families_fixed if families_fixed is not None and len(families_fixed) == len(codes)
-               else industry_odour_families(codes))
-    info["_odour_families"] = ent_fam
-    if provisional is not None and trust > 0 and trust_fixed is None:
+    ent_fam = industry_odour_families(codes)
+    if trust > 0 and trust_fixed is None:
         fit = odour_lexicon_fit(masks, weights, ev_odour, pair_start, P_ent, ent_fam, q, trust,
                                 provisional)
         info["odour_lexicon_fit"] = round(fit, 3)
         trust *= fit
     info["odour_words"] = int(sum(m.size for m in masks))
     info["odour_word_trust"] = round(trust, 3)
-    info["_odour_word_trust"] = float(trust)
     if trust <= 0:  # the words are not believed: no factor, and no evidence line
-        return none[0], none[1], ent_fam
-    log_w, top = _odour_word_terms(masks, weights, ev_odour, pair_start, P_ent, ent_fam, q, trust,
-                                   prm.odour_max_weight)
-    info["_odour_words"] = {"masks": full, "q": q, "trust": trust, "ent_fam": ent_fam}
-    return log_w, top, ent_fam
+        return none._replace(families=ent_fam, q=q, trust=float(trust))
+    log_w, top, llr = _odour_word_terms([full[u] for u in used_idx], used_w, ev_odour, pair_start, P_ent,
+                                        ent_fam, q, trust, prm.odour_max_weight)
+    return _Words(log_w, top, ent_fam, q, float(trust), llr)
 
 
 def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray], ev_odour: np.ndarray,
@@ -2386,7 +2384,6 @@ def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray]
     evidence ranks wrongly make the fit smaller (conservative), never larger.
     """
     n_f = q.size
-    den = 0.0
     m_obs = m_0 = m_1 = 0.0
     for e in np.flatnonzero(ev_odour):
         m = masks[e]
@@ -2408,8 +2405,7 @@ def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray]
         m_obs += float(w_c @ (typ @ h))
         m_0 += float(w_c @ qF)
         m_1 += float(w_c @ (trust + (1.0 - trust) * qF))
-        den += 1.0
-    if den == 0 or m_1 <= m_0:
+    if m_1 <= m_0:  # no event with a suspect of listed kinds, too
         return 0.0
     return float(np.clip((m_obs - m_0) / (m_1 - m_0), 0.0, 1.0))
 
@@ -2433,39 +2429,33 @@ def _odour_complaint_log_lr(masks: np.ndarray, F: np.ndarray, q: np.ndarray, tru
     return out
 
 
-def _odour_word_terms(fam_masks: list[np.ndarray], weights: list[np.ndarray], ev_odour: np.ndarray,
+def _odour_word_terms(used_masks: list[np.ndarray], used_w: list[np.ndarray], ev_odour: np.ndarray,
                       pair_start: np.ndarray, P_ent: np.ndarray, ent_fam: np.ndarray, q: np.ndarray,
-                      trust: float, max_weight: float) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]]]:
-    """log LR of the complainants' odour words per (event, candidate) pair (step 7c), and per
-    event the family most named, how many complaints name it and how many name any."""
+                      trust: float, max_weight: float
+                      ) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]], list[np.ndarray | None]]:
+    """log LR of the complainants' odour words per (event, candidate) pair (step 7c): the
+    complainant-weighted mean of the log LR of the complaints naming a kind
+    (:func:`_odour_complaint_log_lr`, ``P(words | j) / P(words | anything)``) times their
+    weight, at most ``max_weight``; per event the family most named, how many complaints
+    name it, how many name any and the counts per family; and per event the complaints'
+    log LR (candidates × the event's used complaints, ``used_masks`` their kinds)."""
     n_fam = q.size
     log_w = np.zeros(P_ent.size)
-    top: list[tuple[int, int, int, tuple[int, ...]]] = [(-1, 0, 0, ())] * len(fam_masks)
+    top: list[tuple[int, int, int, tuple[int, ...]]] = [(-1, 0, 0, ())] * len(used_masks)
+    llr: list[np.ndarray | None] = [None] * len(used_masks)
     F = _kind_matrix(ent_fam[P_ent], n_fam)  # (pairs, families)
-    nF = F.sum(axis=1)
-    for e, (m, w) in enumerate(zip(fam_masks, weights, strict=True)):
-        if not ev_odour[e] or m.size == 0:
+    for e, (m, w_all) in enumerate(zip(used_masks, used_w, strict=True)):
+        keep = m != 0
+        if not ev_odour[e] or not keep.any():
             continue
-        has = _kind_matrix(m, n_fam)  # (complaints, families)
-        named = has.sum(axis=0)
-        top[e] = (int(np.argmax(named)), int(named.max()), int(m.size), tuple(int(v) for v in named))
+        named = _kind_matrix(m[keep], n_fam).sum(axis=0)
+        top[e] = (int(np.argmax(named)), int(named.max()), int(keep.sum()), tuple(int(v) for v in named))
         sl = slice(pair_start[e], pair_start[e + 1])
-        k = has.sum(axis=1)  # families each complaint names
-        f_c, n_c = F[sl], nF[sl]
-        ok = n_c > 0  # an industry of unknown smell: no factor
-        if not ok.any():
-            continue
-        # P(words | j) / P(words | anything): a family of j's with probability s (spread over
-        # j's families), else as over all the complaints (q)
-        typ = f_c[ok] / n_c[ok, None]  # (cand, families)
-        lr = (trust * typ[:, None, :] + (1.0 - trust) * q[None, None, :]) / q[None, None, :]
-        lr_c = (lr * has[None, :, :]).sum(axis=2) / k[None, :]  # (cand, complaints)
+        llr[e] = L = _odour_complaint_log_lr(m, F[sl], q, trust)  # 0 for an industry of unknown smell
+        w = w_all[keep]
         wsum = float(w.sum())
-        n_eff = min(wsum, max_weight)
-        vals = np.zeros(n_c.size)
-        vals[ok] = n_eff * (np.log(lr_c) * w[None, :]).sum(axis=1) / wsum
-        log_w[sl] = vals
-    return log_w, top
+        log_w[sl] = min(wsum, max_weight) * (L[:, keep] * w).sum(axis=1) / wsum
+    return log_w, top, llr
 
 
 def _prepare_alarms(alarms: pd.DataFrame | None, e_id: np.ndarray

@@ -1402,8 +1402,8 @@ def test_odour_word_terms_follow_the_formula():
     q = np.array([0.5, 0.3, 0.2])
     masks = [np.array([1, 1, 3], dtype=np.int64)]
     w = [np.array([1.0, 0.5, 1.0])]
-    log_w, top = at._odour_word_terms(masks, w, np.array([True]), np.array([0, 2]), np.array([0, 1]),
-                                      np.array([1, 6], dtype=np.int64), q, 0.6, 2.0)
+    log_w, top, _ = at._odour_word_terms(masks, w, np.array([True]), np.array([0, 2]), np.array([0, 1]),
+                                         np.array([1, 6], dtype=np.int64), q, 0.6, 2.0)
     s = 0.6
 
     def lr(f, F):
@@ -1417,8 +1417,8 @@ def test_odour_word_terms_follow_the_formula():
     assert top == [(0, 3, 3, (3, 1, 0))]  # kind 0 named by all three, kind 1 by one
     # an industry of unknown smell: no factor; a kind the base rates never saw is bounded
     # by the quarter spread evenly (q >= 0.25 / n_kinds)
-    log_u, _ = at._odour_word_terms(masks, w, np.array([True]), np.array([0, 1]), np.array([0]),
-                                    np.array([0], dtype=np.int64), q, 0.6, 2.0)
+    log_u, _, _ = at._odour_word_terms(masks, w, np.array([True]), np.array([0, 1]), np.array([0]),
+                                       np.array([0], dtype=np.int64), q, 0.6, 2.0)
     assert log_u[0] == 0.0
 
 
