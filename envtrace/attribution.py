@@ -1559,9 +1559,8 @@ def rank_suspects(
         What an earlier ranking of all events learnt, to rank the parts of split events
         with (step 11): ``prior`` (``(cluster_id, enterprise_id) -> multiplier`` of the
         triangulation, missing pairs 1), ``time_word_trust`` and ``odour_word_trust`` (the
-        trusts in the texts' words), ``odour_q`` (the kinds of smell's base rates over
-        the record) and ``odour_families`` (each enterprise's typical kinds), so that
-        ``complaints`` need hold only the events' own. (With ``complaint_hours_baseline``,
+        trusts in the texts' words) and ``odour_q`` (the kinds of smell's base rates over
+        the record), so that ``complaints`` need hold only the events' own. (With ``complaint_hours_baseline``,
         off by default, the hour profile is then that of these complaints.)
     split : bool
         Propose splits of events holding two sources (step 11, ``attrs["split"]``); the
