@@ -751,10 +751,11 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     cols = [c for c in ("complaint_id", "received_at", "lon", "lat", "category", "complainant_key",
                         "duplicate_of") if c in complaints.columns]
     p = _Prepared(complaints[cols].iloc[rows])
-    part_sub = part[rows][p.root]  # duplicates follow their originals
-    ilab, _ = pd.factorize(pd.Series(lab[rows].astype(str)) + "\x00" + pd.Series(part_sub).astype(str))
-    ilab = ilab.astype(np.int64)
-    ids_map = _cluster_ids("E", p.ids[~p.is_dup], ilab[~p.is_dup])
+    part_sub = part[rows]
+    _inherit_duplicates(p, part_sub)  # duplicates follow their originals
+    ilab = pd.factorize(lab[rows])[0].astype(np.int64) * 2 + part_sub  # (event, part)
+    orig = ~p.is_dup
+    ids_map = _cluster_ids("E", p.ids[orig], ilab[orig])
     names = _names(ilab, ids_map)
     parts = _summarise(p, ilab, ids_map, buffer_m=buffer_m)
     par = pd.Series(lab[rows], index=names).groupby(level=0).first()

@@ -14,6 +14,7 @@ the events' scan p-values are still being computed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
@@ -315,36 +316,31 @@ def trace(
     t0 = time.perf_counter()
     say("attribution")
     # an error here leaves the scan thread behind (a daemon): it is not waited for
-    cand = attribution.rank_suspects(
-        ev, comp, ds.enterprises, wind=ds_wind, alarms=ds.alarms, actions=ds.actions,
-        max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
-        params=prm, split=rounds > 0,
-    )
+    rank = functools.partial(
+        attribution.rank_suspects, enterprises=ds.enterprises, wind=ds_wind, alarms=ds.alarms,
+        actions=ds.actions, max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed,
+        lang=lang, params=prm)
+    cand = rank(ev, comp, split=rounds > 0)
     parent = None
     n_split = 0
-    written = writer is None or rounds == 0
-    for r in range(rounds):
-        if not len(cand.attrs.get("split", ())) or est is None:
+    for r in range(rounds):  # no events (no estimator): nothing is proposed
+        if not len(cand.attrs["split"]):
             break
         # step 11: events holding two sources' complaints become two events, ranked again
         # (a part may hold two sources still: up to split_rounds rounds); after the last
         # split the complaints' events are final: complaints.csv is written beside the
         # ranking of the parts
+        last = r == rounds - 1
         n_split += int(cand.attrs["info"].get("split_events", 0))
-        final = writer.clusters_ready if writer is not None and r == rounds - 1 else None
-        written = written or final is not None
         cand, comp, ev, par = _rank_split_parts(
-            cand, comp, ev, buffer_m=est.buffer_m, on_final_labels=final,
-            rank=lambda e, c, last=r == rounds - 1, **kw: attribution.rank_suspects(
-                e, c, ds.enterprises, wind=ds_wind, alarms=ds.alarms, actions=ds.actions,
-                max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed, lang=lang,
-                params=prm, split=not last, **kw))
+            cand, comp, ev, buffer_m=est.buffer_m, rank=functools.partial(rank, split=not last),
+            on_final_labels=writer.clusters_ready if writer is not None and last else None)
         # each event's original: through the earlier rounds' parents
         parent = par if parent is None else par.map(parent).fillna(par)
     cand.attrs.pop("split", None), cand.attrs.pop("fixed", None)  # used up
     if parent is not None:
         cand.attrs["info"]["split_events"] = n_split
-    if not written:
+    if writer is not None and not writer.complaints_started:
         writer.clusters_ready(comp["cluster_id"])
     durations["attribution_s"] = time.perf_counter() - t0
     if writer is not None:
@@ -482,7 +478,7 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     parts = ev2.loc[ev2["cluster_id"].astype(str).isin(part_ids)]
     cand2 = rank(parts, comp.loc[comp["cluster_id"].isin(part_ids)], fixed=fixed)
     info2 = cand2.attrs.pop("info", {})
-    split2, fixed2 = cand2.attrs.pop("split", pd.Series([], dtype="str")), cand2.attrs.pop("fixed", {})
+    split2, fixed2 = cand2.attrs.pop("split"), cand2.attrs.pop("fixed")
     keep = cand.loc[~cand["cluster_id"].isin(set(part_parent))]
     order = pd.Series(np.arange(len(ev2)), index=ev2["cluster_id"].astype(str).to_numpy())
     out = pd.concat([keep, cand2], ignore_index=True)
@@ -682,6 +678,11 @@ class _EarlyTables:
     def complaints_ready(self, comp: pd.DataFrame, rejects: pd.DataFrame, tz: str) -> None:
         self._rejects = rejects
         self._fields = _threads.background(lambda: _complaint_fields(comp, tz), name="envtrace-write")
+
+    @property
+    def complaints_started(self) -> bool:
+        """Whether complaints.csv is being (or has been) written."""
+        return self._written is not None
 
     def clusters_ready(self, cluster_id: pd.Series) -> None:
         """Write complaints.csv (and rejects.csv) on a thread, once the events are final."""
