@@ -1167,6 +1167,15 @@ def _enterprise_layout(
     return df, parks
 
 
+# Beyond the plume's dilution: coarse dust settles out, odorants react and the plume loses
+# coherence, so nuisance fades faster than the Gaussian formula alone says (e-folding
+# distance, metres; 1800 m for the others).
+_FADE_M = {"covert_night": 7000.0, "malfunction": 3000.0, "windy_dust": 1200.0,
+           "restaurant_fumes": 250.0, "transfer_station": 900.0}
+# Least distance from a source to the nearest neighbourhood centre, metres (500 m for the others).
+_CLEARANCE_M = {"night_construction": 100, "restaurant_fumes": 30, "transfer_station": 150}
+
+
 def _exposure(
     behaviour: str,
     sx: float,
@@ -1184,8 +1193,9 @@ def _exposure(
     """Nuisance probability factor per (hour, neighbourhood), zero where inactive.
 
     With ``keep`` (urban sources, whose smell carries 90-900 m, about the size of an
-    estate) the hourly plume set-up is stored in it, so that the households that call can
-    be the ones the plume reaches (:func:`_near_field_households`), not any of the estate's.
+    estate) its active hours (``on``) and the nuisance at any points in the ``k``-th of them
+    (``nuisance``) are stored in it, so that the households that call can be the ones the
+    plume reaches (:func:`_near_field_households`), not any of the estate's.
     """
     rx, ry = res["x"].to_numpy(), res["y"].to_numpy()
     out = np.zeros((len(act), len(res)), dtype=np.float32)
@@ -1209,12 +1219,7 @@ def _exposure(
         sx, sy, rx, ry, wind_from=wdir, u10=u_eff, stab=stab, q=q, stack_m=stack, buoyancy=buoy
     )
     dist = np.hypot(rx - sx, ry - sy)
-    # Beyond the plume's dilution: coarse dust settles out, odorants react and the plume
-    # loses coherence, so nuisance fades faster than the Gaussian formula alone says.
-    fade = {"covert_night": 7000.0, "malfunction": 3000.0, "windy_dust": 1200.0,
-            "restaurant_fumes": 250.0, "transfer_station": 900.0}.get(
-        behaviour, 1800.0
-    )
+    fade = _FADE_M.get(behaviour, 1800.0)
     c = c * np.exp(-dist / fade)[None, :]
     # Emission strength: chosen so that the odour threshold (c = 1) is reached in the worse
     # hours (98th percentile) at about ``reach`` metres from the source.
@@ -1237,8 +1242,15 @@ def _exposure(
     if ref <= 0:
         return out
     if keep is not None:
-        keep.update(on=on, wdir=wdir, u_eff=u_eff, stab=stab, q=q, ref=ref, fade=fade,
-                    sx=sx, sy=sy, stack=stack, buoy=buoy)
+
+        def nuisance(px: np.ndarray, py: np.ndarray, k: int) -> np.ndarray:
+            """The nuisance factor at points ``(px, py)`` in the ``k``-th active hour."""
+            ck = _plume(sx, sy, px, py, wind_from=wdir[k:k + 1], u10=u_eff[k:k + 1], stab=stab[k:k + 1],
+                        q=q[k:k + 1], stack_m=stack, buoyancy=buoy)[0]
+            ck = ck * np.exp(-np.hypot(px - sx, py - sy) / fade) / ref
+            return _sigmoid(4.0 * np.log(np.maximum(ck, 1e-12)))
+
+        keep.update(on=on, nuisance=nuisance)
     c = c / ref
     f = _sigmoid(4.0 * np.log(np.maximum(c, 1e-12)))  # 0.5 at the threshold (c = 1)
     out[on] = f.astype(np.float32)
@@ -1312,9 +1324,7 @@ def _place_sources(
                 x, y = rx[j] + ox, ry[j] + oy
                 stack, buoy = 2.0, 0.0
             near = np.hypot(rx - x, ry - y).min()
-            ok = outline.contains(Point(x, y)) and near > (
-                {"night_construction": 100, "restaurant_fumes": 30, "transfer_station": 150}.get(b, 500)
-            )
+            ok = outline.contains(Point(x, y)) and near > _CLEARANCE_M.get(b, 500)
             if ok:
                 break
         buoy = max(buoy, 1e-3)
@@ -1579,14 +1589,14 @@ def _near_field_households(
     A neighbourhood's exposure is computed at its centre, which is right for a plant km
     away. A restaurant 35-90 m from an estate's centre lies among its homes (households
     spread about 80 m around it): the homes downwind of the kitchen smell it, those on the
-    far side of it do not. So for complaints caused by a source with a stored plume
-    set-up (``near``), the household is drawn in its neighbourhood with weight
+    far side of it do not. So for complaints caused by a source with a stored nuisance
+    (``near``), the household is drawn in its neighbourhood with weight
     ``propensity x nuisance at the household`` (the same plume, meander and threshold as
     the centre's); the centre's pick stays when no household is reached (not seen in
     the generated worlds). Draws random numbers only when there are such complaints, so
     other worlds are unchanged. Which hours and neighbourhoods complain is still decided
-    at the neighbourhood's centre. One plume evaluation per complaint: fine for a county
-    (scale 1-10), slow for ``--preset urban`` at benchmark scales (hundreds).
+    at the neighbourhood's centre. One plume evaluation per (hour, neighbourhood): fine for
+    a county (scale 1-10), slow for ``--preset urban`` at benchmark scales (hundreds).
     """
     out = ev["hh"].to_numpy().copy()
     src = ev["src"].to_numpy()
@@ -1606,17 +1616,16 @@ def _near_field_households(
         pos = np.searchsorted(nf["on"], t_rows)
         # complaints come only from the hours the source's exposure is non-zero
         assert (pos < len(nf["on"])).all() and (nf["on"][pos] == t_rows).all()
+        seen: dict[tuple[int, int], tuple[np.ndarray, float]] = {}  # (hour, neighbourhood)
         for i, k in zip(rows.tolist(), pos.tolist(), strict=True):
             r = int(res_of[i])
             a, b = int(first[r]), int(first[r + 1])  # >= 3 households each
-            c = _plume(nf["sx"], nf["sy"], hx[a:b], hy[a:b], wind_from=nf["wdir"][k:k + 1],
-                       u10=nf["u_eff"][k:k + 1], stab=nf["stab"][k:k + 1], q=nf["q"][k:k + 1],
-                       stack_m=nf["stack"], buoyancy=nf["buoy"])[0]
-            c = c * np.exp(-np.hypot(hx[a:b] - nf["sx"], hy[a:b] - nf["sy"]) / nf["fade"]) / nf["ref"]
-            wgt = prop[a:b] * _sigmoid(4.0 * np.log(np.maximum(c, 1e-12)))
-            tot = float(wgt.sum())
+            if (k, r) not in seen:
+                wgt = prop[a:b] * nf["nuisance"](hx[a:b], hy[a:b], k)
+                seen[k, r] = (np.cumsum(wgt), float(wgt.sum()))
+            cum, tot = seen[k, r]
             if tot > 1e-9:
-                out[i] = a + min(int(np.searchsorted(np.cumsum(wgt), rng.random() * tot)), b - a - 1)
+                out[i] = a + min(int(np.searchsorted(cum, rng.random() * tot)), b - a - 1)
     return out
 
 
