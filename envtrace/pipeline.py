@@ -805,8 +805,8 @@ def _complaint_fields(comp: pd.DataFrame, tz: str) -> _Fields:
         "complainant_key": _col(comp, "complainant_key").fillna("").astype(str),
         "duplicate_of": _col(comp, "duplicate_of").fillna("").astype(str),
     })
-    ok = len(frame) and all(_plain(frame[c]) for c in frame.columns)
-    return _Fields(frame, {c: _csv_field(frame[c]) for c in frame.columns} if ok else None)
+    fields = _fast_fields(frame) if len(frame) else None
+    return _Fields(frame, dict(zip(frame.columns, fields, strict=True)) if fields is not None else None)
 
 
 def _write_complaints(path: Path, pre: _Fields, cluster_id: pd.Series) -> int:
@@ -882,12 +882,21 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     ``1e-07``); both read back as the same number. Only frames of two or more string and
     number columns take this path; others go to ``to_csv``.
     """
-    if frame.shape[1] < 2 or not all(_plain(frame[c]) for c in frame.columns):
-        # the fast path is for string and number columns; pandas writes the rest (booleans,
-        # times, mixed objects) and one-column frames (an empty row there must be quoted)
+    fields = _fast_fields(frame)
+    if fields is None:
         frame.to_csv(path, index=False, encoding="utf-8")
         return
-    _write_fields(path, [str(c) for c in frame.columns], [_csv_field(frame[c]) for c in frame.columns])
+    _write_fields(path, [str(c) for c in frame.columns], fields)
+
+
+def _fast_fields(frame: pd.DataFrame) -> list[Any] | None:
+    """The CSV fields of each column, in order, for :func:`_write_fields`, or None when the frame is
+    not for the fast path: it is for two or more string and number columns; pandas writes
+    the rest (booleans, times, mixed objects) and one-column frames (an empty row there
+    must be quoted)."""
+    if frame.shape[1] < 2 or not all(_plain(frame.iloc[:, i]) for i in range(frame.shape[1])):
+        return None
+    return [_csv_field(frame.iloc[:, i]) for i in range(frame.shape[1])]
 
 
 def _plain(col: pd.Series) -> bool:
