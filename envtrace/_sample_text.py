@@ -8,6 +8,8 @@ occasional typos, phone numbers and ID numbers written into the text (to exercis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 __all__ = [
@@ -518,7 +520,7 @@ def _when_key(hour: int) -> str:
     return "day"
 
 
-def _pick(rng: np.random.Generator, items: list[str]) -> str:
+def _pick(rng: np.random.Generator, items: Sequence[str]) -> str:
     return items[int(rng.integers(0, len(items)))]
 
 
@@ -557,7 +559,7 @@ def render_text(
         when = ""
     opener = _pick(rng, _OPENERS)
     if category == "odour":
-        fam = smell or _pick(rng, list(SMELL_KINDS))
+        fam = smell or _pick(rng, SMELL_KINDS)
         body = _pick(rng, _ODOUR_BODY).format(
             when=when, smell=_pick(rng, _SMELLS[fam]), place=place
         )

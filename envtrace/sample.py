@@ -1914,7 +1914,6 @@ def _render_complaints(
         # (their own stream: with the default 1.0 no draw changes the texts)
         kinds = np.array(tx.SMELL_KINDS, dtype=object)
         swap = (r_smell.random(n) >= cfg.smell_word_share) & (src >= 0) & (cats == "odour")
-        sm = sm.copy()
         sm[swap] = kinds[r_smell.integers(0, kinds.size, int(swap.sum()))]
     texts = np.empty(n, dtype=object)
     dupm = ev["dup"].to_numpy()
