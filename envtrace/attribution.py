@@ -1876,7 +1876,9 @@ def rank_suspects(
     words = _odour_words(
         cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes, ckey, prm, rng_words, info, provisional=prov,
         trust_fixed=None if fixed is None else float(fixed.get("odour_word_trust", 0.0)),
-        q_fixed=None if fixed is None else fixed.get("odour_q"))
+        q_fixed=None if fixed is None else fixed.get("odour_q"),
+        # per-complaint values only for the events step 11 may split (wholly in the sample)
+        llr_for=(np.diff(bounds) <= prm.max_complaints_wind) if split and prm.split_min_gain > 0 else None)
     log_odour, odour_top, odour_fams = words.log_lr, words.top, words.families
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
@@ -2291,7 +2293,8 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
                  used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray,
                  codes: Sequence[str], ckey: np.ndarray, prm: AttributionParams,
                  rng: np.random.Generator, info: dict[str, Any], provisional: np.ndarray,
-                 trust_fixed: float | None = None, q_fixed: np.ndarray | None = None) -> _Words:
+                 trust_fixed: float | None = None, q_fixed: np.ndarray | None = None,
+                 llr_for: np.ndarray | None = None) -> _Words:
     """Step 7c: the odour words' evidence (:class:`_Words`).
 
     ``provisional``: log posterior (unnormalised) of each pair without the words; the words'
@@ -2299,7 +2302,8 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     (:func:`odour_lexicon_fit`). ``ckey``: complainant codes per complaint (-1: none).
     ``trust_fixed``, ``q_fixed``: the trust to use (already multiplied by the fit) and the
     kinds' base rates, instead of their estimates from these events and complaints (the
-    parts of split events are ranked with those of the whole record)."""
+    parts of split events are ranked with those of the whole record). ``llr_for``: the
+    events (bool per event) to return the per-complaint log LR for (none by default)."""
     n_pairs = P_ent.size
     ev_odour = np.asarray(ev_cat) == "odour"
     none = _Words(np.zeros(n_pairs), [(-1, 0, 0, ())] * len(ev_cat), np.zeros(len(codes), dtype=np.int64),
@@ -2362,7 +2366,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     if trust <= 0:  # the words are not believed: no factor, and no evidence line
         return none._replace(families=ent_fam, q=q, trust=float(trust))
     log_w, top, llr = _odour_word_terms([full[u] for u in used_idx], used_w, ev_odour, pair_start, P_ent,
-                                        ent_fam, q, trust, prm.odour_max_weight)
+                                        ent_fam, q, trust, prm.odour_max_weight, llr_for=llr_for)
     return _Words(log_w, top, ent_fam, q, float(trust), llr)
 
 
@@ -2430,14 +2434,15 @@ def _odour_complaint_log_lr(masks: np.ndarray, F: np.ndarray, q: np.ndarray, tru
 
 def _odour_word_terms(used_masks: list[np.ndarray], used_w: list[np.ndarray], ev_odour: np.ndarray,
                       pair_start: np.ndarray, P_ent: np.ndarray, ent_fam: np.ndarray, q: np.ndarray,
-                      trust: float, max_weight: float
+                      trust: float, max_weight: float, *, llr_for: np.ndarray | None = None
                       ) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]], list[np.ndarray | None]]:
     """log LR of the complainants' odour words per (event, candidate) pair (step 7c): the
     complainant-weighted mean of the log LR of the complaints naming a kind
     (:func:`_odour_complaint_log_lr`, ``P(words | j) / P(words | anything)``) times their
     weight, at most ``max_weight``; per event the family most named, how many complaints
-    name it, how many name any and the counts per family; and per event the complaints'
-    log LR (candidates × the event's used complaints, ``used_masks`` their kinds)."""
+    name it, how many name any and the counts per family; and, for the events ``llr_for``
+    marks, the complaints' log LR (candidates × the event's used complaints, ``used_masks``
+    their kinds; 0 for a complaint naming none)."""
     n_fam = q.size
     log_w = np.zeros(P_ent.size)
     top: list[tuple[int, int, int, tuple[int, ...]]] = [(-1, 0, 0, ())] * len(used_masks)
@@ -2450,10 +2455,13 @@ def _odour_word_terms(used_masks: list[np.ndarray], used_w: list[np.ndarray], ev
         named = _kind_matrix(m[keep], n_fam).sum(axis=0)
         top[e] = (int(np.argmax(named)), int(named.max()), int(keep.sum()), tuple(int(v) for v in named))
         sl = slice(pair_start[e], pair_start[e + 1])
-        llr[e] = L = _odour_complaint_log_lr(m, F[sl], q, trust)  # 0 for an industry of unknown smell
+        L = _odour_complaint_log_lr(m[keep], F[sl], q, trust)  # 0 for an industry of unknown smell
         w = w_all[keep]
         wsum = float(w.sum())
-        log_w[sl] = min(wsum, max_weight) * (L[:, keep] * w).sum(axis=1) / wsum
+        log_w[sl] = min(wsum, max_weight) * (L * w).sum(axis=1) / wsum
+        if llr_for is not None and llr_for[e]:
+            llr[e] = np.zeros((L.shape[0], m.size))
+            llr[e][:, keep] = L
     return log_w, top, llr
 
 
