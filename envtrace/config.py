@@ -83,8 +83,9 @@ class Config(BaseModel):
         Coordinate system of files without a ``crs`` column. Default ``wgs84``.
     columns : dict
         Explicit header mapping ``{source header: canonical column}``.
-    profile : str or None
-        Bundled profile name or YAML path (relative paths are relative to the folder).
+    profile : str, Profile or None
+        Bundled profile name or YAML path (relative paths are relative to the folder), or
+        the profile given to :func:`envtrace.io.load_dataset`.
     boundary : str or None
         Study-area polygon file (relative to the folder).
     events, attribution, ledger : dict
@@ -98,7 +99,7 @@ class Config(BaseModel):
     tz: str = "Asia/Shanghai"
     default_crs: str = "wgs84"
     columns: dict[str, str] = Field(default_factory=dict)
-    profile: str | None = None
+    profile: str | Profile | None = None
     boundary: str | None = None
     events: dict[str, Any] = Field(default_factory=dict)
     attribution: dict[str, Any] = Field(default_factory=dict)

@@ -1996,7 +1996,9 @@ def load_dataset(
     Files default to ``DIR/complaints.csv`` (or ``.xlsx``), ``enterprises.csv|xlsx``,
     ``wind.csv``, ``alarms.csv``, ``actions.csv``, ``areas.geojson``; settings come from
     ``DIR/envtrace.toml`` (:func:`load_config`), overridden by the keyword arguments.
-    ``columns``/``profile`` apply to the complaints file. The study area for complaints
+    ``columns``/``profile`` apply to the complaints file; the profile is also kept in the
+    returned ``config``, so that :func:`envtrace.pipeline.trace` of the dataset forms events
+    with the profile's settings. The study area for complaints
     is ``boundary`` (or the config's), else the union of the areas, else the enterprises'
     extent plus 5 km.
 
@@ -2011,6 +2013,10 @@ def load_dataset(
     cfg = load_config(root) if root is not None else Config()
     if tz:
         cfg = cfg.model_copy(update={"tz": tz})
+    if profile is not None:
+        # kept with the dataset, so a later pipeline.trace(ds) forms events with the
+        # profile's settings, as `envtrace trace --profile` does
+        cfg = cfg.model_copy(update={"profile": profile if isinstance(profile, Profile) else str(profile)})
     base = root if root is not None else Path(".")
 
     def pick(given: Any, stem: str, exts: tuple[str, ...]) -> Path | None:
