@@ -8,6 +8,7 @@ everywhere: the bundled ``smellpgh`` profile and the pipeline hooks this dataset
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -120,6 +121,20 @@ def test_trace_min_intensity_period_and_closed(tmp_path):
     assert r6.summary["parameters"]["events"]["params"]["odour"]["window_h"] == 6
     with pytest.raises(InputError, match="before start"):
         pipeline.trace(**kw, start="2019-02-01", end="2019-01-01")
+
+
+def test_dataset_loaded_with_a_profile_is_traced_with_its_event_settings(tmp_path):
+    # an analyst's notebook: load once, trace the frames; the events must be those of
+    # `envtrace trace --profile smellpgh`, not the default settings'
+    rep, fac = _tiny_reports(tmp_path / "reports.csv"), _tiny_facilities(tmp_path / "fac.csv")
+    ds = io.load_dataset(None, complaints=rep, enterprises=fac, profile="smellpgh", tz=NY)
+    assert ds.config.profile == "smellpgh"
+    r = pipeline.trace(ds, tz=NY, lang="en", n_permutations=0, start="2019-01-01", end="2019-01-31")
+    assert r.summary["parameters"]["events"]["params"]["odour"] == {
+        "eps_m": 1000, "window_h": 6, "min_complainants": 5}
+    assert len(r.events) == 1
+    prof = load_profile("smellpgh")
+    assert io.load_dataset(None, complaints=rep, enterprises=fac, profile=prof).config.profile is prof
 
 
 def test_trace_wind_manifest_station_choice_and_coverage(tmp_path):
@@ -276,6 +291,39 @@ def test_trace_one_winter(dataset, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["parameters"]["start"] == "2018-12-01"
     assert len(pd.read_csv(out / "clusters.csv")) == len(r.events)
+
+
+@needs_data
+@pytest.mark.slow
+def test_winter_after_the_clairton_fire_names_clairton_by_the_wind(dataset):
+    """A real case with a known answer, and the wind is what gives it.
+
+    On 24 December 2018 a fire at U.S. Steel's Clairton Coke Works put the plant's
+    desulphurisation of coke-oven gas out of service until April 2019; the county's
+    health department recorded hydrogen-sulphide exceedances downwind, and the smell
+    reports of that winter came from the city 10-20 km north of the plant. With the
+    real wind the model names Clairton for most clustered reports of the winter (measured:
+    79 %, 681 of 1,070 at score >= 0.5); with every wind direction turned round (the
+    same hours, speeds and texts) the plant 15 km to the south is never upwind and
+    is not blamed (measured: 0 reports at score >= 0.5), so the answer comes from the
+    wind, not from the industry or the rotten-egg words.
+    """
+    def clairton_shares(ds) -> tuple[float, float]:
+        r = pipeline.trace(ds, tz=NY, lang="en", start="2018-12-01", end="2019-02-28",
+                           n_permutations=0, event_params={"n_permutations": 0})
+        cl = r.complaints.loc[r.complaints["cluster_id"] != "-1", "cluster_id"]
+        top = r.candidates[r.candidates["rank"] == 1].set_index("cluster_id")
+        named = cl.map(top["enterprise_id"]).fillna("") == "clairton"
+        sure = named & (cl.map(top["score"]).fillna(0.0) >= 0.5)
+        assert len(cl) > 500
+        return float(named.mean()), float(sure.mean())
+
+    named, sure = clairton_shares(dataset)
+    assert named >= 0.7 and sure >= 0.5
+    w = dataset.wind
+    turned = dataclasses.replace(dataset, wind=w.assign(wind_dir_deg=(w["wind_dir_deg"] + 180.0) % 360.0))
+    named_r, sure_r = clairton_shares(turned)
+    assert sure_r <= 0.05 and named_r < named - 0.3
 
 
 def smellpgh_dataset_folder(root: Path) -> Path:
