@@ -428,6 +428,8 @@ def ledger_update(
     typer.echo(
         f"ledger update {report.month}: {report.complaints_new} new complaints "
         f"({report.complaints_renumbered} re-numbered), {report.events_new} new events, "
+        f"{report.events_merged} re-traced events merged into stored ones"
+        f"{f' ({report.events_other_suspect} naming another suspect kept apart)' if report.events_other_suspect else ''}, "
         f"{report.cases_opened} cases opened, {report.events_attached} events attached, "
         f"{report.actions_applied} actions applied ({report.actions_unresolved} pending, "
         f"{report.actions_not_due} dated after the month), {report.reopened} reopened on recurrence"

@@ -83,7 +83,12 @@ What ``Ledger.update(dataset, month)`` does, in order:
 3. Stores new events (by ``cluster_id``) with their ranked suspects (ranks 1–5) and
    member complaints. A new event sharing complaints with a stored one is that event
    re-traced from a later, overlapping export: its new complaints join the stored event
-   (and its case) and no event is added.
+   (and its case) and no event is added — unless the two name different credible
+   suspects (top-1 score ≥ ``min_suspect_score`` each): the re-trace has then found a
+   second source among the stored event's complaints (the attribution splits an event
+   holding two sources' complaints, and a longer export can tip it). The stored event and
+   its case keep their complaints; the new event is stored with its complaints not yet in
+   any event (if any), so that it opens or joins a case of its own suspect.
 4. Each new event, oldest first: with a credible suspect (top-1 score ≥
    ``min_suspect_score``) it joins the latest case of that enterprise and category that
    is open (else closed but within the watch period), or failing that a case naming no
@@ -365,6 +370,9 @@ class UpdateReport:
     complaints_renumbered: int = 0
     events_new: int = 0
     events_merged: int = 0
+    #: Re-traced events sharing complaints with a stored event but naming another
+    #: credible suspect: stored with their complaints that no event held (if any).
+    events_other_suspect: int = 0
     cases_opened: int = 0
     events_attached: int = 0
     actions_new: int = 0
@@ -874,9 +882,19 @@ class Ledger:
             wkt = geom.wkt if geom is not None and not getattr(geom, "is_empty", True) else None
             ent, score, _name = top.get(cl, ("", None, ""))
             mem = sorted(set(members.get(cl, [])))
-            if mem and self._merge_retraced(conn, cl, mem, _utc(rec["end"], tz), report):
-                existing.add(cl)
-                continue
+            n_mem = int(rec.get("n_complaints") or len(mem))
+            n_people = int(rec.get("n_complainants") or 0)
+            if mem:
+                credible = ent if (score or 0.0) >= self.rules.min_suspect_score else ""
+                merged = self._merge_retraced(conn, cl, mem, _utc(rec["end"], tz), report, suspect=credible)
+                if isinstance(merged, list):  # another suspect's: only what no event holds
+                    if not merged:
+                        existing.add(cl)
+                        continue
+                    mem, n_mem, n_people = merged, len(merged), min(n_people, len(merged))
+                elif merged:
+                    existing.add(cl)
+                    continue
             area_votes = pd.Series([areas.get(m, "") for m in mem if areas.get(m, "")], dtype=object)
             area = str(area_votes.value_counts().index[0]) if len(area_votes) else ""
             conn.execute(
@@ -885,8 +903,8 @@ class Ledger:
                     month=month,
                     category=_s(rec.get("category")) or "other",
                     area=area,
-                    n_complaints=int(rec.get("n_complaints") or len(mem)),
-                    n_complainants=int(rec.get("n_complainants") or 0),
+                    n_complaints=n_mem,
+                    n_complainants=n_people,
                     start=_utc(rec["start"], tz),
                     end=_utc(rec["end"], tz),
                     lon=float(rec["lon"]),
@@ -906,12 +924,17 @@ class Ledger:
             report.events_new += 1
 
     def _merge_retraced(
-        self, conn: Connection, cluster_id: str, members: list[str], end: dt.datetime | None, report: UpdateReport
-    ) -> bool:
+        self, conn: Connection, cluster_id: str, members: list[str], end: dt.datetime | None,
+        report: UpdateReport, *, suspect: str = "",
+    ) -> bool | list[str]:
         """A new event sharing complaints with a stored one is that event re-traced from a later export.
 
         Its complaints not yet in any event join the stored event with the largest
-        overlap (and that event's case); no new event is stored. Returns whether it merged.
+        overlap (and that event's case); no new event is stored. Returns whether it merged
+        (``False``: no stored event shares a complaint). When the new event's credible
+        suspect (``suspect``, ``""`` if none) differs from the stored event's credible
+        top-1 suspect, nothing is merged and the new event's complaints that no event holds
+        are returned (possibly none): the new event is another source's.
         """
         stored: dict[str, set[str]] = {}
         for chunk in range(0, len(members), 500):
@@ -925,6 +948,13 @@ class Ledger:
         target = max(sorted(stored), key=lambda k: len(stored[k]))
         taken = set().union(*stored.values())
         new = [m for m in members if m not in taken]
+        if suspect:
+            old = conn.execute(sa.select(S.events.c.top_enterprise_id, S.events.c.top_score)
+                               .where(S.events.c.cluster_id == target)).first()
+            if (old is not None and old.top_enterprise_id and (old.top_score or 0.0) >= self.rules.min_suspect_score
+                    and old.top_enterprise_id != suspect):
+                report.events_other_suspect += 1
+                return new
         if new:
             conn.execute(S.event_complaints.insert(), [{"cluster_id": target, "complaint_id": m} for m in new])
             n = conn.execute(sa.select(sa.func.count()).select_from(S.event_complaints)

@@ -877,6 +877,47 @@ def test_walk_update_twice_equals_once(walk):
     assert snapshot(walk.ledger) == before
 
 
+# a later export of October: three more calls beside a4 and a5, and a re-trace that splits
+# EA (step 11 of the attribution): a0-a3 stay with E1, a4, a5 and the new calls go with P2
+LATE = complaints([(f"a{i}", f"2026-10-05 1{i - 6}:00", 116.011 + 0.0002 * i, 39.010, "odour", f"h{i}", "城关镇")
+                   for i in range(6, 9)])
+OCT_LATE = pd.concat([OCT, LATE], ignore_index=True)
+SPLIT = {"P1": [f"a{i}" for i in range(4)], "P2": [f"a{i}" for i in range(4, 9)], "EB": ["b0", "b1"]}
+
+
+@pytest.mark.parametrize(("p2", "own_case"), [(("E2", 0.7), True), (("E1", 0.7), False), (("E2", 0.3), False)])
+def test_retrace_naming_another_credible_suspect_is_that_suspects_event(oct_ledger, p2, own_case):
+    trace = traced(OCT_LATE, SPLIT, {"P1": ("E1", 0.8), "P2": p2, "EB": ("E9", 0.2)})
+    report = oct_ledger.update(dataset(OCT_LATE), "2026-10", trace=trace)
+    ea = case_of(oct_ledger, "E1")
+    held = set(oct_ledger.case_complaints(ea)["complaint_id"])
+    assert report.complaints_new == 3
+    if own_case:
+        # E1's case keeps what it held; the new calls open a case of E2 (one event, the
+        # complaints no event held: a4 and a5 stay where they were)
+        assert (report.events_other_suspect, report.events_merged, report.events_new) == (1, 1, 1)
+        assert held == {f"a{i}" for i in range(6)}
+        e2 = case_of(oct_ledger, "E2")
+        cc = oct_ledger.case_complaints(e2)
+        assert set(cc["complaint_id"]) == {"a6", "a7", "a8"} and set(cc["cluster_id"]) == {"P2"}
+        ev = oct_ledger.case_events(e2)
+        assert ev[["cluster_id", "n_complaints", "top_enterprise_id"]].values.tolist() == [["P2", 3, "E2"]]
+    else:
+        # the same suspect, or none credible: the re-traced event is EA, its calls join it
+        assert (report.events_other_suspect, report.events_merged, report.events_new) == (0, 2, 0)
+        assert held == {f"a{i}" for i in range(9)}
+        assert "E2" not in set(oct_ledger.cases("2026-10-31")["enterprise_id"])
+    with oct_ledger.engine.connect() as conn:
+        shared = conn.execute(sa.text("SELECT count(*) FROM (SELECT complaint_id FROM event_complaints "
+                                      "GROUP BY complaint_id HAVING count(*) > 1)")).scalar()
+    assert shared == 0
+    # the same update again writes nothing
+    before = snapshot(oct_ledger)
+    again = oct_ledger.update(dataset(OCT_LATE), "2026-10", trace=trace)
+    assert (again.complaints_new, again.events_new, again.cases_opened) == (0, 0, 0)
+    assert snapshot(oct_ledger) == before
+
+
 def test_case_events_and_case_complaints(oct_ledger):
     case = case_of(oct_ledger)
     ev = oct_ledger.case_events(case)
