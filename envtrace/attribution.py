@@ -277,10 +277,16 @@ nuisance typically carries).
     ``envtrace trace`` makes the parts (:func:`envtrace.events.split_events`: ids, counts,
     centres and footprints of their own, the parent's scan p-value) and ranks them again
     with those weights (``split_rounds``, 1 by default: a part may still hold two sources;
-    each round costs a ranking of the parts). Only events whose every complaint entered the
-    wind term (at most ``max_complaints_wind``) are split: a split of a sample would leave
-    most of a big event behind. The split events' suspects get no p-values (their parts
-    are tested), so the step costs little beyond the ranking of the parts.
+    each round costs a ranking of the parts). An event larger than its wind sample
+    (``max_complaints_wind``, 200) is split by the sample: each complaint outside it goes
+    with its nearest sampled complaint in space and time (``split_neighbour_m_per_h``:
+    a day apart counts as a kilometre apart), since complaints made at one place within
+    hours of each other smelled the same air; events of more than ``split_max_members``
+    (400) complaints are left whole — a chain of thousands of complaints over weeks, at a
+    county's scale of a million, is no two-source event that a sample of 200 can divide,
+    and each split costs a ranking of its parts (at 1M complaints: 41 more events split,
+    +0.7 s). The split events' suspects get no p-values (their parts are tested), so the
+    step costs little beyond the ranking of the parts.
 
 Noise does not follow the plume and its reach is hundreds of metres: noise, water and
 waste events skip the wind term (``WIND_CATEGORIES`` are odour and dust).
@@ -474,6 +480,12 @@ class AttributionParams:
         when the part's weighted log gain (nats) is at least ``split_min_gain`` and both
         parts keep ``split_min_complaints`` complaints of the wind sample; 0 (or less)
         switches the step off.
+    split_neighbour_m_per_h, split_max_members : float, int
+        Step 11 for an event larger than its wind sample: the complaints outside the
+        sample go with their nearest sampled complaint, ``split_neighbour_m_per_h``
+        metres counting as one hour apart (1000 / 24: a day as a kilometre); events of
+        more than ``split_max_members`` complaints are not split (``max_complaints_wind``
+        or less: only events wholly in the sample, the rule before 2026-11-27 21:30 UTC).
     split_rounds : int
         Rounds of step 11 in ``envtrace trace`` (a part may still hold two sources and be
         split again). 1 by default: each round ranks the parts again (at 1M complaints
@@ -521,6 +533,8 @@ class AttributionParams:
     split_margin: float = 3.0
     split_min_complaints: int = 3
     split_rounds: int = 1
+    split_neighbour_m_per_h: float = 1000.0 / 24.0
+    split_max_members: int = 400
 
     def __post_init__(self) -> None:
         _check_time_scales(self.triangulation_tau_days)
@@ -531,6 +545,8 @@ class AttributionParams:
         if (not float(self.split_margin) >= 1.0 or int(self.split_min_complaints) < 1
                 or int(self.split_rounds) < 0):
             raise InputError("split_margin must be >= 1, split_min_complaints >= 1 and split_rounds >= 0")
+        if not float(self.split_neighbour_m_per_h) > 0 or int(self.split_max_members) < 0:
+            raise InputError("split_neighbour_m_per_h must be > 0 and split_max_members >= 0")
 
 
 def _check_time_scales(taus: Any) -> np.ndarray:
@@ -1877,8 +1893,8 @@ def rank_suspects(
         cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes, ckey, prm, rng_words, info, provisional=prov,
         trust_fixed=None if fixed is None else float(fixed.get("odour_word_trust", 0.0)),
         q_fixed=None if fixed is None else fixed.get("odour_q"),
-        # per-complaint values only for the events step 11 may split (wholly in the sample)
-        llr_for=(np.diff(bounds) <= prm.max_complaints_wind) if split and prm.split_min_gain > 0 else None)
+        # per-complaint values (of the wind sample) only when step 11 may split events
+        llr_for=np.ones(len(ev), dtype=bool) if split and prm.split_min_gain > 0 else None)
     log_odour, odour_top, odour_fams = words.log_lr, words.top, words.families
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
@@ -1907,7 +1923,8 @@ def rank_suspects(
     split_pos = np.zeros(0, dtype=np.int64)
     if split and prm.split_min_gain > 0 and cache:
         split_pos = _split_parts(cache, post, prior * mult, pair_start, prm, ckey=ckey,
-                                 words_llr=words.per_complaint, n_members=np.diff(bounds))
+                                 words_llr=words.per_complaint, members=(members_all, bounds),
+                                 xyt=(cx, cy, c_hour))
 
     # top-k per event, p-values, evidence ----------------------------------------------
     rows_p: list[int] = []
@@ -1980,7 +1997,8 @@ def rank_suspects(
 
 def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pair_start: np.ndarray,
                  prm: AttributionParams, *, ckey: np.ndarray, words_llr: Sequence[np.ndarray | None],
-                 n_members: np.ndarray) -> np.ndarray:
+                 members: tuple[np.ndarray, np.ndarray],
+                 xyt: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """Positions (in the complaints) of those that leave their event with a second suspect
     (step 11).
 
@@ -1994,17 +2012,29 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
     plant). The ``b`` of largest gain takes them when ``G_b ≥ split_min_gain`` and both
     parts keep ``split_min_complaints`` complainants (distinct ``ckey`` codes; a complaint
     without one counts alone), as an event needs several people, not one person's calls.
-    Events read from a sample of their complaints (``n_members`` above the sample) are left
-    whole.
+
+    An event larger than its wind sample (``members``: the positions of each event's
+    complaints, ``members_all[bounds[e]:bounds[e + 1]]``) is split by its sample: each
+    complaint outside it goes with its nearest sampled complaint in space and time
+    (``xyt``: projected metres and hour index; ``split_neighbour_m_per_h`` metres count as
+    one hour), since complaints made at one place within hours of each other smelled the
+    same air.
     """
+    from scipy.spatial import cKDTree
+
     n_ev = pair_start.size - 1
     starts = np.searchsorted(cache["ev"], np.arange(n_ev + 1))  # rows are grouped by event
     term_w, w_all, has_w = cache["term_w"], cache["w"], cache["has_w"]
+    members_all, bounds = members
     m = int(prm.split_min_complaints)
     margin = float(np.log(prm.split_margin))
 
     def people(keys: np.ndarray) -> int:
         return int(np.unique(keys[keys >= 0]).size + (keys < 0).sum())
+
+    def space_time(pos: np.ndarray) -> np.ndarray:
+        return np.column_stack([xyt[0][pos], xyt[1][pos],
+                                xyt[2][pos].astype(float) * float(prm.split_neighbour_m_per_h)])
 
     moved = []
     for e in np.flatnonzero(np.diff(starts) > 0):
@@ -2013,10 +2043,6 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         n_cand = p1 - p0
         n_c = (r1 - r0) // n_cand  # rows: candidate-major, the event's complaints within
         if n_c < 2 * m or n_cand < 2:
-            continue
-        if n_members[e] > n_c:
-            # the wind term read a sample of the event: a split of the sample would leave
-            # most complaints behind (and re-rank hundreds of them at scale)
             continue
         comps = cache["comp"][r0:r0 + n_c]
         w = w_all[r0:r0 + n_c]
@@ -2032,12 +2058,22 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         lp = np.log(np.maximum(prior[p0:p1], 1e-300))
         gain = (np.where(go, D, 0.0) * w).sum(axis=1) + (lp - lp[a])
         gain[~go.any(axis=1)] = -np.inf
-        keys = ckey[comps]
+        rest = members_all[bounds[e]:bounds[e + 1]]
+        if rest.size > prm.split_max_members:
+            continue
+        nearest = None
+        if rest.size > n_c:  # the complaints outside the sample follow their nearest in it
+            rest = np.setdiff1d(rest, comps)
+            nearest = cKDTree(space_time(comps)).query(space_time(rest))[1]
         for b in np.argsort(-gain, kind="stable"):
             if not gain[b] >= prm.split_min_gain:
                 break
-            if people(keys[go[b]]) >= m and people(keys[~go[b]]) >= m:
-                moved.append(comps[go[b]])
+            out, stay = comps[go[b]], comps[~go[b]]
+            if nearest is not None:
+                follow = go[b][nearest]
+                out, stay = np.r_[out, rest[follow]], np.r_[stay, rest[~follow]]
+            if people(ckey[out]) >= m and people(ckey[stay]) >= m:
+                moved.append(out)
                 break
     return np.sort(np.concatenate(moved)) if moved else np.zeros(0, dtype=np.int64)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -342,6 +343,21 @@ def test_an_event_of_two_sources_is_split_and_each_part_names_its_own():
     assert plain.attrs["split"].empty and plain["p_value"].notna().all()
     asked = rank(comp, ent, wind=wind, n_permutations=19, split=True)
     assert asked["p_value"].isna().all()  # its suspects are tested in the parts
+
+
+def test_an_event_larger_than_its_wind_sample_is_split_by_the_sample():
+    """Twelve complaints, a wind sample of eight: the four outside it follow their nearest
+    sampled complaint in space and time, so the parts are the two plants' complaints
+    exactly; above ``split_max_members`` the event is left whole."""
+    comp, wind, ent = _two_source_event()
+    prm = at.AttributionParams(max_complaints_wind=8, split_max_members=12)
+    r = rank(comp, ent, wind=wind, n_permutations=0, split=True, params=prm)
+    assert r.attrs["info"]["split_events"] == 1
+    other = "B" if r.set_index("rank").loc[1, "enterprise_id"] == "A" else "A"
+    assert set(r.attrs["split"].index) == (set(range(6, 12)) if other == "B" else set(range(6)))
+    whole = rank(comp, ent, wind=wind, n_permutations=0, split=True,
+                 params=dataclasses.replace(prm, split_max_members=11))
+    assert whole.attrs["split"].empty
 
 
 def test_one_persons_calls_are_not_split_off_as_an_event():
