@@ -484,8 +484,9 @@ class AttributionParams:
         Step 11 for an event larger than its wind sample: the complaints outside the
         sample go with their nearest sampled complaint, ``split_neighbour_m_per_h``
         metres counting as one hour apart (1000 / 24: a day as a kilometre); events of
-        more than ``split_max_members`` complaints are not split (``max_complaints_wind``
-        or less: only events wholly in the sample, the rule before 2026-11-27 21:30 UTC).
+        more than ``split_max_members`` complaints are not split (equal to
+        ``max_complaints_wind``: only events wholly in the sample, the rule before
+        2026-11-27 21:30 UTC; 0: no event is split).
     split_rounds : int
         Rounds of step 11 in ``envtrace trace`` (a part may still hold two sources and be
         split again). 1 by default: each round ranks the parts again (at 1M complaints
@@ -1893,8 +1894,8 @@ def rank_suspects(
         cp, ev_cat, used_idx, used_w, pair_start, P_ent, codes, ckey, prm, rng_words, info, provisional=prov,
         trust_fixed=None if fixed is None else float(fixed.get("odour_word_trust", 0.0)),
         q_fixed=None if fixed is None else fixed.get("odour_q"),
-        # per-complaint values (of the wind sample) only when step 11 may split events
-        llr_for=np.ones(len(ev), dtype=bool) if split and prm.split_min_gain > 0 else None)
+        # per-complaint values (of the wind sample) only for the events step 11 may split
+        llr_for=(np.diff(bounds) <= prm.split_max_members) if split and prm.split_min_gain > 0 else None)
     log_odour, odour_top, odour_fams = words.log_lr, words.top, words.families
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
@@ -2068,11 +2069,12 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         for b in np.argsort(-gain, kind="stable"):
             if not gain[b] >= prm.split_min_gain:
                 break
-            out, stay = comps[go[b]], comps[~go[b]]
-            if nearest is not None:
-                follow = go[b][nearest]
-                out, stay = np.r_[out, rest[follow]], np.r_[stay, rest[~follow]]
-            if people(ckey[out]) >= m and people(ckey[stay]) >= m:
+            out = comps[go[b]]
+            # the complainants are counted among the scored complaints: followers alone
+            # make no part
+            if people(ckey[out]) >= m and people(ckey[comps[~go[b]]]) >= m:
+                if nearest is not None:
+                    out = np.r_[out, rest[go[b][nearest]]]
                 moved.append(out)
                 break
     return np.sort(np.concatenate(moved)) if moved else np.zeros(0, dtype=np.int64)

@@ -83,9 +83,8 @@ class Config(BaseModel):
         Coordinate system of files without a ``crs`` column. Default ``wgs84``.
     columns : dict
         Explicit header mapping ``{source header: canonical column}``.
-    profile : str, Profile or None
-        Bundled profile name or YAML path (relative paths are relative to the folder), or
-        the profile given to :func:`envtrace.io.load_dataset`.
+    profile : str or None
+        Bundled profile name or YAML path (relative paths are relative to the folder).
     boundary : str or None
         Study-area polygon file (relative to the folder).
     events, attribution, ledger : dict
@@ -99,7 +98,7 @@ class Config(BaseModel):
     tz: str = "Asia/Shanghai"
     default_crs: str = "wgs84"
     columns: dict[str, str] = Field(default_factory=dict)
-    profile: str | Profile | None = None
+    profile: str | None = None
     boundary: str | None = None
     events: dict[str, Any] = Field(default_factory=dict)
     attribution: dict[str, Any] = Field(default_factory=dict)

@@ -358,6 +358,29 @@ def test_an_event_larger_than_its_wind_sample_is_split_by_the_sample():
     whole = rank(comp, ent, wind=wind, n_permutations=0, split=True,
                  params=dataclasses.replace(prm, split_max_members=11))
     assert whole.attrs["split"].empty
+    # a part needs three complainants among the scored complaints, not among their
+    # followers: with a sample of seven, the seeds that sample one or two of a plant's six
+    # complaints leave the event whole (review: 6 moved on the evidence of one)
+    small = dataclasses.replace(prm, max_complaints_wind=7)
+    seen = set()
+    for seed in range(40):
+        rec = {}
+        orig = at._split_parts
+
+        def spy(cache, *a, orig=orig, rec=rec, **k):
+            rec["sampled"] = set(np.unique(cache["comp"]).tolist())
+            return orig(cache, *a, **k)
+
+        at._split_parts = spy
+        try:
+            r7 = rank(comp, ent, wind=wind, n_permutations=0, split=True, params=small, seed=seed)
+        finally:
+            at._split_parts = orig
+        moved = set(r7.attrs["split"].index)
+        few = min(len(rec["sampled"] & set(range(6))), len(rec["sampled"] & set(range(6, 12))))
+        seen.add(few)
+        assert (few >= 3) == bool(moved) and (not moved or moved in (set(range(6)), set(range(6, 12))))
+    assert seen >= {1, 2, 3}
 
 
 def test_one_persons_calls_are_not_split_off_as_an_event():
