@@ -216,6 +216,9 @@ class Dataset:
     rejects: pd.DataFrame = field(default_factory=lambda: _empty_rejects())
     summary: dict[str, Any] = field(default_factory=dict)
     study_area: Any = None
+    #: The profile the complaints were read with when one was given to
+    #: :func:`load_dataset` (``envtrace.toml``'s is in ``config.profile``).
+    profile: Profile | None = None
 
 
 def _empty_rejects() -> pd.DataFrame:
@@ -1996,9 +1999,9 @@ def load_dataset(
     Files default to ``DIR/complaints.csv`` (or ``.xlsx``), ``enterprises.csv|xlsx``,
     ``wind.csv``, ``alarms.csv``, ``actions.csv``, ``areas.geojson``; settings come from
     ``DIR/envtrace.toml`` (:func:`load_config`), overridden by the keyword arguments.
-    ``columns``/``profile`` apply to the complaints file; the profile is also kept in the
-    returned ``config``, so that :func:`envtrace.pipeline.trace` of the dataset forms events
-    with the profile's settings. The study area for complaints
+    ``columns``/``profile`` apply to the complaints file; the profile is also kept as the
+    returned dataset's ``profile``, so that :func:`envtrace.pipeline.trace` of the dataset
+    forms events with the profile's settings. The study area for complaints
     is ``boundary`` (or the config's), else the union of the areas, else the enterprises'
     extent plus 5 km.
 
@@ -2013,10 +2016,9 @@ def load_dataset(
     cfg = load_config(root) if root is not None else Config()
     if tz:
         cfg = cfg.model_copy(update={"tz": tz})
-    if profile is not None:
-        # kept with the dataset, so a later pipeline.trace(ds) forms events with the
-        # profile's settings, as `envtrace trace --profile` does
-        cfg = cfg.model_copy(update={"profile": profile if isinstance(profile, Profile) else str(profile)})
+    # the complaints' profile, read once; kept with the dataset, so that a later
+    # pipeline.trace(ds) forms events with its settings, as `envtrace trace --profile` does
+    prof = load_profile(profile, base=cfg.root) if profile is not None else None
     base = root if root is not None else Path(".")
 
     def pick(given: Any, stem: str, exts: tuple[str, ...]) -> Path | None:
@@ -2050,7 +2052,7 @@ def load_dataset(
     if study is None and ent is not None and len(ent.frame):
         study = geo.study_area(points_lon=ent.frame["lon"].to_numpy(), points_lat=ent.frame["lat"].to_numpy())
     comp = read_complaints(
-        c_path, config=cfg, columns=columns, profile=profile, study_area=study, areas=area_gdf,
+        c_path, config=cfg, columns=columns, profile=prof, study_area=study, areas=area_gdf,
         tz=tz, crs=crs, sheet=sheet, progress=progress,
     )
     results.append(comp)
@@ -2088,6 +2090,7 @@ def load_dataset(
         rejects=rejects,
         summary=summary,
         study_area=study,
+        profile=prof,
     )
 
 
