@@ -873,6 +873,7 @@ class Ledger:
                 if cl and cl != "-1":
                     members.setdefault(cl, []).append(id_map.get(cid, cid))
         areas = dict(zip(month_frame["complaint_id"], month_frame["area"], strict=True))
+        row_of = {id_map.get(c, c): i for i, c in enumerate(month_frame["complaint_id"])}
         existing = {r[0] for r in conn.execute(sa.select(S.events.c.cluster_id))}
         for rec in pd.DataFrame(events).to_dict("records"):
             cl = _s(rec["cluster_id"])
@@ -882,16 +883,23 @@ class Ledger:
             wkt = geom.wkt if geom is not None and not getattr(geom, "is_empty", True) else None
             ent, score, _name = top.get(cl, ("", None, ""))
             mem = sorted(set(members.get(cl, [])))
-            n_mem = int(rec.get("n_complaints") or len(mem))
-            n_people = int(rec.get("n_complainants") or 0)
+            summary = {
+                "n_complaints": int(rec.get("n_complaints") or len(mem)),
+                "n_complainants": int(rec.get("n_complainants") or 0),
+                "start": _utc(rec["start"], tz), "end": _utc(rec["end"], tz),
+                "lon": float(rec["lon"]), "lat": float(rec["lat"]),
+                "radius_m": _f(rec.get("radius_m")), "footprint_wkt": wkt,
+            }
             if mem:
                 credible = ent if (score or 0.0) >= self.rules.min_suspect_score else ""
-                merged = self._merge_retraced(conn, cl, mem, _utc(rec["end"], tz), report, suspect=credible)
+                merged = self._merge_retraced(conn, cl, mem, summary["end"], report, suspect=credible)
                 if isinstance(merged, list):  # another suspect's: only what no event holds
                     if not merged:
                         existing.add(cl)
                         continue
-                    mem, n_mem, n_people = merged, len(merged), min(n_people, len(merged))
+                    mem = merged
+                    # described by the complaints it holds, not by the re-traced event
+                    summary = _summary_of(month_frame.iloc[[row_of[m] for m in mem if m in row_of]], len(mem))
                 elif merged:
                     existing.add(cl)
                     continue
@@ -903,15 +911,8 @@ class Ledger:
                     month=month,
                     category=_s(rec.get("category")) or "other",
                     area=area,
-                    n_complaints=n_mem,
-                    n_complainants=n_people,
-                    start=_utc(rec["start"], tz),
-                    end=_utc(rec["end"], tz),
-                    lon=float(rec["lon"]),
-                    lat=float(rec["lat"]),
-                    radius_m=_f(rec.get("radius_m")),
+                    **summary,
                     p_value=_f(rec.get("p_value")),
-                    footprint_wkt=wkt,
                     top_enterprise_id=ent,
                     top_score=score,
                 )
@@ -931,10 +932,12 @@ class Ledger:
 
         Its complaints not yet in any event join the stored event with the largest
         overlap (and that event's case); no new event is stored. Returns whether it merged
-        (``False``: no stored event shares a complaint). When the new event's credible
-        suspect (``suspect``, ``""`` if none) differs from the stored event's credible
-        top-1 suspect, nothing is merged and the new event's complaints that no event holds
-        are returned (possibly none): the new event is another source's.
+        (``False``: no stored event shares a complaint). With a credible ``suspect`` (``""``:
+        none), the overlapping stored event of the same credible top-1 suspect that shares
+        the most is the one merged into; if there is none and the event of the largest
+        overlap names another credible suspect, nothing is merged and the new event's
+        complaints that no event holds are returned (possibly none): the new event is
+        another source's.
         """
         stored: dict[str, set[str]] = {}
         for chunk in range(0, len(members), 500):
@@ -945,14 +948,23 @@ class Ledger:
                 stored.setdefault(cl, set()).add(cid)
         if not stored:
             return False
-        target = max(sorted(stored), key=lambda k: len(stored[k]))
         taken = set().union(*stored.values())
         new = [m for m in members if m not in taken]
+        by_overlap = sorted(sorted(stored), key=lambda k: -len(stored[k]))  # ties: by id
+        target = by_overlap[0]
         if suspect:
-            old = conn.execute(sa.select(S.events.c.top_enterprise_id, S.events.c.top_score)
-                               .where(S.events.c.cluster_id == target)).first()
-            if (old is not None and old.top_enterprise_id and (old.top_score or 0.0) >= self.rules.min_suspect_score
-                    and old.top_enterprise_id != suspect):
+            names = {}
+            for chunk in range(0, len(by_overlap), 500):
+                for cl, top_id, top_score in conn.execute(
+                    sa.select(S.events.c.cluster_id, S.events.c.top_enterprise_id, S.events.c.top_score)
+                    .where(S.events.c.cluster_id.in_(by_overlap[chunk : chunk + 500]))
+                ):
+                    credible = bool(top_id) and (top_score or 0.0) >= self.rules.min_suspect_score
+                    names[cl] = top_id if credible else ""
+            same = [k for k in by_overlap if names.get(k) == suspect]
+            if same:  # the stored event of the same suspect that shares the most
+                target = same[0]
+            elif names.get(target):  # the event it overlaps most names another suspect
                 report.events_other_suspect += 1
                 return new
         if new:
@@ -1595,6 +1607,25 @@ def _test_pause() -> None:
 
 
 # --------------------------------------------------------------------------- frames in
+def _summary_of(rows: pd.DataFrame, n: int) -> dict[str, Any]:
+    """An event's stored summary from its complaints' rows (``_complaints_frame``): counts,
+    first and last receipt, mean place, radius (metres, the farthest from it), no footprint
+    (the ledger draws a disc of the radius)."""
+    lon, lat = rows["lon"].to_numpy(float), rows["lat"].to_numpy(float)
+    c_lon, c_lat = float(lon.mean()), float(lat.mean())
+    dy = np.radians(lat - c_lat) * 6_371_000.0
+    dx = np.radians(lon - c_lon) * 6_371_000.0 * np.cos(np.radians(c_lat))
+    keys = rows["complainant_key"].astype(str)
+    return {
+        "n_complaints": int(n),
+        "n_complainants": int(keys[keys != ""].nunique() + (keys == "").sum()),
+        "start": min(rows["received_utc"]), "end": max(rows["received_utc"]),
+        "lon": c_lon, "lat": c_lat,
+        "radius_m": float(np.hypot(dx, dy).max()) if len(rows) else None,
+        "footprint_wkt": None,
+    }
+
+
 def _complaints_frame(frame: Any, tz: str) -> pd.DataFrame:
     """The whitelisted complaint columns, normalised, with UTC times and a content hash."""
     cols = ["complaint_id", "received_utc", "lon", "lat", "category", "channel", "complainant_key",
