@@ -902,6 +902,12 @@ def test_retrace_naming_another_credible_suspect_is_that_suspects_event(oct_ledg
         assert set(cc["complaint_id"]) == {"a6", "a7", "a8"} and set(cc["cluster_id"]) == {"P2"}
         ev = oct_ledger.case_events(e2)
         assert ev[["cluster_id", "n_complaints", "top_enterprise_id"]].values.tolist() == [["P2", 3, "E2"]]
+        # described by the calls it holds, not by the re-traced event (which began at a4)
+        with oct_ledger.engine.connect() as conn:
+            p2 = conn.execute(sa.select(S.events).where(S.events.c.cluster_id == "P2")).one()
+        assert p2.n_complainants == 3 and p2.footprint_wkt is None
+        assert pd.Timestamp(p2.start).tz_localize("UTC") == LATE["received_at"].min().tz_convert("UTC")
+        assert p2.lon == pytest.approx(LATE["lon"].mean()) and 0 < p2.radius_m < 50
     else:
         # the same suspect, or none credible: the re-traced event is EA, its calls join it
         assert (report.events_other_suspect, report.events_merged, report.events_new) == (0, 2, 0)
@@ -911,11 +917,35 @@ def test_retrace_naming_another_credible_suspect_is_that_suspects_event(oct_ledg
         shared = conn.execute(sa.text("SELECT count(*) FROM (SELECT complaint_id FROM event_complaints "
                                       "GROUP BY complaint_id HAVING count(*) > 1)")).scalar()
     assert shared == 0
-    # the same update again writes nothing
+    # the same update again writes nothing, also when the month's input hash is forgotten
+    # and the re-traced events meet the stored ones again
     before = snapshot(oct_ledger)
     again = oct_ledger.update(dataset(OCT_LATE), "2026-10", trace=trace)
     assert (again.complaints_new, again.events_new, again.cases_opened) == (0, 0, 0)
     assert snapshot(oct_ledger) == before
+    with oct_ledger.engine.begin() as conn:
+        conn.execute(S.updates.update().values(input_hash=""))
+    forced = oct_ledger.update(dataset(OCT_LATE), "2026-10", trace=trace)
+    assert (forced.complaints_new, forced.events_new, forced.cases_opened) == (0, 0, 0)
+    assert {k: v for k, v in snapshot(oct_ledger).items() if k != "updates"} == {
+        k: v for k, v in before.items() if k != "updates"}
+
+
+def test_retrace_joins_the_stored_event_of_its_own_suspect(oct_ledger):
+    """A later export adds a9 beside a6; its re-trace puts a4, a5 (EA's, E1) with a6 (P2's,
+    E2) and a9 and names E2: a9 joins P2 and E2's case, though EA shares more calls."""
+    oct_ledger.update(dataset(OCT_LATE), "2026-10",
+                      trace=traced(OCT_LATE, SPLIT, {"P1": ("E1", 0.8), "P2": ("E2", 0.7), "EB": ("E9", 0.2)}))
+    a9 = complaints([("a9", "2026-10-05 12:30", 116.0124, 39.010, "odour", "h9", "城关镇")])
+    frame = pd.concat([OCT_LATE, a9], ignore_index=True)
+    clusters = {"P1": [f"a{i}" for i in range(4)], "P4": ["a4", "a5", "a6", "a9"], "P5": ["a7", "a8"],
+                "EB": ["b0", "b1"]}
+    report = oct_ledger.update(dataset(frame), "2026-10", trace=traced(
+        frame, clusters, {"P1": ("E1", 0.8), "P4": ("E2", 0.7), "P5": ("E2", 0.7), "EB": ("E9", 0.2)}))
+    assert (report.events_new, report.events_other_suspect, report.cases_opened) == (0, 0, 0)
+    cc = oct_ledger.case_complaints(case_of(oct_ledger, "E2"))
+    assert set(cc["complaint_id"]) == {"a6", "a7", "a8", "a9"} and set(cc["cluster_id"]) == {"P2"}
+    assert set(oct_ledger.case_complaints(case_of(oct_ledger, "E1"))["complaint_id"]) == {f"a{i}" for i in range(6)}
 
 
 def test_case_events_and_case_complaints(oct_ledger):
