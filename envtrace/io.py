@@ -2019,6 +2019,7 @@ def load_dataset(
     # the complaints' profile, read once; kept with the dataset, so that a later
     # pipeline.trace(ds) forms events with its settings, as `envtrace trace --profile` does
     prof = load_profile(profile, base=cfg.root) if profile is not None else None
+    prof_label = None if profile is None else (profile.name if isinstance(profile, Profile) else str(profile))
     base = root if root is not None else Path(".")
 
     def pick(given: Any, stem: str, exts: tuple[str, ...]) -> Path | None:
@@ -2076,6 +2077,7 @@ def load_dataset(
         "wind": w is not None,
         "alarms": al is not None,
         "warnings": warn,
+        **({"profile": prof_label} if prof_label is not None else {}),
     }
     empty_ent = pd.DataFrame(columns=["enterprise_id", "name", "industry", "industry_code", "lon", "lat",
                                       "crs_in", "permit_id", "status", "closed_on", "area"])

@@ -274,8 +274,10 @@ def trace(
 
     t0 = time.perf_counter()
     say("events")
-    if profile is None and isinstance(dataset, io.Dataset):
-        profile = dataset.profile  # the one it was read with, if given to load_dataset
+    profile_label = str(profile) if profile is not None else None
+    if profile is None and isinstance(dataset, io.Dataset) and dataset.profile is not None:
+        profile = dataset.profile  # the one it was read with, given to load_dataset
+        profile_label = str(dataset.summary.get("profile") or dataset.profile.name)
     params = _event_settings(ds.config, profile, event_params)
     params.setdefault("seed", seed)
     params.setdefault("n_permutations", n_permutations)
@@ -382,8 +384,7 @@ def trace(
             "alarms": str(paths["alarms"]) if "alarms" in paths else None,
             "actions": str(paths["actions"]) if "actions" in paths else None,
             "boundary": str(paths["boundary"]) if "boundary" in paths else None,
-            "profile": (getattr(profile, "name", None) or str(profile)) if profile is not None
-            else ds.config.profile,
+            "profile": profile_label if profile_label is not None else ds.config.profile,
             "columns": dict(columns) if columns else {},
             "tz": out_tz,
             "max_distance_m": float(max_distance_m),

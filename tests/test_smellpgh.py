@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from envtrace import io, pipeline, wind
-from envtrace.config import load_profile
+from envtrace.config import PROFILE_DIR, load_profile
 from envtrace.errors import InputError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "smellpgh"
@@ -133,6 +133,15 @@ def test_dataset_loaded_with_a_profile_is_traced_with_its_event_settings(tmp_pat
     assert r.summary["parameters"]["events"]["params"]["odour"] == {
         "eps_m": 1000, "window_h": 6, "min_complainants": 5}
     assert r.summary["parameters"]["profile"] == "smellpgh"
+    # a YAML of one's own is named by the path given, not by its (default) name
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("\n".join(line for line in (PROFILE_DIR / "smellpgh.yaml").read_text(encoding="utf-8").splitlines()
+                              if not line.startswith("name:")), encoding="utf-8")
+    ds_mine = io.load_dataset(None, complaints=rep, enterprises=fac, profile=str(mine), tz=NY)
+    r_mine = pipeline.trace(ds_mine, tz=NY, lang="en", n_permutations=0, start="2019-01-01", end="2019-01-31")
+    assert ds_mine.profile.name == "default" and r_mine.summary["parameters"]["profile"] == str(mine)
+    r_path = pipeline.trace(None, complaints=rep, enterprises=fac, profile=mine, tz=NY, lang="en", n_permutations=0)
+    assert r_path.summary["parameters"]["profile"] == str(mine)
     # the profile is the complaints' only (its YAML says so): the enterprises' dates are
     # read as without it, not in the profile's zone
     plain = io.read_enterprises(fac).frame["closed_on"]
