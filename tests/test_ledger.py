@@ -904,10 +904,10 @@ def test_retrace_naming_another_credible_suspect_is_that_suspects_event(oct_ledg
         assert ev[["cluster_id", "n_complaints", "top_enterprise_id"]].values.tolist() == [["P2", 3, "E2"]]
         # described by the calls it holds, not by the re-traced event (which began at a4)
         with oct_ledger.engine.connect() as conn:
-            p2 = conn.execute(sa.select(S.events).where(S.events.c.cluster_id == "P2")).one()
-        assert p2.n_complainants == 3 and p2.footprint_wkt is None
-        assert pd.Timestamp(p2.start).tz_localize("UTC") == LATE["received_at"].min().tz_convert("UTC")
-        assert p2.lon == pytest.approx(LATE["lon"].mean()) and 0 < p2.radius_m < 50
+            row = conn.execute(sa.select(S.events).where(S.events.c.cluster_id == "P2")).one()
+        assert row.n_complainants == 3 and row.footprint_wkt is None
+        assert pd.Timestamp(row.start).tz_localize("UTC") == LATE["received_at"].min().tz_convert("UTC")
+        assert row.lon == pytest.approx(LATE["lon"].mean()) and 0 < row.radius_m < 50
     else:
         # the same suspect, or none credible: the re-traced event is EA, its calls join it
         assert (report.events_other_suspect, report.events_merged, report.events_new) == (0, 2, 0)
@@ -925,8 +925,13 @@ def test_retrace_naming_another_credible_suspect_is_that_suspects_event(oct_ledg
     assert snapshot(oct_ledger) == before
     with oct_ledger.engine.begin() as conn:
         conn.execute(S.updates.update().values(input_hash=""))
-    forced = oct_ledger.update(dataset(OCT_LATE), "2026-10", trace=trace)
-    assert (forced.complaints_new, forced.events_new, forced.cases_opened) == (0, 0, 0)
+    # the same events under new ids (a re-trace numbers them afresh): each meets its stored
+    # event through the merge rules, and nothing is written
+    renamed = traced(OCT_LATE, {"Q1": SPLIT["P1"], "Q2": SPLIT["P2"], "QB": SPLIT["EB"]},
+                     {"Q1": ("E1", 0.8), "Q2": p2, "QB": ("E9", 0.2)})
+    forced = oct_ledger.update(dataset(OCT_LATE), "2026-10", trace=renamed)
+    assert (forced.complaints_new, forced.events_new, forced.cases_opened, forced.events_other_suspect,
+            forced.events_merged) == (0, 0, 0, 0, 3)
     assert {k: v for k, v in snapshot(oct_ledger).items() if k != "updates"} == {
         k: v for k, v in before.items() if k != "updates"}
 
