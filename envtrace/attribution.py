@@ -267,10 +267,10 @@ nuisance typically carries).
     log(π_b + (1 − π_b) R_ij)`` (+ for odour events the log LR of the kind of smell the
     complaint names, step 7c, when the words are believed: ``油烟`` sides with a restaurant,
     ``垃圾`` with a transfer station); ``a`` is the event's top suspect. The complaints
-    with ``s_ib − s_ia > log split_margin`` (3) would rather go with ``b``, for a gain
+    with ``s_ib − s_ia > log split_margin`` (2) would rather go with ``b``, for a gain
     ``G_b = Σ v_i (s_ib − s_ia) + log(a_b m_b LR_hist_b / a_a m_a LR_hist_a)`` (nats; the
     prior counted once: complaints that no plume reaches do not go to the likelier plant);
-    the ``b`` of largest gain takes them when ``G_b ≥ split_min_gain`` (1) and both parts
+    the ``b`` of largest gain takes them when ``G_b ≥ split_min_gain`` (2) and both parts
     keep ``split_min_complaints`` (3) complainants (one person's calls are no event;
     duplicates go with their originals). ``rank_suspects`` proposes the split (``attrs["split"]``, with
     the learnt weights ``m_j`` and the trusts in the words in ``attrs["fixed"]``);
@@ -479,7 +479,13 @@ class AttributionParams:
         suspect by a factor of more than ``split_margin`` leaves with that candidate's part
         when the part's weighted log gain (nats) is at least ``split_min_gain`` and both
         parts keep ``split_min_complaints`` complaints of the wind sample; 0 (or less)
-        switches the step off.
+        switches the step off. Defaults 2 nats and a factor of 2 (until 2026-11-27 22:30 UTC
+        1 nat and a factor of 3, from the sixth session's first form, untuned): a
+        complaint twice as well explained by ``b`` moves, a split needs a Bayes factor of
+        e² ≈ 7 for the two sources; chosen on the tuning worlds (town centres 0.741 → 0.747
+        top-1, innocent 13.0 → 12.0 %; presets 0.710 → 0.716, 11.8 → 11.4 %; ``random``
+        the same top-1, 8.7 → 7.9 %) and confirmed on fresh worlds
+        (``benchmarks/results/attribution.md``).
     split_neighbour_m_per_h, split_max_members : float, int
         Step 11 for an event larger than its wind sample: the complaints outside the
         sample go with their nearest sampled complaint, ``split_neighbour_m_per_h``
@@ -530,8 +536,8 @@ class AttributionParams:
     nearest_candidates: int = 10
     odour_word_trust: float = 0.8
     odour_max_weight: float = 3.0
-    split_min_gain: float = 1.0
-    split_margin: float = 3.0
+    split_min_gain: float = 2.0
+    split_margin: float = 2.0
     split_min_complaints: int = 3
     split_rounds: int = 1
     split_neighbour_m_per_h: float = 1000.0 / 24.0
