@@ -2049,7 +2049,8 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         p0, p1 = pair_start[e], pair_start[e + 1]
         n_cand = p1 - p0
         n_c = (r1 - r0) // n_cand  # rows: candidate-major, the event's complaints within
-        if n_c < 2 * m or n_cand < 2:
+        rest = members_all[bounds[e]:bounds[e + 1]]
+        if n_c < 2 * m or n_cand < 2 or rest.size > prm.split_max_members:
             continue
         comps = cache["comp"][r0:r0 + n_c]
         w = w_all[r0:r0 + n_c]
@@ -2065,9 +2066,6 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         lp = np.log(np.maximum(prior[p0:p1], 1e-300))
         gain = (np.where(go, D, 0.0) * w).sum(axis=1) + (lp - lp[a])
         gain[~go.any(axis=1)] = -np.inf
-        rest = members_all[bounds[e]:bounds[e + 1]]
-        if rest.size > prm.split_max_members:
-            continue
         nearest = None
         if rest.size > n_c:  # the complaints outside the sample follow their nearest in it
             rest = np.setdiff1d(rest, comps)
