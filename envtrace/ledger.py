@@ -1611,17 +1611,17 @@ def _summary_of(rows: pd.DataFrame, n: int) -> dict[str, Any]:
     """An event's stored summary from its complaints' rows (``_complaints_frame``): counts,
     first and last receipt, mean place, radius (metres, the farthest from it), no footprint
     (the ledger draws a disc of the radius)."""
+    from envtrace.geo import distance_bearing
+
     lon, lat = rows["lon"].to_numpy(float), rows["lat"].to_numpy(float)
     c_lon, c_lat = float(lon.mean()), float(lat.mean())
-    dy = np.radians(lat - c_lat) * 6_371_000.0
-    dx = np.radians(lon - c_lon) * 6_371_000.0 * np.cos(np.radians(c_lat))
     keys = rows["complainant_key"].astype(str)
     return {
         "n_complaints": int(n),
         "n_complainants": int(keys[keys != ""].nunique() + (keys == "").sum()),
         "start": min(rows["received_utc"]), "end": max(rows["received_utc"]),
         "lon": c_lon, "lat": c_lat,
-        "radius_m": float(np.hypot(dx, dy).max()) if len(rows) else None,
+        "radius_m": float(distance_bearing(c_lon, c_lat, lon, lat)[0].max()) if len(rows) else None,
         "footprint_wkt": None,
     }
 
