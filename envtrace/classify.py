@@ -56,7 +56,7 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,12 +76,15 @@ __all__ = [
     "build_training_set",
     "classify",
     "classify_with_source",
+    "enterprise_aliases",
     "evaluate",
     "fill_categories",
     "load_model",
+    "named_enterprises",
     "noticed_hours",
     "odour_families",
     "odour_lexicon",
+    "place_stems",
     "save_model",
     "train_model",
 ]
@@ -1220,3 +1223,184 @@ def rebuild(*, seed: int = 0, train_path: str | Path | None = None,
         written.chmod(0o644)  # package data: readable by every user
     _MODEL_CACHE.clear()
     return model
+
+
+# Enterprises the complainants name
+# --------------------------------------------------------------------------------------
+
+# Legal forms at the end of a Chinese firm's name (longest first); ``厂`` also, as
+# complainants say "凯瑞五金" or "凯瑞五金厂" alike.
+_LEGAL_FORMS: tuple[str, ...] = (
+    "集团股份有限公司", "股份有限公司", "集团有限公司", "有限责任公司", "有限公司", "分公司",
+    "集团", "公司", "总厂", "厂",
+)
+_PLACE_SUFFIXES: tuple[str, ...] = ("自治区", "街道", "社区", "省", "市", "县", "区", "镇", "乡", "村")
+_PROVINCES: tuple[str, ...] = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽",
+    "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西",
+    "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门", "中国",
+)
+_PARENS = re.compile(r"[（(][^）)]*[）)]")
+# English words that name no firm alone (``Works`` of every steel works)
+_GENERIC_EN = frozenset(
+    "the and of works work plant mill mills station generating power energy steel coke coal "
+    "chemical chemicals refinery refining company co corp corporation inc llc ltd lp plc group "
+    "facility factory landfill treatment water sewage authority county city north south east "
+    "west river valley island industries industrial manufacturing products services us u.s."
+    .split())
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z.&'-]*")
+
+
+def _english_aliases(name: str) -> set[str]:
+    """Lower-cased aliases of an English name: the name, and every run of one to three
+    capitalised words in it that holds a word of four letters or more that is not generic
+    (``Clairton``, ``Edgar Thomson``, ``Clairton Coke Works``; not ``Steel`` or
+    ``Coke Works``)."""
+    base = _PARENS.sub("", name).strip()
+    words = [w.rstrip(".,'") for w in _EN_WORD.findall(base)]
+    forms = {base.lower()}
+    for n in (1, 2, 3):
+        for i in range(len(words) - n + 1):
+            gram = words[i:i + n]
+            if not all(w[:1].isupper() for w in gram):
+                continue
+            if any(len(w) >= 4 and w.lower() not in _GENERIC_EN for w in gram):
+                forms.add(" ".join(gram).lower())
+    return forms
+
+
+def place_stems(places: Iterable[Any]) -> tuple[str, ...]:
+    """Place names without their administrative suffix (``王庄镇`` → ``王庄``,
+    ``泰山区`` → ``泰山``, ``马家庄镇`` → ``马家庄`` and its short form ``马家``: firms are
+    often named after a two-character short form of their township), longest first, with
+    the province names; stems of one character are dropped."""
+    stems = set(_PROVINCES)
+    for p in places:
+        s = "" if p is None or (isinstance(p, float) and np.isnan(p)) else str(p).strip()
+        for suf in _PLACE_SUFFIXES:
+            if s.endswith(suf) and len(s) > len(suf):
+                s = s[: -len(suf)]
+                break
+        if len(s) >= 2:
+            stems.add(s)
+            stems.add(s[:2])
+    return tuple(sorted(stems, key=lambda x: (-len(x), x)))
+
+
+def enterprise_aliases(names: Sequence[Any], *, places: Iterable[Any] = (),
+                       avoid: Iterable[Any] = ()) -> dict[str, int]:
+    """Short names by which complainants name enterprises, each mapped to its enterprise.
+
+    A complaint says "凯瑞化工又在偷排" or "鲁泰那个厂", not "山东凯瑞化工有限公司". For
+    each name: the name itself, the name without its legal form (``有限公司``,
+    ``股份有限公司``, ``集团``, ``厂``…; bracketed parts dropped), that without a leading
+    place (a province, or a stem of ``places``: ``王庄康宁化工`` → ``康宁化工``; only when
+    four characters or more remain, so ``岱岳油脂`` keeps its brand ``岱岳``), and the
+    first two characters of that (the brand, ``康宁``) when it is four characters or more.
+    An alias of fewer than two characters or one that two enterprises share (``康宁`` of
+    康宁化工 and 康宁纸业) is dropped, and so is a brand that is part of a place name or
+    occurs in an ``avoid`` text (``泰山`` of 泰山饲料 when complainants live in
+    ``泰山花园``): it would name nobody for sure.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Enterprise names, in enterprise order.
+    places : iterable of str
+        Township names of the county (the enterprises' and complaints' ``area``): a
+        leading place is stripped, and brands that are place names are not aliases.
+    avoid : iterable of str
+        Other texts a brand must not occur in: the complaints' addresses (estates,
+        villages, roads).
+
+    Returns
+    -------
+    dict
+        Alias → index of the enterprise in ``names``.
+    """
+    stems = place_stems(places)
+    owners: dict[str, set[int]] = {}
+    brands: set[str] = set()
+    for i, raw in enumerate(names):
+        name = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw).strip()
+        if name.isascii():
+            for f in _english_aliases(name):
+                if len(f) >= 4:
+                    owners.setdefault(f, set()).add(i)
+            continue
+        name = _PARENS.sub("", name).replace(" ", "")
+        if not name:
+            continue
+        forms = {name}
+        short = name
+        for suf in _LEGAL_FORMS:
+            if short.endswith(suf) and len(short) - len(suf) >= 2:
+                short = short[: -len(suf)]
+                break
+        forms.add(short)
+        bare = short
+        for _ in range(2):  # 山东王庄… : a province, then a township
+            for st in stems:
+                if bare.startswith(st) and len(bare) - len(st) >= 4:  # 岱岳油脂 keeps 岱岳
+                    bare = bare[len(st):]
+                    break
+        forms.add(bare)
+        if len(bare) >= 4:
+            forms.add(bare[:2])
+            brands.add(bare[:2])
+        for f in forms:
+            if len(f) >= 2:
+                owners.setdefault(f, set()).add(i)
+    # brands that are (part of) a place name or occur in the addresses name no firm for sure
+    texts = list(stems) + [str(a) for a in pd.unique(pd.Series(list(avoid), dtype=object).dropna())
+                           if not str(a).isascii()]
+    if brands and texts:
+        import ahocorasick
+
+        auto = ahocorasick.Automaton()
+        for b in brands:
+            auto.add_word(b, b)
+        auto.make_automaton()
+        for t in texts:
+            for _, b in auto.iter(t):
+                owners.pop(b, None)
+    return {a: next(iter(s)) for a, s in owners.items() if len(s) == 1}
+
+
+def named_enterprises(texts: Any, aliases: Mapping[str, int]) -> np.ndarray:
+    """Index of the enterprise each text names (:func:`enterprise_aliases`), or ``-1``.
+
+    The longest alias found at each place of the text counts; a text that names two
+    different enterprises ("不是康宁化工，是凯瑞化工") names none for sure and gets
+    ``-1``, as does one that names none. Texts are read once per distinct text with an
+    Aho–Corasick automaton (``pyahocorasick``), so the cost does not grow with the
+    number of aliases.
+    """
+    if isinstance(texts, str):
+        raise InputError("named_enterprises expects a sequence of texts, not one string")
+    if not aliases:
+        return np.full(len(texts), -1, dtype=np.int64)
+    import ahocorasick
+
+    auto = ahocorasick.Automaton()
+    for a, j in aliases.items():
+        auto.add_word(a.lower(), (len(a), int(j), a.isascii()))
+    auto.make_automaton()
+
+    def who(text: str) -> int:
+        low = text.lower()
+        found = set()
+        # iter_long: the longest match at each place, left to right, not overlapping;
+        # an English alias only as whole words ("Irvin" is not in "Irving")
+        for end, (n, j, ascii_) in auto.iter_long(low):
+            if ascii_ and ((end - n >= 0 and low[end - n].isalnum())
+                           or (end + 1 < len(low) and low[end + 1].isalnum())):
+                continue
+            found.add(j)
+        return found.pop() if len(found) == 1 else -1
+
+    codes, uniques = pd.factorize(pd.Series(texts) if not isinstance(texts, pd.Series) else texts)
+    out = np.full(len(uniques) + 1, -1, dtype=np.int64)
+    for i, u in enumerate(uniques):
+        out[i] = who(str(u))
+    return out[codes]

@@ -376,3 +376,40 @@ def test_a_waste_transfer_station_smells_of_garbage() -> None:
     assert got[0] == ["sewage", "garbage"]
     assert "garbage" in got[1] and "burnt" in got[1]  # landfills and incinerators
     assert got[2] == []  # the division alone names no kind
+
+
+# --------------------------------------------------------------- enterprises named in texts
+NAMES = ["岱岳油脂有限公司", "鲁泰化学有限公司", "山东凯瑞五金厂", "山东凯瑞化工有限公司",
+         "王庄康宁化工有限公司", "康宁纸业有限公司", "老胡家饭店", "泰山饲料有限公司"]
+
+
+def test_enterprise_aliases_strip_legal_form_place_and_keep_unique_brands():
+    a = ec.enterprise_aliases(NAMES, places=["王庄镇", "岱岳区"], avoid=["泰山花园3号楼"])
+    assert sorted(k for k, v in a.items() if v == 4) == ["康宁化工", "王庄康宁化工", "王庄康宁化工有限公司"]
+    assert a["鲁泰"] == 1 and a["鲁泰化学"] == 1 and a["凯瑞化工"] == 3 and a["凯瑞五金"] == 2
+    assert "凯瑞" not in a and "康宁" not in a  # brands two firms share name neither
+    assert "油脂" not in a and "岱岳" not in a  # 岱岳 is a district, not the firm's brand
+    assert "泰山" not in a and a["泰山饲料"] == 7  # complainants live in 泰山花园
+    assert a["老胡家饭店"] == 6
+
+
+def test_named_enterprises_reads_the_longest_name_and_refuses_two():
+    a = ec.enterprise_aliases(NAMES, places=["王庄镇"])
+    got = ec.named_enterprises(pd.Series([
+        "半夜一股臭味，怀疑是凯瑞化工。", "鲁泰那个厂又在排", "不是康宁化工，是凯瑞化工",
+        "晚上臭味很重", None, "山东凯瑞五金厂噪声大", "鲁泰那个厂又在排"]), a)
+    assert got.tolist() == [3, 1, -1, -1, -1, 2, 1]
+    assert ec.named_enterprises(["凯瑞化工"], {}).tolist() == [-1]
+    with pytest.raises(InputError):
+        ec.named_enterprises("凯瑞化工", a)
+
+
+def test_english_names_match_whole_words_and_not_generic_ones():
+    names = ["U.S. Steel Clairton Coke Works", "U.S. Steel Irvin Works (West Mifflin)",
+             "Shenango coke works (Neville Island)"]
+    a = ec.enterprise_aliases(names)
+    assert a["clairton"] == 0 and a["irvin works"] == 1 and a["shenango"] == 2
+    assert not {"steel", "works", "coke works", "u.s. steel", "west mifflin"} & set(a)
+    got = ec.named_enterprises(
+        ["Smells like Clairton again", "IRVIN WORKS flaring", "Irving Park smells", "steel mill smell"], a)
+    assert got.tolist() == [0, 1, -1, -1]
