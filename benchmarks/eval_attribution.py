@@ -177,11 +177,14 @@ def alter_time_words(path: Path, mode: str, seed: int) -> None:
 
 
 def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = None,
-                decoys: float | None = None, time_words: str = "keep") -> dict:
+                decoys: float | None = None, time_words: str = "keep",
+                world: dict | None = None) -> dict:
     t0 = time.perf_counter()
     cfg = sample.WorldConfig.preset(preset, seed=seed)
     if decoys is not None:  # diagnostic: the same worlds with more or fewer look-alikes
         cfg = dataclasses.replace(cfg, decoys_per_source=float(decoys))
+    if world:  # diagnostic: the same worlds with other knobs (e.g. name_source_share=0)
+        cfg = dataclasses.replace(cfg, **world)
     world = sample.generate(seed, config=cfg)
     d = workdir / f"w{seed}_{preset}"
     world.write(d)
@@ -240,6 +243,9 @@ def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = 
         "top1_park": float(park_ok[srcm].mean()) if n_src else np.nan,
         "naive_top1": float((n_id[src] == cl["source_enterprise_id"][src]).mean()) if n_src else np.nan,
         "naive_innocent": float(n_blamed.mean()) if len(cl) else np.nan,
+        "name_share": cfg.name_share, "name_source_share": cfg.name_source_share,
+        "name_trust": res.candidates.attrs.get("info", {}).get("name_trust", np.nan),
+        "name_scale_m": res.candidates.attrs.get("info", {}).get("name_scale_m", np.nan),
         "generate_s": round(t1 - t0, 1), "trace_s": round(t2 - t1, 1),
         "attribution_s": res.summary["durations_s"].get("attribution_s"),
     }
@@ -255,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="AttributionParams overrides (TOML values), e.g. eb_iterations=0")
     ap.add_argument("--breakdown", action="store_true",
                     help="also print where top-1 is lost, by true source behaviour and outcome (counts to OUT_breakdown.csv)")
+    ap.add_argument("--world", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="diagnostic: override WorldConfig float knobs, e.g. name_source_share=0")
     ap.add_argument("--decoys", type=float, default=None,
                     help="diagnostic: override the worlds' decoys_per_source (0 = no look-alikes)")
     ap.add_argument("--calibration", type=Path, default=None, metavar="CSV",
@@ -268,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             for preset in args.presets:
                 r = score_world(seed, preset, Path(tmp), dict(kv.split("=", 1) for kv in args.set),
-                                decoys=args.decoys, time_words=args.time_words)
+                                decoys=args.decoys, time_words=args.time_words,
+                                world={k: float(v) for k, v in (x.split("=", 1) for x in args.world)})
                 rows.append(r)
                 print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()),
                       flush=True)

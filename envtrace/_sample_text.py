@@ -213,7 +213,7 @@ INDUSTRIES: dict[str, tuple[str, str, list[str]]] = {
     "C38": ("C38 电气机械和器材制造业", "other", ["电器有限公司", "电气设备有限公司"]),
     "C17": ("C17 纺织业", "other", ["纺织有限公司", "棉业有限公司"]),
 }
-_NAME_ROOTS = [
+NAME_ROOTS = _NAME_ROOTS = [
     "鲁泰",
     "华鲁",
     "泰山",

@@ -169,6 +169,14 @@ class WorldConfig:
         Share of source-caused odour complaints whose words for the smell are those of the
         source's kind (臭鸡蛋味 for a sewage works); the others name a kind of smell drawn
         at random, as background complaints do.
+    name_share : float
+        Share of complaint texts that name an enterprise ("怀疑是凯瑞化工", "鲁泰那个厂").
+    name_source_share : float
+        Share of those, among source-caused complaints, that name the true source; the
+        others (and every background complaint that names one) name a plant the
+        complainant knows: one that can cause the category, drawn with weight
+        ``1 / (1 + (d / 700 m)²)`` by distance from home among the 30 nearest — often a
+        decoy next to the homes, so names are evidence only as far as they beat proximity.
     """
 
     name: str = "shandong"
@@ -200,6 +208,8 @@ class WorldConfig:
     time_word_share: float = 1.0
     time_word_error: float = 0.0
     smell_word_share: float = 1.0
+    name_share: float = 0.15
+    name_source_share: float = 0.5
 
     def __post_init__(self) -> None:
         if self.wind_climate not in WIND_CLIMATES:
@@ -217,6 +227,8 @@ class WorldConfig:
             raise InputError("time_word_share and time_word_error must be in [0, 1]")
         if not 0 <= self.smell_word_share <= 1:
             raise InputError("smell_word_share must be in [0, 1]")
+        if not (0 <= self.name_share <= 1 and 0 <= self.name_source_share <= 1):
+            raise InputError("name_share and name_source_share must be in [0, 1]")
 
     @classmethod
     def preset(cls, name: str, *, seed: int = 0) -> WorldConfig:
@@ -257,6 +269,8 @@ class WorldConfig:
             time_word_share=float(rng.uniform(0.3, 1.0)),
             time_word_error=float(rng.uniform(0.0, 0.25)),
             smell_word_share=float(rng.uniform(0.3, 1.0)),
+            name_share=float(rng.uniform(0.0, 0.3)),
+            name_source_share=float(rng.uniform(0.1, 0.8)),
         )
 
 
@@ -971,6 +985,7 @@ def generate(
     )
     r_when = np.random.default_rng(root.spawn(1)[0])  # an 8th stream: the 7 above unchanged
     r_smell = np.random.default_rng(root.spawn(1)[0])  # a 9th
+    r_name = np.random.default_rng(root.spawn(1)[0])  # a 10th
 
     lon0 = cfg.centre_lon + r_geo.uniform(-1, 1) * cfg.centre_jitter_deg
     lat0 = cfg.centre_lat + r_geo.uniform(-1, 1) * cfg.centre_jitter_deg * 0.8
@@ -1003,7 +1018,7 @@ def generate(
 
     cmp, hh = _complaints(r_cmp, cfg, scale, res, sources, exposures, times, geo)
     cmp_csv, truth_c = _render_complaints(r_txt, cfg, scale, cmp, hh, res, sources, frame, times,
-                                          r_when=r_when, r_smell=r_smell)
+                                          r_when=r_when, r_smell=r_smell, r_name=r_name, ents=ents)
     alarms = _alarms(r_act, times, ents, sources)
     actions, closures = _actions(r_act, times, sources, decoys, truth_c)
     for eid, day in closures.items():
@@ -1803,6 +1818,8 @@ def _render_complaints(
     *,
     r_when: np.random.Generator | None = None,
     r_smell: np.random.Generator | None = None,
+    r_name: np.random.Generator | None = None,
+    ents: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from envtrace.geo import from_wgs84
 
@@ -1944,6 +1961,10 @@ def _render_complaints(
         j = row_of.get(int(of[i]))
         if j is not None:
             texts[i] = tx.rephrase(rng, str(texts[j]))
+    # Some texts name an enterprise (their own stream: the draws above do not move).
+    named = np.full(n, "", dtype=object)
+    if r_name is not None and ents is not None and cfg.name_share > 0 and n:
+        texts, named = _name_mentions(r_name, cfg, texts, cats, src, cause, hx, hy, ents)
     # Category filled by staff on part of the rows, more on the hotline.
     fill_p = np.array([0.8, 0.45, 0.4, 0.65])[ch] * cfg.category_fill / 0.6
     category = np.where(rng.random(n) < fill_p, cats, "")
@@ -2026,11 +2047,88 @@ def _render_complaints(
             "resident_id": res["resident_id"].to_numpy()[ri],
             "true_lon": _fmt_float(tlon),
             "true_lat": _fmt_float(tlat),
+            "named_enterprise_id": named,
             "bad": bad,
         },
         dtype=object,
     )
     return out, truth
+
+
+_NAME_PHRASES = (
+    "怀疑是{n}。", "估计是{n}那边的。", "附近的{n}嫌疑很大。", "是不是{n}的问题？",
+    "周围邻居都说是{n}。", "请查一下{n}。",
+)
+
+
+def _mention(rng: np.random.Generator, name: str) -> str:
+    """How a complainant names an enterprise: in full, without the legal form, by brand
+    and trade, or by brand alone ("鲁泰那个厂")."""
+    short = name.removesuffix("有限公司")
+    root = next((r for r in tx.NAME_ROOTS if r in short), "")
+    trade = short.split(root, 1)[1] if root else ""
+    u = rng.random()
+    if u < 0.2 or not root:
+        return name if u < 0.1 else short
+    if u < 0.55 or not trade:
+        return f"{root}{trade or ''}"
+    if u < 0.8:
+        return f"{root}{trade}厂" if not trade.endswith(("厂", "场", "店")) else f"{root}{trade}"
+    return f"{root}那个厂"
+
+
+def _name_mentions(
+    rng: np.random.Generator,
+    cfg: WorldConfig,
+    texts: np.ndarray,
+    cats: np.ndarray,
+    src: np.ndarray,
+    cause: np.ndarray,
+    hx: np.ndarray,
+    hy: np.ndarray,
+    ents: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Append to a share ``name_share`` of the texts a phrase naming an enterprise; return
+    the texts and the named enterprise id per complaint (``""``: none)."""
+    from scipy.spatial import cKDTree
+
+    from envtrace.profiles import profile_for
+
+    n = texts.size
+    ex, ey = ents["x"].to_numpy(dtype=float), ents["y"].to_numpy(dtype=float)
+    prof = profile_for(ents["code"].tolist())
+    key = ents["key"].to_numpy()
+    eid = ents["enterprise_id"].to_numpy()
+    names = ents["name"].to_numpy()
+    src_row = {int(k[3:]): i for i, k in enumerate(key.tolist()) if str(k).startswith("src")}
+    says = rng.random(n) < cfg.name_share
+    true_name = says & (src >= 0) & (cause != "background") & (rng.random(n) < cfg.name_source_share)
+    who = np.full(n, -1, dtype=np.int64)
+    for i in np.flatnonzero(true_name):
+        who[i] = src_row.get(int(src[i]), -1)
+    rest = np.flatnonzero(says & (who < 0))
+    if rest.size:
+        k = min(30, len(ents))
+        d, nb = cKDTree(np.c_[ex, ey]).query(np.c_[hx[rest], hy[rest]], k=k)
+        d, nb = d.reshape(rest.size, k), nb.reshape(rest.size, k)
+        can = np.zeros(nb.shape, dtype=bool)
+        for c in np.unique(cats[rest]):
+            m = cats[rest] == c
+            if c in prof.columns:
+                can[m] = prof[c].to_numpy(dtype=float)[nb[m]] > 0
+        w = can / (1.0 + (d / 700.0) ** 2)
+        tot = w.sum(axis=1)
+        u = rng.random(rest.size) * tot
+        pick = np.minimum((np.cumsum(w, axis=1) < u[:, None]).sum(axis=1), k - 1)
+        who[rest] = np.where(tot > 0, nb[np.arange(rest.size), pick], -1)
+    out = texts.copy()
+    phrase = rng.integers(0, len(_NAME_PHRASES), n)
+    for i in np.flatnonzero(who >= 0):
+        if str(out[i]) and not str(out[i]).endswith(("。", "！", "？", "!", "?", ".")):
+            out[i] = f"{out[i]}。"
+        out[i] = f"{out[i]}{_NAME_PHRASES[phrase[i]].format(n=_mention(rng, str(names[who[i]])))}"
+    named = np.where(who >= 0, eid[np.maximum(who, 0)], "").astype(object)
+    return out, named
 
 
 def _text_pool(
