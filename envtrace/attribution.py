@@ -213,7 +213,8 @@ nuisance typically carries).
    Aho–Corasick automaton; a text naming two names none). People name the plants they
    know, near home, whatever the source: the *salience* of firm ``j`` to complainant ``i``
    is ``π_i(j) = (1 − f) w_jk e^(−d_ij/D) / Σ_j' w_j'k e^(−d_ij'/D) + f w_jk / Σ_j' w_j'k``
-   over the open firms within ``5 max(D)`` that can cause the category (``w_jk`` its
+   over the open firms within ``5 max(D)`` that can cause the category, at most the
+   ``name_neighbours`` (64) nearest (``w_jk`` its
    industry weight; ``name_floor`` ``f = 0.1`` of names go to any such firm alike: a
    notorious plant is named from afar). If ``s`` is the source, a complainant who names a
    firm names ``s`` with probability ``t`` and otherwise by salience: ``P(j | s) = t·[j = s]
@@ -233,7 +234,8 @@ nuisance typically carries).
    names point at the source, 0 in every one of 60 worlds where complainants name a plant
    near home only; Smell Pittsburgh's winter of the Clairton fire: 0.95 without wind data,
    0 with the wind turned round. The evidence line says how many of the event's
-   complaints name the suspect (``named in 3 complaints``), believed or not.
+   complaints name the suspect (``named in 3 complaints``), believed or not; texts are read
+   in the wind sample only (all of an event's complaints up to ``max_complaints_wind``).
 8. **Posterior.** ``post_j ∝ a_j · m_j · LR_time_j · LR_hours_j · LR_alarm_j · LR_odour_j · LR_names_j · LR_hist_j`` against the
    background hypothesis with weight ``background_prior`` (0.5) and likelihood ratio 1;
    ``score = post_j`` lies in [0, 1] and is comparable across events.
@@ -509,6 +511,9 @@ class AttributionParams:
         Step 7d: share of names that go to any plant of the area (within ``5 max(D)``)
         that can cause the category, whatever its distance (a notorious plant is named from
         afar); it bounds what one name can weigh.
+    name_neighbours : int
+        Step 7d: the salience of a name is judged among this many firms nearest the
+        complainant that can cause the category (within ``5 max(D)``).
     triangulation_tau_days : tuple of float
         Time scales (days) the triangulation of step 9 may weigh other events by,
         ``exp(-|Δt| / τ)``; per category one is chosen by the events' leave-one-out evidence
@@ -581,6 +586,7 @@ class AttributionParams:
     name_min_gain: float = 3.0
     name_scales_m: tuple[float, ...] = (250.0, 500.0, 1000.0, 2000.0)
     name_floor: float = 0.1
+    name_neighbours: int = 64
     split_min_gain: float = 2.0
     split_margin: float = 2.0
     split_min_complaints: int = 3
@@ -1955,9 +1961,10 @@ def rank_suspects(
     log_odour, odour_top, odour_fams = words.log_lr, words.top, words.families
 
     # enterprises the complainants name (step 7d) -------------------------------------------
-    named = _named_in_texts(cp, ent, members_all)
+    # (read in the wind samples only: at most max_complaints_wind texts per event)
+    named = _named_in_texts(cp, ent, np.concatenate(used_idx) if used_idx else np.zeros(0, dtype=np.int64))
     names = _named_terms(
-        named, ev_cat, (members_all, bounds), used_idx, used_w, pair_start, P_ent, W, (cx, cy, ex, ey),
+        named, ev_cat, used_idx, used_w, pair_start, P_ent, W, (cx, cy, ex, ey),
         e_ok, closed_h, c_hour, prov + log_odour, prm, info,
         fixed=None if fixed is None or "name_trust" not in fixed
         else (float(fixed["name_trust"]), float(fixed["name_scale_m"])))
@@ -2422,9 +2429,8 @@ class _Names(NamedTuple):
 _NAME_TRUST_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
-def _named_terms(named: np.ndarray, ev_cat: np.ndarray, members: tuple[np.ndarray, np.ndarray],
-                 used_idx: list[np.ndarray], used_w: list[np.ndarray], pair_start: np.ndarray,
-                 P_ent: np.ndarray, W: np.ndarray, xy: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarray],
+                 used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray, W: np.ndarray, xy: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
                  e_ok: np.ndarray, closed_h: np.ndarray, c_hour: np.ndarray, provisional: np.ndarray,
                  prm: AttributionParams, info: dict[str, Any], *, fixed: tuple[float, float] | None = None
                  ) -> _Names:
@@ -2441,7 +2447,6 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, members: tuple[np.ndarra
     n_ev = pair_start.size - 1
     n_named = np.zeros(n_pairs, dtype=np.int64)
     zero = _Names(np.zeros(n_pairs), n_named, 0.0, float("nan"))
-    members_all, bounds = members
     cx, cy, ex, ey = xy
     kidx = np.array([CATEGORIES.index(c) if c in CATEGORIES else -1 for c in ev_cat], dtype=np.int64)
     n_ent = W.shape[0]
@@ -2458,23 +2463,22 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, members: tuple[np.ndarra
         hit = (pkey_s[at] == q) if ok else np.zeros(q.size, dtype=bool)
         return np.where(hit, porder[at] if ok else -1, -1)
 
-    # how many of each event's complaints name each candidate (for the evidence line)
-    m_ev = np.repeat(np.arange(n_ev), np.diff(bounds))
-    nm_all = named[members_all]
-    has = nm_all >= 0
-    if not has.any():
-        info["named"] = 0
-        return zero
-    pp = pair_of(m_ev[has], nm_all[has])
-    np.add.at(n_named, pp[pp >= 0], 1)
-    info["named"] = int(has.sum())
-    if prm.name_max_trust <= 0:
-        return zero._replace(n_named=n_named)
-    # the naming complaints of the wind samples, with their weights
+    # how many of each event's complaints (of its wind sample) name each candidate, for the
+    # evidence line
     n_used = np.array([u.size for u in used_idx], dtype=np.int64)
     flat = np.concatenate(used_idx) if n_used.sum() else np.zeros(0, dtype=np.int64)
     fw = np.concatenate(used_w) if n_used.sum() else np.zeros(0)
     fev = np.repeat(np.arange(n_ev), n_used)
+    has = named[flat] >= 0
+    if not has.any():
+        info["named"] = 0
+        return zero
+    pp = pair_of(fev[has], named[flat][has])
+    np.add.at(n_named, pp[pp >= 0], 1)
+    info["named"] = int(has.sum())
+    if prm.name_max_trust <= 0:
+        return zero._replace(n_named=n_named)
+    # the naming complaints, with their weights
     j = named[flat]
     k = kidx[fev]
     keep = (j >= 0) & (k >= 0)
@@ -2486,27 +2490,37 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, members: tuple[np.ndarra
     # of nuisance: pi_i(j) = w_jk exp(-d_ij / D) / Z_i(D) over the open enterprises
     scales = np.asarray(prm.name_scales_m, dtype=float) if fixed is None else np.array([fixed[1]])
     radius = 5.0 * float(scales.max())
-    ok_e = np.flatnonzero(e_ok)
-    tree = cKDTree(np.c_[ex[ok_e], ey[ok_e]])
     pts = np.c_[cx[rows], cy[rows]]
-    nbl = tree.query_ball_point(pts, r=radius)
-    lens = np.fromiter((len(x) for x in nbl), dtype=np.int64, count=len(nbl))
-    nb = ok_e[np.concatenate([np.asarray(x, dtype=np.int64) for x in nbl])] if lens.sum() \
-        else np.zeros(0, dtype=np.int64)
-    ri = np.repeat(np.arange(rows.size), lens)
-    d_nb = np.hypot(ex[nb] - pts[ri, 0], ey[nb] - pts[ri, 1])
-    w_nb = W[nb, k[ri]] * (closed_h[nb] > c_hour[rows][ri])
+    # per category, the name_neighbours nearest firms that can cause it (within radius): a
+    # county of 10,000 firms has thousands within 10 km, whose terms e^(-d/D) are negligible
+    kn = max(int(prm.name_neighbours), 1)
+    d_nb = np.full((rows.size, kn), np.inf)
+    nb = np.zeros((rows.size, kn), dtype=np.int64)
+    for kk in np.unique(k):
+        cap = np.flatnonzero(e_ok & (W[:, kk] > 0))
+        sel_r = np.flatnonzero(k == kk)
+        if cap.size == 0:
+            continue
+        m = min(kn, cap.size)
+        dd, ii = cKDTree(np.c_[ex[cap], ey[cap]]).query(pts[sel_r], k=m, distance_upper_bound=radius)
+        dd, ii = dd.reshape(sel_r.size, m), ii.reshape(sel_r.size, m)
+        found = np.isfinite(dd)
+        d_nb[sel_r[:, None], np.arange(m)[None, :]] = dd
+        nb[sel_r[:, None], np.arange(m)[None, :]] = np.where(found, cap[np.minimum(ii, cap.size - 1)], 0)
+    found = np.isfinite(d_nb)
+    w_nb = np.where(found, W[nb, k[:, None]] * (closed_h[nb] > c_hour[rows][:, None]), 0.0)
+    d_nb = np.where(found, d_nb, 0.0)
     d_own = np.hypot(ex[j] - pts[:, 0], ey[j] - pts[:, 1])
     w_own = W[j, k]
-    outside = d_own > radius  # the named firm itself always counts in Z
+    outside = ~((nb == j[:, None]) & found).any(axis=1)  # the named firm itself always counts
     # a share name_floor of the names goes to any plant of the area alike (a notorious
     # plant is named from afar): pi = (1 - f) pi_local + f w_j / sum w
     f = float(prm.name_floor)
-    W_sum = np.bincount(ri, weights=w_nb, minlength=rows.size) + np.where(outside, w_own, 0.0)
+    W_sum = w_nb.sum(axis=1) + np.where(outside, w_own, 0.0)
     flat_pi = w_own / np.maximum(W_sum, 1e-300)
     pis = []
     for D in scales:
-        Z = np.bincount(ri, weights=w_nb * np.exp(-d_nb / D), minlength=rows.size)
+        Z = (w_nb * np.exp(-d_nb / D)).sum(axis=1)
         own = w_own * np.exp(-d_own / D)
         Z = Z + np.where(outside, own, 0.0)
         pis.append(np.clip((1 - f) * own / np.maximum(Z, 1e-300) + f * flat_pi, 1e-9, 1.0))

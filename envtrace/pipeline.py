@@ -414,6 +414,10 @@ def trace(
                      # those words are believed to name the source's kind
                      "odour_words": int(info.get("odour_words", 0)),
                      "odour_word_trust": float(info.get("odour_word_trust", 0.0)),
+                     # complaints (of events) that name a firm, how far those names are
+                     # believed beyond naming the plants near home (step 7d)
+                     "named": int(info.get("named", 0)),
+                     "name_trust": float(info.get("name_trust", 0.0)),
                      # how well the lexicon's kinds of smell fit the likely sources (the
                      # trust above includes it)
                      # (null: not computed, as the words' agreement was no better than chance)

@@ -162,6 +162,7 @@ def test_trace_writes_the_contract_files(tmp_path: Path) -> None:
                              # six complaints name a smell, but with one event their words
                              # cannot be seen to agree more than chance
                              "odour_words": 6, "odour_word_trust": 0.0, "odour_lexicon_fit": None,
+                             "named": 0, "name_trust": 0.0,  # no firm named in the texts
                              "triangulation_tau_days": {}}  # one event: nothing to triangulate
     assert s["files"]["complaints.csv"]["rows_read"] == 8
     assert s["files"]["complaints.csv"]["rows_accepted"] + s["files"]["complaints.csv"]["rows_rejected"] == 8
