@@ -212,11 +212,13 @@ nuisance typically carries).
    :func:`~envtrace.classify.named_enterprises` reads which one firm a text names (an
    Aho–Corasick automaton; a text naming two names none). People name the plants they
    know, near home, whatever the source: the *salience* of firm ``j`` to complainant ``i``
-   is ``π_i(j) = (1 − f) w_jk e^(−d_ij/D) / Σ_j' w_j'k e^(−d_ij'/D) + f w_jk / Σ_j' w_j'k``
+   is ``π_i(j) = (1 − f) w_jk e^(−d_ij/D) / Σ_j' w_j'k e^(−d_ij'/D) + f n_j w_jk / Σ_j' n_j' w_j'k``
    over the open firms within ``5 max(D)`` that can cause the category, at most the
-   ``name_neighbours`` (64) nearest (``w_jk`` its
-   industry weight; ``name_floor`` ``f = 0.1`` of names go to any such firm alike: a
-   notorious plant is named from afar). If ``s`` is the source, a complainant who names a
+   ``name_neighbours`` (64) nearest (``w_jk`` its industry weight; ``name_floor``
+   ``f = 0.1`` of names go to a firm whatever its distance, in proportion to ``n_j``, one
+   more than the times it is named across the record: a notorious plant is named from
+   afar, and one name of it weighs less; a name of a firm that cannot cause the category,
+   has no place or had closed says nothing). If ``s`` is the source, a complainant who names a
    firm names ``s`` with probability ``t`` and otherwise by salience: ``P(j | s) = t·[j = s]
    + (1 − t) π_i(j)``; under the background hypothesis ``P(j) = π_i(j)``. So a name of
    ``j`` gives candidate ``c`` the likelihood ratio ``(t·[j = c] + (1 − t) π_i(j)) /
@@ -224,7 +226,8 @@ nuisance typically carries).
    naming one 5 km away whose plume the complainant sits in says much, and every name
    of another firm weighs ``1 − t`` against ``c``. ``log LR_names_c`` is the weighted mean
    over the event's naming complaints of the wind sample times ``min(Σ v_i, 3)``
-   (``name_max_weight``: names spread by word of mouth). ``t`` and ``D`` are learnt from
+   (``name_max_weight``: names spread by word of mouth; the fit below uses the same capped
+   weights). ``t`` and ``D`` are learnt from
    the events themselves: the grid ``t`` ∈ {0, 0.1, …, 0.9, 0.95} × ``D`` ∈ {250, 500, 1000,
    2000 m} that maximises the names' marginal likelihood ``Σ v_i log(t q_i + (1 − t)(1 −
    p_b) π_i + p_b π_i)`` under the posterior without the names (``q_i``: of the named
@@ -2482,14 +2485,21 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     j = named[flat]
     k = kidx[fev]
     keep = (j >= 0) & (k >= 0)
-    keep[keep] = W[j[keep], k[keep]] > 0  # a firm that cannot cause the category: says nothing
+    # a firm that cannot cause the category, has no place or had closed: the name says nothing
+    keep[keep] = (W[j[keep], k[keep]] > 0) & e_ok[j[keep]] & (closed_h[j[keep]] > c_hour[flat[keep]])
     if not keep.any():
         return zero._replace(n_named=n_named)
     rows, j, k, v, r_ev = flat[keep], j[keep], k[keep], fw[keep], fev[keep]
+    # per event at most name_max_weight complainants' worth, in the fit as in the term
+    V = np.bincount(r_ev, weights=v, minlength=n_ev)
+    scale = np.where(V > 0, np.minimum(V, prm.name_max_weight) / np.maximum(V, 1e-12), 0.0)
+    v = v * scale[r_ev]
+    # how often each firm is named across the record: the floor goes to notorious firms
+    fame = np.bincount(j, minlength=W.shape[0]).astype(float) + 1.0
     # salience: complainants name the plants they know, near home, that can cause the kind
     # of nuisance: pi_i(j) = w_jk exp(-d_ij / D) / Z_i(D) over the open enterprises
     scales = np.asarray(prm.name_scales_m, dtype=float) if fixed is None else np.array([fixed[1]])
-    radius = 5.0 * float(scales.max())
+    radius = 5.0 * float(max(prm.name_scales_m))  # the same neighbourhood in the parts' ranking
     pts = np.c_[cx[rows], cy[rows]]
     # per category, the name_neighbours nearest firms that can cause it (within radius): a
     # county of 10,000 firms has thousands within 10 km, whose terms e^(-d/D) are negligible
@@ -2513,11 +2523,12 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     d_own = np.hypot(ex[j] - pts[:, 0], ey[j] - pts[:, 1])
     w_own = W[j, k]
     outside = ~((nb == j[:, None]) & found).any(axis=1)  # the named firm itself always counts
-    # a share name_floor of the names goes to any plant of the area alike (a notorious
-    # plant is named from afar): pi = (1 - f) pi_local + f w_j / sum w
+    # a share name_floor of the names goes to any plant of the area whatever its distance, in
+    # proportion to how often it is named across the record (a notorious plant is named from
+    # afar): pi = (1 - f) pi_local + f n_j w_j / sum n w, n the times named + 1
     f = float(prm.name_floor)
-    W_sum = w_nb.sum(axis=1) + np.where(outside, w_own, 0.0)
-    flat_pi = w_own / np.maximum(W_sum, 1e-300)
+    W_sum = (w_nb * fame[nb]).sum(axis=1) + np.where(outside, w_own * fame[j], 0.0)
+    flat_pi = w_own * fame[j] / np.maximum(W_sum, 1e-300)
     pis = []
     for D in scales:
         Z = (w_nb * np.exp(-d_nb / D)).sum(axis=1)
@@ -2553,13 +2564,11 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
         return _Names(np.zeros(n_pairs), n_named, 0.0, D_hat)
     pi = pis[int(np.flatnonzero(scales == D_hat)[0])]
     rho = t_hat / (1.0 - t_hat)
-    # per event: V = sum of the naming complaints' weights; every candidate gets
-    # -log(1 + rho) per unit of V, the named one log(1 + rho / pi) more
-    V = np.bincount(r_ev, weights=v, minlength=n_ev)
-    scale = np.where(V > 0, np.minimum(V, prm.name_max_weight) / np.maximum(V, 1e-12), 0.0)
-    log_lr = -np.log1p(rho) * V[pair_ev] * scale[pair_ev]
+    # per event (v capped above): every candidate gets -log(1 + rho) per unit of weight,
+    # the named one log(1 + rho / pi) more
+    log_lr = -np.log1p(rho) * np.bincount(r_ev, weights=v, minlength=n_ev)[pair_ev]
     hit = pj >= 0
-    np.add.at(log_lr, pj[hit], v[hit] * np.log1p(rho / pi[hit]) * scale[r_ev[hit]])
+    np.add.at(log_lr, pj[hit], v[hit] * np.log1p(rho / pi[hit]))
     return _Names(log_lr, n_named, t_hat, D_hat)
 
 

@@ -1241,13 +1241,25 @@ _PROVINCES: tuple[str, ...] = (
     "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门", "中国",
 )
 _PARENS = re.compile(r"[（(][^）)]*[）)]")
+# a leading run of administrative places (泰安市, 山东省, 岱岳区王庄镇): 1-4 characters and a suffix
+_ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,4}?(?:自治区|特别行政区|省|市|地区|自治州|州|盟|县|区|旗|镇|乡|街道))+")
+# where a firm's own name ends: its first legal form (…有限公司泰安分公司, …有限公司第二分厂)
+_FIRST_LEGAL = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|股份公司)")
+# two-character words that are a trade, not a brand (王庄环保科技 is no firm "环保")
+_GENERIC_ZH = frozenset(
+    "环保 环境 石油 石化 化工 化学 科技 新型 新材 中国 建材 实业 能源 生物 医药 制药 药业 食品 农业 "
+    "工业 电力 热电 水务 城市 市政 环卫 物流 建设 建筑 工程 矿业 纸业 造纸 钢铁 集团 国际 发展 投资 "
+    "精细 金属 机械 电子 纺织 塑料 橡胶 养殖 牧业 饲料 水泥 污水 再生 资源 燃气 煤化 焦化 印染 包装 "
+    "印刷 餐饮 饭店 酒店 垃圾 有机 肥业 油脂 屠宰 肉类 畜牧 电气 设备 五金 汽车 混凝 商砼 搅拌 管理 "
+    "服务 开发 产业 园区 公司 有限".split())
 # English words that name no firm alone (``Works`` of every steel works)
 _GENERIC_EN = frozenset(
     "the and of works work plant mill mills station generating power energy steel coke coal "
     "chemical chemicals refinery refining company co corp corporation inc llc ltd lp plc group "
     "facility factory landfill treatment water sewage authority county city north south east "
-    "west river valley island industries industrial manufacturing products services us u.s."
-    .split())
+    "west river valley island industries industrial manufacturing products services us u.s. "
+    "sewer sewers gas oil waste garbage trash smoke sulfur sulphur fuel fuels metal metals "
+    "materials resources environmental recycling disposal sanitation utility utilities".split())
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z.&'-]*")
 
 
@@ -1292,11 +1304,13 @@ def enterprise_aliases(names: Sequence[Any], *, places: Iterable[Any] = (),
     """Short names by which complainants name enterprises, each mapped to its enterprise.
 
     A complaint says "凯瑞化工又在偷排" or "鲁泰那个厂", not "山东凯瑞化工有限公司". For
-    each name: the name itself, the name without its legal form (``有限公司``,
-    ``股份有限公司``, ``集团``, ``厂``…; bracketed parts dropped), that without a leading
-    place (a province, or a stem of ``places``: ``王庄康宁化工`` → ``康宁化工``; only when
-    four characters or more remain, so ``岱岳油脂`` keeps its brand ``岱岳``), and the
-    first two characters of that (the brand, ``康宁``) when it is four characters or more.
+    each name: the name itself, the name up to its first legal form (``有限公司``,
+    ``股份有限公司``, ``集团``, ``厂``…; ``…有限公司泰安分公司`` ends at the first; bracketed
+    parts dropped), that without leading places (administrative ones with their suffix,
+    ``山东省泰安市``, or a province or a stem of ``places`` without it: ``王庄康宁化工`` →
+    ``康宁化工``; only when four characters or more remain, so ``岱岳油脂`` keeps its brand
+    ``岱岳``), and the first two characters of that (the brand, ``康宁``) when it is four
+    characters or more and the two are no trade word (``环保``, ``石油``, ``新型``…).
     An alias of fewer than two characters or one that two enterprises share (``康宁`` of
     康宁化工 and 康宁纸业) is dropped, and so is a brand that is part of a place name or
     occurs in an ``avoid`` text (``泰山`` of 泰山饲料 when complainants live in
@@ -1332,20 +1346,30 @@ def enterprise_aliases(names: Sequence[Any], *, places: Iterable[Any] = (),
         if not name:
             continue
         forms = {name}
-        short = name
+        cut = _FIRST_LEGAL.search(name)
+        short = name[: cut.start()] if cut and cut.start() >= 2 else name
         for suf in _LEGAL_FORMS:
             if short.endswith(suf) and len(short) - len(suf) >= 2:
                 short = short[: -len(suf)]
                 break
         forms.add(short)
         bare = short
-        for _ in range(2):  # 山东王庄… : a province, then a township
+        for _ in range(3):  # 山东省泰安市王庄… : provinces, cities, townships, with or without suffix
+            adm = _ADMIN_PREFIX.match(bare)
+            if adm and len(bare) - adm.end() >= 4:
+                bare = bare[adm.end():]
+                continue
             for st in stems:
                 if bare.startswith(st) and len(bare) - len(st) >= 4:  # 岱岳油脂 keeps 岱岳
                     bare = bare[len(st):]
                     break
+            else:
+                break
         forms.add(bare)
-        if len(bare) >= 4:
+        # a short form made of trade words only (环保科技, 石油化工) names no firm
+        forms = {f for f in forms if f == name or not (
+            len(f) % 2 == 0 and all(f[c:c + 2] in _GENERIC_ZH for c in range(0, len(f), 2)))}
+        if len(bare) >= 4 and bare[:2] not in _GENERIC_ZH:
             forms.add(bare[:2])
             brands.add(bare[:2])
         for f in forms:

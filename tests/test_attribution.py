@@ -1511,18 +1511,25 @@ def test_odour_evidence_names_a_typical_smell_that_is_not_the_most_named():
 
 # ------------------------------------------------------------- complainants naming a firm
 def _twins_named(names_in_text):
-    """A village midway between two chemical plants of one industry, 1 km west (A) and
-    1 km east (B): distance and industry cannot tell them apart."""
+    """Complainants at one spot midway between two chemical plants of one industry, 1 km
+    west (A) and 1 km east (B), one complaint a day: distance and industry cannot tell the
+    plants apart, and each complaint weighs one."""
     ent = enterprises()
-    x, y = np.array([-1000.0, 1000.0]), np.array([0.0, 0.0])
-    ent["lon"], ent["lat"] = lonlat(x, y)
+    ent["lon"], ent["lat"] = lonlat(np.array([-1000.0, 1000.0]), np.array([0.0, 0.0]))
     ent["name"] = ["阿尔法化工有限公司", "贝塔化工有限公司"]
     n = len(names_in_text)
-    times = [f"2025-06-{10 + i // 6:02d} {20 + i % 6 // 2}:{10 + 20 * (i % 2)}" for i in range(n)]
-    xs, ys = np.resize(XS - XS.mean(), n) * 0.2, np.resize(YS - YS.mean(), n) * 0.2
-    comp = complaints(times=times, xs=xs - xs.mean(), ys=ys - ys.mean())
+    times = [str(pd.Timestamp("2025-06-01 20:10") + pd.Timedelta(days=i)) for i in range(n)]
+    comp = complaints(times=times, xs=np.zeros(n), ys=np.zeros(n))
     comp["text"] = ["闻到刺鼻的气味。" + t for t in names_in_text]
     return comp, ent
+
+
+def _names_log_ratio(n_named: int, t: float) -> float:
+    """log(score_B / score_A) of step 7d when n_named complaints name B: at the spot midway
+    the local salience of each plant is 1/2 at any D, the floor's share of B is
+    (n + 1) / (n + 2) (A never named); at most three complainants' worth."""
+    pi = 0.9 * 0.5 + 0.1 * (n_named + 1) / (n_named + 2)
+    return min(n_named, 3) * np.log1p(t / (1 - t) / pi)
 
 
 def test_a_firm_the_complainants_name_leads_its_twin():
@@ -1531,6 +1538,8 @@ def test_a_firm_the_complainants_name_leads_its_twin():
     comp, ent = _twins_named(["怀疑是贝塔化工。", "", "估计是贝塔化工厂那边的。", "", "", ""])
     r = rank(comp, ent, wind=None, fixed=learnt)
     assert r["enterprise_id"].tolist() == ["B", "A"]
+    s = r.set_index("enterprise_id")["score"]
+    assert np.log(s["B"] / s["A"]) == pytest.approx(_names_log_ratio(2, 0.6), rel=1e-9)
     assert "named in 2 complaints" in r.iloc[0]["evidence"]
     assert "named" not in r.iloc[1]["evidence"]
     # the same event with no name: a tie, broken by id; names not believed: the same
@@ -1539,23 +1548,41 @@ def test_a_firm_the_complainants_name_leads_its_twin():
     off = rank(comp, ent, wind=None, fixed={"name_trust": 0.0, "name_scale_m": 1000.0})
     assert off["enterprise_id"].tolist() == ["A", "B"]
     assert "named in 2 complaints" in off.set_index("enterprise_id").loc["B", "evidence"]
-    # a name that says nothing about the event's kind of nuisance (a plant that cannot
-    # cause it) or names two firms at once counts for neither
+    # a text naming two firms at once names neither
     both, _ = _twins_named(["不是阿尔法化工，是贝塔化工。"] * 2 + [""] * 4)
     assert rank(both, ent, wind=None, fixed=learnt)["enterprise_id"].tolist() == ["A", "B"]
 
 
+def test_names_of_firms_that_cannot_be_the_source_say_nothing():
+    learnt = {"name_trust": 0.6, "name_scale_m": 1000.0}
+    comp, ent = _twins_named(["怀疑是贝塔化工。"] * 3 + ["是伽马建筑工地吧。"] * 3)
+    ent3 = enterprises(extra=[("G", "伽马建筑工程有限公司", "E47", 0.0, 300.0)])
+    ent3.loc[:1, ["lon", "lat", "name"]] = ent[["lon", "lat", "name"]].to_numpy()
+    with_g = rank(comp, ent3, wind=None, fixed=learnt).set_index("enterprise_id")["score"]
+    # a construction site cannot cause odour: its three names change nothing
+    only_b, _ = _twins_named(["怀疑是贝塔化工。"] * 3 + [""] * 3)
+    plain = rank(only_b, ent3, wind=None, fixed=learnt).set_index("enterprise_id")["score"]
+    assert with_g["B"] == pytest.approx(plain["B"], rel=1e-12)
+    # B closed before the complaints, or without coordinates: no name of it counts
+    silent, _ = _twins_named([""] * 6)
+    for change in ({"status": "closed"}, {"lon": np.nan}):
+        ent_b = ent.copy()
+        for col, val in change.items():
+            ent_b.loc[1, col] = val
+        r = rank(only_b, ent_b, wind=None, fixed=learnt)
+        r0 = rank(silent, ent_b, wind=None, fixed=learnt)
+        assert r["enterprise_id"].tolist() == ["A"]
+        assert r["score"].iloc[0] == pytest.approx(r0["score"].iloc[0], rel=1e-12)
+
+
 def test_names_weigh_at_most_a_few_complainants():
     learnt = {"name_trust": 0.9, "name_scale_m": 1000.0}
-    # 24 complaints over four days: six name B, or all of them do
-    six, ent = _twins_named(["贝塔化工又在排。", "", "", ""] * 6)
-    every, _ = _twins_named(["贝塔化工又在排。"] * 24)
-    s6 = rank(six, ent, wind=None, fixed=learnt).set_index("enterprise_id")["score"]
-    s24 = rank(every, ent, wind=None, fixed=learnt).set_index("enterprise_id")["score"]
-    # three complainants' worth either way (names spread by word of mouth)
-    # (the same but for where the namers live: the mean salience of a name differs a little)
-    assert s24["B"] == pytest.approx(s6["B"], rel=0.01)
-    assert s6["B"] > 0.5 > s6["A"]
+    for n_named, n in ((2, 6), (6, 6), (24, 24)):
+        comp, ent = _twins_named(["贝塔化工又在排。"] * n_named + [""] * (n - n_named))
+        s = rank(comp, ent, wind=None, fixed=learnt).set_index("enterprise_id")["score"]
+        # three complainants' worth at most (names spread by word of mouth)
+        assert np.log(s["B"] / s["A"]) == pytest.approx(_names_log_ratio(n_named, 0.9), rel=1e-9)
+    assert _names_log_ratio(24, 0.9) < _names_log_ratio(6, 0.9) < 3 * _names_log_ratio(1, 0.9)
 
 
 def _name_world(seed, name_source_share, root):

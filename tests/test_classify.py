@@ -388,9 +388,23 @@ def test_enterprise_aliases_strip_legal_form_place_and_keep_unique_brands():
     assert sorted(k for k, v in a.items() if v == 4) == ["康宁化工", "王庄康宁化工", "王庄康宁化工有限公司"]
     assert a["鲁泰"] == 1 and a["鲁泰化学"] == 1 and a["凯瑞化工"] == 3 and a["凯瑞五金"] == 2
     assert "凯瑞" not in a and "康宁" not in a  # brands two firms share name neither
-    assert "油脂" not in a and "岱岳" not in a  # 岱岳 is a district, not the firm's brand
+    assert a["岱岳油脂"] == 0 and "岱岳" not in a  # 岱岳 is a district, not the firm's brand
     assert "泰山" not in a and a["泰山饲料"] == 7  # complainants live in 泰山花园
     assert a["老胡家饭店"] == 6
+
+
+def test_enterprise_aliases_of_names_with_places_branches_and_trade_words():
+    names = ["泰安市凯瑞化工有限公司", "山东省宁阳县鲁泰化学有限公司", "岱岳区王庄镇华丰养殖场",
+             "山东恒通化工有限公司泰安分公司", "王庄环保科技有限公司", "中国石油化工股份有限公司齐鲁分公司"]
+    a = ec.enterprise_aliases(names, places=["泰安市", "王庄镇"])
+    assert a["凯瑞化工"] == 0 and a["凯瑞"] == 0 and "市凯" not in a and "泰安" not in a
+    assert a["鲁泰化学"] == 1 and a["鲁泰"] == 1 and "宁阳" not in a
+    assert a["华丰养殖场"] == 2 and a["华丰"] == 2
+    assert a["恒通化工"] == 3 and a["恒通"] == 3  # the firm's name ends at its first legal form
+    # trade words are no brand: "请环保部门处理" names nobody
+    assert "环保" not in a and "环保科技" not in a and "石油化工" not in a and "石油" not in a
+    got = ec.named_enterprises(["请环保部门处理", "泰安市区臭味", "凯瑞化工泰安分公司又排了"], a)
+    assert got.tolist() == [-1, -1, 0]
 
 
 def test_named_enterprises_reads_the_longest_name_and_refuses_two():
