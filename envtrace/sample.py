@@ -177,6 +177,10 @@ class WorldConfig:
         complainant knows: one that can cause the category, drawn with weight
         ``1 / (1 + (d / 700 m)²)`` by distance from home among the 30 nearest — often a
         decoy next to the homes, so names are evidence only as far as they beat proximity.
+    name_notorious_share : float
+        Share of those other names that go to one notorious innocent firm instead (the one
+        everybody blames: an odour-capable firm that is no source, drawn per world); 0 by
+        default, and then nothing is drawn for it.
     """
 
     name: str = "shandong"
@@ -210,6 +214,7 @@ class WorldConfig:
     smell_word_share: float = 1.0
     name_share: float = 0.15
     name_source_share: float = 0.5
+    name_notorious_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.wind_climate not in WIND_CLIMATES:
@@ -227,8 +232,9 @@ class WorldConfig:
             raise InputError("time_word_share and time_word_error must be in [0, 1]")
         if not 0 <= self.smell_word_share <= 1:
             raise InputError("smell_word_share must be in [0, 1]")
-        if not (0 <= self.name_share <= 1 and 0 <= self.name_source_share <= 1):
-            raise InputError("name_share and name_source_share must be in [0, 1]")
+        if not (0 <= self.name_share <= 1 and 0 <= self.name_source_share <= 1
+                and 0 <= self.name_notorious_share <= 1):
+            raise InputError("name_share, name_source_share and name_notorious_share must be in [0, 1]")
 
     @classmethod
     def preset(cls, name: str, *, seed: int = 0) -> WorldConfig:
@@ -2121,6 +2127,13 @@ def _name_mentions(
         u = rng.random(rest.size) * tot
         pick = np.minimum((np.cumsum(w, axis=1) < u[:, None]).sum(axis=1), k - 1)
         who[rest] = np.where(tot > 0, nb[np.arange(rest.size), pick], -1)
+        if cfg.name_notorious_share > 0:
+            innocent = np.flatnonzero((prof["odour"].to_numpy(dtype=float) > 0)
+                                      & ~pd.Series(key).astype(str).str.startswith("src").to_numpy())
+            if innocent.size:
+                notorious = int(rng.choice(innocent))
+                swap = rng.random(rest.size) < cfg.name_notorious_share
+                who[rest[swap]] = notorious
     out = texts.copy()
     phrase = rng.integers(0, len(_NAME_PHRASES), n)
     for i in np.flatnonzero(who >= 0):

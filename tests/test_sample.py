@@ -648,5 +648,10 @@ def test_texts_name_the_source_or_a_plant_near_home() -> None:
     truth = t1["named_enterprise_id"].to_numpy()
     assert (ids[said.to_numpy()] == truth[said.to_numpy()]).mean() > 0.7  # 0.74 here
     assert ((ids != "") & (ids != truth)).mean() < 0.005
+    # a notorious innocent firm: every name not of the source goes to it
+    noto = generate(4, config=dataclasses.replace(base, name_share=0.3, name_source_share=0.0,
+                                                  name_notorious_share=1.0)).truth_complaints
+    named = noto.loc[noto["named_enterprise_id"] != "", "named_enterprise_id"]
+    assert named.nunique() == 1 and named.iloc[0] not in set(noto["source_enterprise_id"])
     with pytest.raises(InputError):
         WorldConfig(name_share=1.5)
