@@ -206,19 +206,23 @@ nuisance typically carries).
    eighth session.
 7d. **Enterprises the complainants name** ("怀疑是凯瑞化工", "鲁泰那个厂", "Clairton again").
    :func:`envtrace.classify.enterprise_aliases` makes the short names a firm goes by (the
-   name without its legal form and leading place, and its two-character brand when no
-   other firm, place or address shares it; whole capitalised words of an English name that
-   are not generic, ``Clairton``, ``Edgar Thomson``) and
+   name up to its first legal form, without its leading places, and its two-character
+   brand when it is no trade word and no other firm, place or address shares it; whole
+   capitalised words of an English name that are not generic, ``Clairton``,
+   ``Edgar Thomson``) and
    :func:`~envtrace.classify.named_enterprises` reads which one firm a text names (an
    Aho–Corasick automaton; a text naming two names none). People name the plants they
    know, near home, whatever the source: the *salience* of firm ``j`` to complainant ``i``
    is ``π_i(j) = (1 − f) w_jk e^(−d_ij/D) / Σ_j' w_j'k e^(−d_ij'/D) + f n_j w_jk / Σ_j' n_j' w_j'k``
-   over the open firms within ``5 max(D)`` that can cause the category, at most the
-   ``name_neighbours`` (64) nearest (``w_jk`` its industry weight; ``name_floor``
-   ``f = 0.1`` of names go to a firm whatever its distance, in proportion to ``n_j``, one
-   more than the times it is named across the record: a notorious plant is named from
-   afar, and one name of it weighs less; a name of a firm that cannot cause the category,
-   has no place or had closed says nothing). If ``s`` is the source, a complainant who names a
+   over the ``name_neighbours`` (64) firms nearest ``i`` within ``5 max(D)`` that can cause
+   the category (those closed at the time weigh nothing) and the named firm itself
+   (``w_jk`` its industry weight). A share ``name_floor`` ``f = 0.1`` of names goes to a
+   firm of that neighbourhood whatever its distance, in proportion to ``n_j``, one more
+   than the number of *other* events whose complaints name it (its notoriety: a plant
+   named all over the county weighs less per name; a source named by many in its one
+   event is not made notorious by it; the parts of split events use the first ranking's
+   counts). A name of a firm that cannot cause the category, has no place or had closed
+   says nothing. If ``s`` is the source, a complainant who names a
    firm names ``s`` with probability ``t`` and otherwise by salience: ``P(j | s) = t·[j = s]
    + (1 − t) π_i(j)``; under the background hypothesis ``P(j) = π_i(j)``. So a name of
    ``j`` gives candidate ``c`` the likelihood ratio ``(t·[j = c] + (1 − t) π_i(j)) /
@@ -1975,7 +1979,8 @@ def rank_suspects(
         named, ev_cat, used_idx, used_w, pair_start, P_ent, W, (cx, cy, ex, ey),
         e_ok, closed_h, c_hour, prov + log_odour, prm, info,
         fixed=None if fixed is None or "name_trust" not in fixed
-        else (float(fixed["name_trust"]), float(fixed["name_scale_m"])))
+        else (float(fixed["name_trust"]), float(fixed["name_scale_m"])),
+        fame_fixed=None if fixed is None else fixed.get("name_fame"))
 
     # posterior with empirical-Bayes triangulation (EM on the mixture weights) ----------
     # the enforcement history is a prior on the enterprise, like a_j: the triangulation
@@ -2074,6 +2079,7 @@ def rank_suspects(
         "odour_q": words.q,
         "name_trust": names.trust,
         "name_scale_m": names.scale_m,
+        "name_fame": names.fame,
     }
     return res
 
@@ -2432,6 +2438,7 @@ class _Names(NamedTuple):
     n_named: np.ndarray
     trust: float
     scale_m: float
+    fame: np.ndarray | None = None
 
 
 _NAME_TRUST_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -2440,8 +2447,9 @@ _NAME_TRUST_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarray],
                  used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray, W: np.ndarray, xy: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
                  e_ok: np.ndarray, closed_h: np.ndarray, c_hour: np.ndarray, provisional: np.ndarray,
-                 prm: AttributionParams, info: dict[str, Any], *, fixed: tuple[float, float] | None = None
-                 ) -> _Names:
+                 prm: AttributionParams, info: dict[str, Any],
+                 *, fixed: tuple[float, float] | None = None,
+                 fame_fixed: np.ndarray | None = None) -> _Names:
     """Step 7d: the evidence of complainants who name an enterprise ("怀疑是凯瑞化工").
 
     ``named``: per complaint the enterprise its text names (-1: none;
@@ -2499,8 +2507,18 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     V = np.bincount(r_ev, weights=v, minlength=n_ev)
     scale = np.where(V > 0, np.minimum(V, prm.name_max_weight) / np.maximum(V, 1e-12), 0.0)
     v = v * scale[r_ev]
-    # how often each firm is named across the record: the floor goes to notorious firms
-    fame = np.bincount(j, minlength=W.shape[0]).astype(float) + 1.0
+    # notoriety: in how many events each firm is named (the parts of split events: the count
+    # of the first ranking); a row's own event is left out, so that a source named by many
+    # in its one event is not made notorious by it
+    n_ent_all = W.shape[0]
+    named_pairs = np.unique(r_ev * n_ent_all + j)
+    n_events_named = (np.bincount(named_pairs % n_ent_all, minlength=n_ent_all).astype(float)
+                      if fame_fixed is None or np.size(fame_fixed) != n_ent_all
+                      else np.asarray(fame_fixed, dtype=float))
+
+    def fame(firms: np.ndarray, ev_of: np.ndarray) -> np.ndarray:
+        own = np.isin(ev_of * n_ent_all + firms, named_pairs)
+        return 1.0 + np.maximum(n_events_named[firms] - own, 0.0)
     # salience: complainants name the plants they know, near home, that can cause the kind
     # of nuisance: pi_i(j) = w_jk exp(-d_ij / D) / Z_i(D) over the open enterprises
     scales = np.asarray(prm.name_scales_m, dtype=float) if fixed is None else np.array([fixed[1]])
@@ -2532,8 +2550,9 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     # proportion to how often it is named across the record (a notorious plant is named from
     # afar): pi = (1 - f) pi_local + f n_j w_j / sum n w, n the times named + 1
     f = float(prm.name_floor)
-    W_sum = (w_nb * fame[nb]).sum(axis=1) + np.where(outside, w_own * fame[j], 0.0)
-    flat_pi = w_own * fame[j] / np.maximum(W_sum, 1e-300)
+    fame_own = fame(j, r_ev)
+    W_sum = (w_nb * fame(nb, r_ev[:, None])).sum(axis=1) + np.where(outside, w_own * fame_own, 0.0)
+    flat_pi = w_own * fame_own / np.maximum(W_sum, 1e-300)
     pis = []
     for D in scales:
         Z = (w_nb * np.exp(-d_nb / D)).sum(axis=1)
@@ -2566,7 +2585,7 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
         t_hat, D_hat = float(fixed[0]), float(fixed[1])
     info["name_trust"], info["name_scale_m"] = round(t_hat, 3), D_hat
     if t_hat <= 0:
-        return _Names(np.zeros(n_pairs), n_named, 0.0, D_hat)
+        return _Names(np.zeros(n_pairs), n_named, 0.0, D_hat, n_events_named)
     pi = pis[int(np.flatnonzero(scales == D_hat)[0])]
     rho = t_hat / (1.0 - t_hat)
     # per event (v capped above): every candidate gets -log(1 + rho) per unit of weight,
@@ -2574,7 +2593,7 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     log_lr = -np.log1p(rho) * np.bincount(r_ev, weights=v, minlength=n_ev)[pair_ev]
     hit = pj >= 0
     np.add.at(log_lr, pj[hit], v[hit] * np.log1p(rho / pi[hit]))
-    return _Names(log_lr, n_named, t_hat, D_hat)
+    return _Names(log_lr, n_named, t_hat, D_hat, n_events_named)
 
 
 def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray],

@@ -1241,8 +1241,8 @@ _PROVINCES: tuple[str, ...] = (
     "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门", "中国",
 )
 _PARENS = re.compile(r"[（(][^）)]*[）)]")
-# a leading run of administrative places (泰安市, 山东省, 岱岳区王庄镇): 1-4 characters and a suffix
-_ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,4}?(?:自治区|特别行政区|省|市|地区|自治州|州|盟|县|区|旗|镇|乡|街道))+")
+# one leading administrative place (泰安市, 山东省, 岱岳区, 王庄镇): 2-3 characters and a suffix
+_ADMIN_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,3}?(?:自治区|特别行政区|省|市|地区|自治州|县|区|镇|乡|街道)")  # not 州/旗/盟: 中州, 红旗, 华盟 are brands
 # where a firm's own name ends: its first legal form (…有限公司泰安分公司, …有限公司第二分厂)
 _FIRST_LEGAL = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|股份公司)")
 # two-character words that are a trade, not a brand (王庄环保科技 is no firm "环保")
@@ -1251,7 +1251,8 @@ _GENERIC_ZH = frozenset(
     "工业 电力 热电 水务 城市 市政 环卫 物流 建设 建筑 工程 矿业 纸业 造纸 钢铁 集团 国际 发展 投资 "
     "精细 金属 机械 电子 纺织 塑料 橡胶 养殖 牧业 饲料 水泥 污水 再生 资源 燃气 煤化 焦化 印染 包装 "
     "印刷 餐饮 饭店 酒店 垃圾 有机 肥业 油脂 屠宰 肉类 畜牧 电气 设备 五金 汽车 混凝 商砼 搅拌 管理 "
-    "服务 开发 产业 园区 公司 有限".split())
+    "服务 开发 产业 园区 公司 有限 第一 第二 第三 节能 光伏 城区 热力 供热 处理 发电 新能 环卫 "
+    "清洁 技术 材料 制品 加工 贸易 商贸 科创 智能 绿色 生态".split())
 # English words that name no firm alone (``Works`` of every steel works)
 _GENERIC_EN = frozenset(
     "the and of works work plant mill mills station generating power energy steel coke coal "
@@ -1306,11 +1307,12 @@ def enterprise_aliases(names: Sequence[Any], *, places: Iterable[Any] = (),
     A complaint says "凯瑞化工又在偷排" or "鲁泰那个厂", not "山东凯瑞化工有限公司". For
     each name: the name itself, the name up to its first legal form (``有限公司``,
     ``股份有限公司``, ``集团``, ``厂``…; ``…有限公司泰安分公司`` ends at the first; bracketed
-    parts dropped), that without leading places (administrative ones with their suffix,
-    ``山东省泰安市``, or a province or a stem of ``places`` without it: ``王庄康宁化工`` →
-    ``康宁化工``; only when four characters or more remain, so ``岱岳油脂`` keeps its brand
-    ``岱岳``), and the first two characters of that (the brand, ``康宁``) when it is four
-    characters or more and the two are no trade word (``环保``, ``石油``, ``新型``…).
+    parts dropped), that without leading places, one at a time (two or three characters and
+    an administrative suffix, ``山东省``, ``泰安市``, or a province or a stem of ``places``
+    without it: ``王庄康宁化工`` → ``康宁化工``; each only when four characters or more
+    remain, so ``岱岳油脂`` keeps its brand ``岱岳``), and the first two characters of that
+    (the brand, ``康宁``) when it is four characters or more and the two are no trade word
+    (``环保``, ``石油``, ``新型``, ``节能``…) and no part of a place taken off a name.
     An alias of fewer than two characters or one that two enterprises share (``康宁`` of
     康宁化工 and 康宁纸业) is dropped, and so is a brand that is part of a place name or
     occurs in an ``avoid`` text (``泰山`` of 泰山饲料 when complainants live in
@@ -1335,6 +1337,7 @@ def enterprise_aliases(names: Sequence[Any], *, places: Iterable[Any] = (),
     stems = place_stems(places)
     owners: dict[str, set[int]] = {}
     brands: set[str] = set()
+    stripped: set[str] = set()  # places taken off names: no brand may be part of one
     for i, raw in enumerate(names):
         name = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw).strip()
         if name.isascii():
@@ -1354,13 +1357,15 @@ def enterprise_aliases(names: Sequence[Any], *, places: Iterable[Any] = (),
                 break
         forms.add(short)
         bare = short
-        for _ in range(3):  # 山东省泰安市王庄… : provinces, cities, townships, with or without suffix
+        for _ in range(5):  # 山东省泰安市王庄… : one place at a time, with or without its suffix
             adm = _ADMIN_PREFIX.match(bare)
             if adm and len(bare) - adm.end() >= 4:
+                stripped.add(bare[: adm.end()])
                 bare = bare[adm.end():]
                 continue
             for st in stems:
                 if bare.startswith(st) and len(bare) - len(st) >= 4:  # 岱岳油脂 keeps 岱岳
+                    stripped.add(st)
                     bare = bare[len(st):]
                     break
             else:
@@ -1376,8 +1381,8 @@ def enterprise_aliases(names: Sequence[Any], *, places: Iterable[Any] = (),
             if len(f) >= 2:
                 owners.setdefault(f, set()).add(i)
     # brands that are (part of) a place name or occur in the addresses name no firm for sure
-    texts = list(stems) + [str(a) for a in pd.unique(pd.Series(list(avoid), dtype=object).dropna())
-                           if not str(a).isascii()]
+    texts = list(stems) + sorted(stripped) + [
+        str(a) for a in pd.unique(pd.Series(list(avoid), dtype=object).dropna()) if not str(a).isascii()]
     if brands and texts:
         import ahocorasick
 

@@ -1526,9 +1526,10 @@ def _twins_named(names_in_text):
 
 def _names_log_ratio(n_named: int, t: float) -> float:
     """log(score_B / score_A) of step 7d when n_named complaints name B: at the spot midway
-    the local salience of each plant is 1/2 at any D, the floor's share of B is
-    (n + 1) / (n + 2) (A never named); at most three complainants' worth."""
-    pi = 0.9 * 0.5 + 0.1 * (n_named + 1) / (n_named + 2)
+    the local salience of each plant is 1/2 at any D, and so is the floor's share (B is
+    named in no other event than this one, which is left out); at most three
+    complainants' worth."""
+    pi = 0.9 * 0.5 + 0.1 * 0.5
     return min(n_named, 3) * np.log1p(t / (1 - t) / pi)
 
 
@@ -1582,7 +1583,17 @@ def test_names_weigh_at_most_a_few_complainants():
         s = rank(comp, ent, wind=None, fixed=learnt).set_index("enterprise_id")["score"]
         # three complainants' worth at most (names spread by word of mouth)
         assert np.log(s["B"] / s["A"]) == pytest.approx(_names_log_ratio(n_named, 0.9), rel=1e-9)
-    assert _names_log_ratio(24, 0.9) < _names_log_ratio(6, 0.9) < 3 * _names_log_ratio(1, 0.9)
+    # every candidate loses log(1 + rho) per complainant's worth of names (of anyone) against
+    # the background, and the named one gains log(1 + rho / pi) on top
+    comp, ent = _twins_named(["贝塔化工又在排。"] * 2 + [""] * 4)
+    silent, _ = _twins_named([""] * 6)
+    s2 = rank(comp, ent, wind=None, fixed=learnt).set_index("enterprise_id")["score"]
+    s0 = rank(silent, ent, wind=None, fixed=learnt).set_index("enterprise_id")["score"]
+    bg2, bg0 = 1 - s2.sum(), 1 - s0.sum()
+    rho = 0.9 / 0.1
+    assert np.log(s2["A"] / bg2) - np.log(s0["A"] / bg0) == pytest.approx(-2 * np.log1p(rho), rel=1e-9)
+    assert np.log(s2["B"] / bg2) - np.log(s0["B"] / bg0) == pytest.approx(
+        _names_log_ratio(2, 0.9) - 2 * np.log1p(rho), rel=1e-9)
 
 
 def _name_world(seed, name_source_share, root):
