@@ -326,7 +326,7 @@ def test_winter_after_the_clairton_fire_names_clairton_by_the_wind(dataset):
     24 of those reports name a plant themselves ("Clairton", "Irvin Works"). With them and
     no wind, the trust in names is learnt high (0.95) and 62 % are confident; with the wind
     turned round, the names disagree with where the wind points, are not believed (0.0)
-    and none is; with the real wind the names add too little to be used (a gain of 1.7
+    and none is; with the real wind the names add too little to be used (a gain of 1.8
     nats, under the 3 needed) and the figures are those without them.
     """
     def clairton_shares(ds, *, names: bool) -> tuple[float, float, dict]:
