@@ -231,7 +231,8 @@ nuisance typically carries).
    of another firm weighs ``1 − t`` against ``c``. ``log LR_names_c`` is the weighted mean
    over the event's naming complaints of the wind sample times ``min(Σ v_i, 3)``
    (``name_max_weight``: names spread by word of mouth; the fit below uses the same capped
-   weights). ``t`` and ``D`` are learnt from
+   weights, each shared among the names one complainant gives of one firm across events:
+   one person's habit is one opinion). ``t`` and ``D`` are learnt from
    the events themselves: the grid ``t`` ∈ {0, 0.1, …, 0.9, 0.95} × ``D`` ∈ {250, 500, 1000,
    2000 m} that maximises the names' marginal likelihood ``Σ v_i log(t q_i + (1 − t)(1 −
    p_b) π_i + p_b π_i)`` under the posterior without the names (``q_i``: of the named
@@ -1977,7 +1978,7 @@ def rank_suspects(
     named = _named_in_texts(cp, ent, np.concatenate(used_idx) if used_idx else np.zeros(0, dtype=np.int64))
     names = _named_terms(
         named, ev_cat, used_idx, used_w, pair_start, P_ent, W, (cx, cy, ex, ey),
-        e_ok, closed_h, c_hour, prov + log_odour, prm, info,
+        e_ok, closed_h, c_hour, prov + log_odour, prm, info, ckey=ckey,
         fixed=None if fixed is None or "name_trust" not in fixed
         else (float(fixed["name_trust"]), float(fixed["name_scale_m"])),
         fame_fixed=None if fixed is None else fixed.get("name_fame"))
@@ -2449,7 +2450,7 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
                  e_ok: np.ndarray, closed_h: np.ndarray, c_hour: np.ndarray, provisional: np.ndarray,
                  prm: AttributionParams, info: dict[str, Any],
                  *, fixed: tuple[float, float] | None = None,
-                 fame_fixed: np.ndarray | None = None) -> _Names:
+                 fame_fixed: np.ndarray | None = None, ckey: np.ndarray | None = None) -> _Names:
     """Step 7d: the evidence of complainants who name an enterprise ("怀疑是凯瑞化工").
 
     ``named``: per complaint the enterprise its text names (-1: none;
@@ -2566,13 +2567,23 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     q = np.where(pj >= 0, post0[np.maximum(pj, 0)], 0.0)
     pb = np.clip(p_bg[r_ev], 0.0, 1.0)
     if fixed is None:
+        # one complainant naming one firm again and again, across events, is one opinion
+        v_fit = v
+        if ckey is not None:
+            kk = ckey[rows]
+            known = kk >= 0
+            if known.any():
+                _, inv, cnt = np.unique(np.c_[kk[known], j[known]], axis=0, return_inverse=True,
+                                        return_counts=True)
+                v_fit = v.copy()
+                v_fit[known] = v[known] / cnt[inv.reshape(-1)]
         best = (-np.inf, 0.0, float(scales[0]))
         base = -np.inf
         for D, pi in zip(scales, pis, strict=True):
             for t in _NAME_TRUST_GRID:
                 if t > prm.name_max_trust:
                     continue
-                ll = float((v * np.log((t * q + (1 - t) * (1 - pb) * pi) + pb * pi)).sum())
+                ll = float((v_fit * np.log((t * q + (1 - t) * (1 - pb) * pi) + pb * pi)).sum())
                 if t == 0.0:
                     base = max(base, ll)
                 if ll > best[0]:

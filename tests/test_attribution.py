@@ -1616,3 +1616,32 @@ def test_trust_in_names_is_learnt_and_nearby_names_are_not_believed(tmp_path):
     assert right["named"] > 50 and 0.3 <= right["name_trust"] <= 0.7, right
     near = _name_world(9, 0.0, tmp_path)
     assert near["name_trust"] == 0.0, near
+
+
+def test_one_complainants_habit_of_naming_a_firm_is_one_opinion_in_the_fit():
+    """Ten events whose other evidence points at a far plant (F, 3 km) rather than a near one
+    (N, 300 m); one complaint of each names F. Ten people naming it: the trust in names is
+    learnt; one person naming it in all ten events counts as one name in the fit."""
+    n_ev = 10
+    W = np.zeros((2, len(at.CATEGORIES)))
+    W[:, at.CATEGORIES.index("odour")] = 1.0
+    ex, ey = np.array([3000.0, 300.0]), np.array([0.0, 0.0])
+    n_c = 3 * n_ev
+    cx, cy = np.zeros(n_c), np.zeros(n_c)
+    used = [np.arange(3 * e, 3 * e + 3) for e in range(n_ev)]
+    w = [np.ones(3) for _ in range(n_ev)]
+    named = np.full(n_c, -1)
+    named[0::3] = 0
+    pair_start = np.arange(0, 2 * n_ev + 1, 2)
+    P_ent = np.tile([0, 1], n_ev)
+    prov = np.tile([3.0, 0.0], n_ev)  # the evidence without names favours F
+    args = (named, np.array(["odour"] * n_ev), used, w, pair_start, P_ent, W, (cx, cy, ex, ey),
+            np.ones(2, dtype=bool), np.full(2, np.inf), np.zeros(n_c, dtype=np.int64), prov,
+            at.AttributionParams())
+    gains = {}
+    for label, key in (("ten people", np.arange(n_c)), ("one person", np.zeros(n_c, dtype=np.int64))):
+        info: dict = {}
+        at._named_terms(*args, info, ckey=key)
+        gains[label] = info["name_gain"]
+    assert gains["ten people"] > at.AttributionParams().name_min_gain
+    assert gains["one person"] == pytest.approx(gains["ten people"] / 10, abs=0.011)
