@@ -521,8 +521,9 @@ class AttributionParams:
         (nats) the fitted ``t`` must have over ``t = 0`` to be used, and the salience
         scales ``D`` (metres) it is fitted over.
     name_floor : float
-        Step 7d: share of names that go to any plant of the area (within ``5 max(D)``)
-        that can cause the category, whatever its distance (a notorious plant is named from
+        Step 7d: share of names that go to a firm of the complainant's neighbourhood (the
+        ``name_neighbours`` nearest that can cause the category) whatever its distance, in
+        proportion to how many other events name it (a notorious plant is named from
         afar); it bounds what one name can weigh.
     name_neighbours : int
         Step 7d: the salience of a name is judged among this many firms nearest the
@@ -1975,9 +1976,11 @@ def rank_suspects(
 
     # enterprises the complainants name (step 7d) -------------------------------------------
     # (read in the wind samples only: at most max_complaints_wind texts per event)
-    named = _named_in_texts(cp, ent, np.concatenate(used_idx) if used_idx else np.zeros(0, dtype=np.int64))
+    named, aliases = _named_in_texts(
+        cp, ent, np.concatenate(used_idx) if used_idx else np.zeros(0, dtype=np.int64),
+        aliases=None if fixed is None else fixed.get("name_aliases"))
     names = _named_terms(
-        named, ev_cat, used_idx, used_w, pair_start, P_ent, W, (cx, cy, ex, ey),
+        named, ev_cat, used_idx, used_w, pair_start, P_ev, P_ent, W, (cx, cy, ex, ey),
         e_ok, closed_h, c_hour, prov + log_odour, prm, info, ckey=ckey,
         fixed=None if fixed is None or "name_trust" not in fixed
         else (float(fixed["name_trust"]), float(fixed["name_scale_m"])),
@@ -2081,6 +2084,7 @@ def rank_suspects(
         "name_trust": names.trust,
         "name_scale_m": names.scale_m,
         "name_fame": names.fame,
+        "name_aliases": aliases,
     }
     return res
 
@@ -2414,20 +2418,24 @@ class _Words(NamedTuple):
     per_complaint: list[np.ndarray | None]
 
 
-def _named_in_texts(cp: pd.DataFrame, ent: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    """Per complaint the enterprise (index into ``ent``) its text names, -1 for none; read
-    for ``rows`` only (:func:`envtrace.classify.named_enterprises`)."""
+def _named_in_texts(cp: pd.DataFrame, ent: pd.DataFrame, rows: np.ndarray,
+                    aliases: Mapping[str, int] | None = None) -> tuple[np.ndarray, dict[str, int]]:
+    """Per complaint the enterprise (index into ``ent``) its text names, -1 for none, read
+    for ``rows`` only (:func:`envtrace.classify.named_enterprises`), and the aliases read
+    with: ``aliases`` when given (the parts of split events: those of the first ranking,
+    made from all the complaints' places and addresses), else made here."""
     out = np.full(len(cp), -1, dtype=np.int64)
     if "text" not in cp.columns or "name" not in ent.columns or rows.size == 0:
-        return out
+        return out, dict(aliases or {})
     from envtrace.classify import enterprise_aliases, named_enterprises
 
-    places = [*ent.get("area", pd.Series([], dtype=object)).dropna().unique().tolist(),
-              *cp.get("area", pd.Series([], dtype=object)).dropna().unique().tolist()]
-    avoid = cp["address"].dropna().unique() if "address" in cp.columns else ()
-    aliases = enterprise_aliases(ent["name"].tolist(), places=places, avoid=avoid)
+    if aliases is None:
+        places = [*ent.get("area", pd.Series([], dtype=object)).dropna().unique().tolist(),
+                  *cp.get("area", pd.Series([], dtype=object)).dropna().unique().tolist()]
+        avoid = cp["address"].dropna().unique() if "address" in cp.columns else ()
+        aliases = enterprise_aliases(ent["name"].tolist(), places=places, avoid=avoid)
     out[rows] = named_enterprises(cp["text"].iloc[rows], aliases)
-    return out
+    return out, dict(aliases)
 
 
 class _Names(NamedTuple):
@@ -2446,8 +2454,9 @@ _NAME_TRUST_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarray],
-                 used_w: list[np.ndarray], pair_start: np.ndarray, P_ent: np.ndarray, W: np.ndarray, xy: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-                 e_ok: np.ndarray, closed_h: np.ndarray, c_hour: np.ndarray, provisional: np.ndarray,
+                 used_w: list[np.ndarray], pair_start: np.ndarray, P_ev: np.ndarray,
+                 P_ent: np.ndarray, W: np.ndarray,
+                 xy: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], e_ok: np.ndarray, closed_h: np.ndarray, c_hour: np.ndarray, provisional: np.ndarray,
                  prm: AttributionParams, info: dict[str, Any],
                  *, fixed: tuple[float, float] | None = None,
                  fame_fixed: np.ndarray | None = None, ckey: np.ndarray | None = None) -> _Names:
@@ -2467,8 +2476,7 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     cx, cy, ex, ey = xy
     kidx = np.array([CATEGORIES.index(c) if c in CATEGORIES else -1 for c in ev_cat], dtype=np.int64)
     n_ent = W.shape[0]
-    pair_ev = np.repeat(np.arange(n_ev), np.diff(pair_start))
-    pkey = pair_ev * n_ent + P_ent
+    pkey = P_ev * n_ent + P_ent
     porder = np.argsort(pkey, kind="stable")
     pkey_s = pkey[porder]
 
@@ -2511,14 +2519,13 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     # notoriety: in how many events each firm is named (the parts of split events: the count
     # of the first ranking); a row's own event is left out, so that a source named by many
     # in its one event is not made notorious by it
-    n_ent_all = W.shape[0]
-    named_pairs = np.unique(r_ev * n_ent_all + j)
-    n_events_named = (np.bincount(named_pairs % n_ent_all, minlength=n_ent_all).astype(float)
-                      if fame_fixed is None or np.size(fame_fixed) != n_ent_all
+    named_pairs = np.unique(r_ev * n_ent + j)
+    n_events_named = (np.bincount(named_pairs % n_ent, minlength=n_ent).astype(float)
+                      if fame_fixed is None or np.size(fame_fixed) != n_ent
                       else np.asarray(fame_fixed, dtype=float))
 
     def fame(firms: np.ndarray, ev_of: np.ndarray) -> np.ndarray:
-        own = np.isin(ev_of * n_ent_all + firms, named_pairs)
+        own = np.isin(ev_of * n_ent + firms, named_pairs)
         return 1.0 + np.maximum(n_events_named[firms] - own, 0.0)
     # salience: complainants name the plants they know, near home, that can cause the kind
     # of nuisance: pi_i(j) = w_jk exp(-d_ij / D) / Z_i(D) over the open enterprises
@@ -2547,9 +2554,9 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     d_own = np.hypot(ex[j] - pts[:, 0], ey[j] - pts[:, 1])
     w_own = W[j, k]
     outside = ~((nb == j[:, None]) & found).any(axis=1)  # the named firm itself always counts
-    # a share name_floor of the names goes to any plant of the area whatever its distance, in
-    # proportion to how often it is named across the record (a notorious plant is named from
-    # afar): pi = (1 - f) pi_local + f n_j w_j / sum n w, n the times named + 1
+    # a share name_floor of the names goes to a firm of the neighbourhood whatever its
+    # distance, in proportion to its notoriety (a notorious plant is named from afar):
+    # pi = (1 - f) pi_local + f n_j w_j / sum n w, n one more than the other events naming it
     f = float(prm.name_floor)
     fame_own = fame(j, r_ev)
     W_sum = (w_nb * fame(nb, r_ev[:, None])).sum(axis=1) + np.where(outside, w_own * fame_own, 0.0)
@@ -2562,7 +2569,7 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
         pis.append(np.clip((1 - f) * own / np.maximum(Z, 1e-300) + f * flat_pi, 1e-9, 1.0))
     # the provisional posterior: of the named firm (q) and of the background (p_bg)
     post0 = _posterior(np.ones(n_pairs), provisional, pair_start, prm.background_prior)
-    p_bg = 1.0 - np.bincount(pair_ev, weights=post0, minlength=n_ev)
+    p_bg = 1.0 - np.bincount(P_ev, weights=post0, minlength=n_ev)
     pj = pair_of(r_ev, j)
     q = np.where(pj >= 0, post0[np.maximum(pj, 0)], 0.0)
     pb = np.clip(p_bg[r_ev], 0.0, 1.0)
@@ -2601,7 +2608,7 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     rho = t_hat / (1.0 - t_hat)
     # per event (v capped above): every candidate gets -log(1 + rho) per unit of weight,
     # the named one log(1 + rho / pi) more
-    log_lr = -np.log1p(rho) * np.bincount(r_ev, weights=v, minlength=n_ev)[pair_ev]
+    log_lr = -np.log1p(rho) * np.bincount(r_ev, weights=v, minlength=n_ev)[P_ev]
     hit = pj >= 0
     np.add.at(log_lr, pj[hit], v[hit] * np.log1p(rho / pi[hit]))
     return _Names(log_lr, n_named, t_hat, D_hat, n_events_named)

@@ -2077,7 +2077,7 @@ def _mention(rng: np.random.Generator, name: str) -> str:
     if u < 0.2 or not root:
         return name if u < 0.1 else short
     if u < 0.55 or not trade:
-        return f"{root}{trade or ''}"
+        return f"{root}{trade}"
     if u < 0.8:
         return f"{root}{trade}厂" if not trade.endswith(("厂", "场", "店")) else f"{root}{trade}"
     return f"{root}那个厂"
@@ -2128,8 +2128,8 @@ def _name_mentions(
         pick = np.minimum((np.cumsum(w, axis=1) < u[:, None]).sum(axis=1), k - 1)
         who[rest] = np.where(tot > 0, nb[np.arange(rest.size), pick], -1)
         if cfg.name_notorious_share > 0:
-            innocent = np.flatnonzero((prof["odour"].to_numpy(dtype=float) > 0)
-                                      & ~pd.Series(key).astype(str).str.startswith("src").to_numpy())
+            innocent = np.setdiff1d(np.flatnonzero(prof["odour"].to_numpy(dtype=float) > 0),
+                                    list(src_row.values()))
             if innocent.size:
                 notorious = int(rng.choice(innocent))
                 swap = rng.random(rest.size) < cfg.name_notorious_share

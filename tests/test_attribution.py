@@ -1635,7 +1635,8 @@ def test_one_complainants_habit_of_naming_a_firm_is_one_opinion_in_the_fit():
     pair_start = np.arange(0, 2 * n_ev + 1, 2)
     P_ent = np.tile([0, 1], n_ev)
     prov = np.tile([3.0, 0.0], n_ev)  # the evidence without names favours F
-    args = (named, np.array(["odour"] * n_ev), used, w, pair_start, P_ent, W, (cx, cy, ex, ey),
+    args = (named, np.array(["odour"] * n_ev), used, w, pair_start, np.repeat(np.arange(n_ev), 2), P_ent, W,
+            (cx, cy, ex, ey),
             np.ones(2, dtype=bool), np.full(2, np.inf), np.zeros(n_c, dtype=np.int64), prov,
             at.AttributionParams())
     gains = {}
