@@ -121,7 +121,7 @@ import shapely
 from scipy import stats
 from scipy.spatial import cKDTree
 
-from envtrace import _mc, _threads, geo
+from envtrace import _mc, _procs, _threads, geo
 from envtrace._grid_dbscan import grid_dbscan
 from envtrace.errors import InputError
 
@@ -162,6 +162,12 @@ TREND_LABELS: tuple[str, ...] = (
 )
 DEFAULT_RADII_M: tuple[float, ...] = (250.0, 500.0, 750.0, 1000.0, 1500.0, 2000.0, 3000.0)
 _REFIT_POINTS = 5_000  # points per batched DBSCAN of the scan's replicates (the small-input path of _grid_dbscan)
+# a replicate's DBSCAN from its list of neighbour pairs when it has at most this many (its
+# times are shuffled, so its points are rarely crowded): 1.5-3x faster than the grid
+_REFIT_MAX_PAIRS = 2_000_000
+# background scans of at least this many (non-duplicate) complaints run in child processes
+_PROCESS_MIN_COMPLAINTS = 10_000
+_SCAN_NICE = 0  # no lower priority: the scan is as long as the ranking beside it (see _procs)
 
 
 # --------------------------------------------------------------------------- input
@@ -282,6 +288,37 @@ class _Prepared:
         blank = k == ""
         codes[blank] = codes.max(initial=-1) + 1 + np.arange(int(blank.sum()))
         return codes
+
+
+class _ScanView(_Prepared):
+    """The non-duplicate complaints of one category as the scan reads them: a picklable
+    slice of a :class:`_Prepared` (the arrays themselves, not recomputed, so a scan of the
+    view gives the same p-values), sent to a scan in a child process. Complainants are
+    carried as their group codes, not their keys."""
+
+    def __init__(self, p: _Prepared, rows: np.ndarray) -> None:  # noqa: D107 - sliced, not validated
+        self.n = len(rows)
+        self.index = pd.RangeIndex(self.n)
+        self.ids = np.zeros(0, dtype=object)  # not read by the scan
+        self.time = p.time.iloc[rows].reset_index(drop=True)
+        self.t_int = p.t_int[rows]
+        self.wall = p.wall.iloc[rows].reset_index(drop=True)
+        self.hours = p.hours[rows]
+        self.lon, self.lat = p.lon[rows], p.lat[rows]
+        self.category = p.category[rows]
+        self.keys = np.zeros(0, dtype=object)
+        self.root = np.arange(self.n)
+        self.crs = p.crs
+        self.x, self.y = p.x[rows], p.y[rows]
+        self._groups = p.group_codes(rows)
+
+    def group_codes(self, rows: np.ndarray) -> np.ndarray:
+        return self._groups[rows]
+
+
+def _scan_view(view: _ScanView, events: pd.DataFrame, options: dict[str, Any]) -> pd.Series:
+    """:func:`scan_pvalues` of ``events`` on ``view`` (run in a child process)."""
+    return scan_pvalues(None, events, _prepared=view, **options)
 
 
 def _params(category: str, eps_m: float | None, window_h: float | None,
@@ -564,6 +601,12 @@ class SpaceTimeEvents:
     workers : int
         Threads (-1 = all cores): categories are clustered and scanned side by side and
         the k-d tree queries use them. The results do not depend on it.
+    scan_processes : bool, optional
+        With ``fit(scan="background")``, scan each category in a child process instead
+        of on a thread, so that the scan does not hold the interpreter lock the caller's
+        work beside it needs (the p-values are the same). ``None`` (default): for
+        categories of at least 10,000 complaints on a machine of more than one core,
+        where starting a process (about a second) is worth it.
 
     Attributes
     ----------
@@ -581,7 +624,8 @@ class SpaceTimeEvents:
                  min_complainants: int | None = None, *,
                  params: Mapping[str, Mapping[str, float]] | None = None,
                  buffer_m: float = 100.0, n_permutations: int = 999, seed: int = 0,
-                 scan_options: Mapping[str, Any] | None = None, workers: int = -1) -> None:
+                 scan_options: Mapping[str, Any] | None = None, workers: int = -1,
+                 scan_processes: bool | None = None) -> None:
         self.eps_m = eps_m
         self.window_h = window_h
         self.min_complainants = min_complainants
@@ -591,6 +635,7 @@ class SpaceTimeEvents:
         self.seed = seed
         self.scan_options = scan_options
         self.workers = workers
+        self.scan_processes = scan_processes
 
     def fit(self, complaints: pd.DataFrame, *, scan: bool | str = True) -> SpaceTimeEvents:
         """Cluster ``complaints``; sets ``labels_``, ``events_``, ``crs_``. Returns self.
@@ -686,6 +731,16 @@ class SpaceTimeEvents:
         pool = _threads.DaemonPool(min(_n_threads(self.workers), max(n_cat, 1)), name="envtrace-scan")
         lock = threading.Lock()
 
+        procs = self.scan_processes
+        if procs is None:
+            procs = _n_threads(self.workers) > 1 and _procs.available()
+        elif procs and not _procs.available():  # pragma: no cover - platform dependent
+            _log.warning("scan: child processes cannot be started here; scanning on threads")
+            procs = False
+        opts = dict(self.scan_options or {})
+        if procs and (self.scan_processes or int((~p.is_dup).sum()) >= _PROCESS_MIN_COMPLAINTS):
+            _procs.warm_up()  # while the categories are clustered
+
         def on_done(cat: str, rows: np.ndarray, lab: np.ndarray) -> None:
             labels = np.full(p.n, -1, dtype=np.int64)
             ok = lab >= 0
@@ -695,7 +750,20 @@ class SpaceTimeEvents:
             ev = _summarise(p, labels, ids_c, buffer_m=self.buffer_m)
             if not len(ev):
                 return
-            fut = pool.submit(self._scan_events, p, ev)  # this category's events alone
+            big = len(rows) >= _PROCESS_MIN_COMPLAINTS or self.scan_processes
+            if procs and big:
+                # the same call on the category's slice, in a child process; the refit
+                # warning is decided (and logged) here
+                o = dict(opts, refit=_refit_for(cat, len(rows), opts.get("refit", "auto"),
+                                                opts.get("max_refit_points", 50_000)))
+                o.update(n_permutations=self.n_permutations, seed=self.seed, eps_m=self.eps_m,
+                         window_h=self.window_h, min_complainants=self.min_complainants,
+                         params=self.params, workers=self.workers)
+                fut = pool.submit(_procs.call_in_process, _scan_view, _ScanView(p, rows),
+                                  pd.DataFrame(ev.drop(columns="geometry")), o,
+                                  name=f"envtrace-scan-{cat}", nice=_SCAN_NICE)
+            else:
+                fut = pool.submit(self._scan_events, p, ev)  # this category's events alone
             with lock:
                 jobs["futures"][cat] = fut
                 jobs["frames"][cat] = ev
@@ -941,11 +1009,7 @@ def scan_pvalues(complaints: pd.DataFrame | None, events: pd.DataFrame, *, n_per
         sel_ev = np.flatnonzero(ev_cat == cat)
         if len(rows) < 2:
             continue
-        do_refit = (len(rows) <= int(max_refit_points)) if refit == "auto" else bool(refit)
-        if refit == "auto" and not do_refit:
-            _log.warning("scan: %s has %d complaints (> max_refit_points=%d): replicates are "
-                         "not re-clustered, p-values of small events are somewhat liberal",
-                         cat, len(rows), int(max_refit_points))
+        do_refit = _refit_for(cat, len(rows), refit, max_refit_points)
         fit_params = (_params(cat, eps_m, window_h, min_complainants, params)
                       if do_refit else None)
         jobs.append((rows, sel_ev, fit_params))
@@ -964,6 +1028,19 @@ def scan_pvalues(complaints: pd.DataFrame | None, events: pd.DataFrame, *, n_per
             strict=True):
         out.iloc[sel_ev] = pv
     return out
+
+
+def _refit_for(cat: str, n: int, refit: bool | str, max_refit_points: int) -> bool:
+    """Whether the scan of ``n`` complaints of ``cat`` re-clusters its replicates (logs
+    the warning when ``"auto"`` says no)."""
+    if refit != "auto":
+        return bool(refit)
+    if n <= int(max_refit_points):
+        return True
+    _log.warning("scan: %s has %d complaints (> max_refit_points=%d): replicates are "
+                 "not re-clustered, p-values of small events are somewhat liberal",
+                 cat, n, int(max_refit_points))
+    return False
 
 
 def _llr(c: np.ndarray, mu: np.ndarray, n: int, table: np.ndarray) -> np.ndarray:
@@ -1246,7 +1323,8 @@ def _scan_category(p: _Prepared, rows: np.ndarray, ev: pd.DataFrame, *, n_perm: 
                                        np.concatenate([hours[q] * scale + i * gap
                                                        for i, q in enumerate(perms)])])
                 labs, _ = grid_dbscan(pts, eps=eps_m, min_samples=min_c,
-                                      groups=np.tile(groups, len(perms)), workers=workers)
+                                      groups=np.tile(groups, len(perms)), workers=workers,
+                                      max_pairs=_REFIT_MAX_PAIRS)
         perm = perms[r % batch]  # times move among the fixed locations
         bp = b[perm]
         inv = np.empty(n, dtype=np.int64)

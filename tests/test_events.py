@@ -278,12 +278,18 @@ def _random_points(seed: int) -> tuple[np.ndarray, float, int]:
     return x, float(rng.uniform(0.1, 1.2)), int(rng.integers(1, 8))
 
 
-@pytest.mark.parametrize("small", [True, False])
+def _use_path(path: str, monkeypatch) -> int:
+    """Force one of grid_dbscan's paths; returns the ``max_pairs`` to call it with."""
+    monkeypatch.setattr(_grid_dbscan, "_SMALL", 10**9 if path == "small" else 0)
+    return 10**9 if path == "pairs" else 0
+
+
+@pytest.mark.parametrize("path", ["small", "grid", "pairs"])
 @pytest.mark.parametrize("seed", range(12))
-def test_grid_dbscan_equals_sklearn(seed: int, small: bool, monkeypatch) -> None:
-    monkeypatch.setattr(_grid_dbscan, "_SMALL", 10**9 if small else 0)
+def test_grid_dbscan_equals_sklearn(seed: int, path: str, monkeypatch) -> None:
+    max_pairs = _use_path(path, monkeypatch)
     x, eps, m = _random_points(seed)
-    labels, core = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m)
+    labels, core = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m, max_pairs=max_pairs)
     sk = DBSCAN(eps=eps, min_samples=m, algorithm="kd_tree").fit(x)
     sk_core = np.zeros(len(x), dtype=bool)
     sk_core[sk.core_sample_indices_] = True
@@ -298,20 +304,49 @@ def test_grid_dbscan_equals_sklearn(seed: int, small: bool, monkeypatch) -> None
         assert to_sk[int(labels[b])] in set(sk.labels_[core][nb].tolist())
 
 
-@pytest.mark.parametrize("small", [True, False])
+@pytest.mark.parametrize("path", ["small", "grid", "pairs"])
 @pytest.mark.parametrize("seed", range(8))
-def test_grid_dbscan_distinct_groups_brute_force(seed: int, small: bool, monkeypatch) -> None:
-    monkeypatch.setattr(_grid_dbscan, "_SMALL", 10**9 if small else 0)
+def test_grid_dbscan_distinct_groups_brute_force(seed: int, path: str, monkeypatch) -> None:
+    max_pairs = _use_path(path, monkeypatch)
     x, eps, m = _random_points(100 + seed)
     x = x[:600]
     groups = np.random.default_rng(seed).integers(0, max(1, len(x) // 3), len(x))
-    _, core = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m, groups=groups)
+    _, core = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m, groups=groups, max_pairs=max_pairs)
     near = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)) <= eps
     distinct = np.array([len(set(groups[near[i]])) for i in range(len(x))])
     np.testing.assert_array_equal(core, distinct >= m)
     # all groups distinct -> plain DBSCAN
-    _, core_all = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m, groups=np.arange(len(x)))
+    _, core_all = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m, groups=np.arange(len(x)),
+                                           max_pairs=max_pairs)
     np.testing.assert_array_equal(core_all, near.sum(axis=1) >= m)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pair_bound_is_at_least_the_number_of_pairs(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    dim = 2 + seed % 2
+    x = np.r_[rng.uniform(0, 10, (400, dim)), np.repeat(rng.uniform(0, 10, (3, dim)), 50, axis=0)]
+    eps = float(rng.uniform(0.2, 1.5))
+    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    true = int((np.triu(d <= eps, k=1)).sum())
+    bound = _grid_dbscan._pair_bound(x, eps)
+    assert true <= bound <= 27 * true + len(x) ** 2  # an upper bound, and not a wild one
+    assert true > 1000  # the crowded spots make it a real test
+
+
+def test_grid_dbscan_keeps_the_grid_above_max_pairs(monkeypatch) -> None:
+    # too many pairs possible: the pair list is never built
+    x, eps, m = _random_points(3)
+    monkeypatch.setattr(_grid_dbscan, "_SMALL", 0)
+
+    def no_pairs(*a, **k):
+        raise AssertionError("pair list built above max_pairs")
+
+    expected = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m)
+    monkeypatch.setattr(_grid_dbscan, "_pairs_dbscan", no_pairs)
+    got = _grid_dbscan.grid_dbscan(x, eps=eps, min_samples=m, max_pairs=10)
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_array_equal(got[0] == -1, expected[0] == -1)
 
 
 def test_events_equal_sklearn_on_scaled_points() -> None:
@@ -438,15 +473,16 @@ def _four_categories() -> pd.DataFrame:
     return df
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_background_scan_equals_scan_after_fit(workers: int) -> None:
+@pytest.mark.parametrize(("workers", "processes"), [(1, False), (2, False), (2, True)])
+def test_background_scan_equals_scan_after_fit(workers: int, processes: bool) -> None:
     # each category's scan starts once that category is clustered: the events (made from
-    # the categories' own summaries) and the p-values are those of fit + scan
+    # the categories' own summaries) and the p-values are those of fit + scan; in child
+    # processes too (each sent its category's slice)
     df = _four_categories()
     df.loc[5, "duplicate_of"] = "c4"  # a duplicate inherits its original's event
     kw = {**PARAMS, "n_permutations": 99, "seed": 5, "workers": workers}
     later = SpaceTimeEvents(**kw).fit(df, scan=False)
-    bg = SpaceTimeEvents(**kw).fit(df, scan="background")
+    bg = SpaceTimeEvents(**kw, scan_processes=processes).fit(df, scan="background")
     pd.testing.assert_series_equal(bg.labels_, later.labels_)
     pd.testing.assert_frame_equal(bg.events_, later.events_)
     assert bg.events_.geometry.geom_equals_exact(later.events_.geometry, 1e-9).all()
