@@ -53,15 +53,19 @@ def machine() -> str:
             f"scipy {scipy.__version__}; load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
-def _tree_pss_bytes(root: int) -> int:
-    """Proportional set size of process ``root`` and all its descendants (Linux ``/proc``;
-    0 elsewhere). PSS, not RSS: the scan's child processes share the pages of their
+def _tree_sample(root: int) -> tuple[int, dict[int, float]]:
+    """Proportional set size of process ``root`` and all its descendants, and the CPU
+    seconds (user + system) of each descendant so far (Linux ``/proc``; 0 and nothing
+    elsewhere). PSS, not RSS: the scan's child processes share the pages of their
     forkserver, which RSS would count once per child."""
     parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     for d in Path("/proc").glob("[0-9]*"):
         try:
-            stat = (d / "stat").read_text()
-            parent[int(d.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            parent[int(d.name)] = int(fields[1])
+            cpu[int(d.name)] = (int(fields[11]) + int(fields[12])) / tick
         except (OSError, ValueError, IndexError):
             continue
     tree, todo = set(), [root]
@@ -78,7 +82,7 @@ def _tree_pss_bytes(root: int) -> int:
                     break
         except OSError:
             continue
-    return total
+    return total, {pid: cpu[pid] for pid in tree if pid != root and pid in cpu}
 
 
 def run_trace(args: list[str]) -> dict:
@@ -87,7 +91,10 @@ def run_trace(args: list[str]) -> dict:
 
     Peak memory: ``peak_rss_gb`` is the largest single process (``getrusage``);
     ``peak_tree_pss_gb`` the largest sum over the command and its child processes (the
-    events' scan runs in children), sampled every 0.2 s on Linux.
+    events' scan runs in children), sampled every 0.2 s on Linux. CPU: ``cpu_s`` is the
+    command's own (``getrusage``: its forkserver's children are not its to wait for);
+    ``children_cpu_s`` that of its descendants as last sampled (a child's last 0.2 s may
+    be missed).
     """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
@@ -97,8 +104,11 @@ def run_trace(args: list[str]) -> dict:
             proc = subprocess.Popen([str(ROOT / ".venv/bin/envtrace"), "trace", *args, "--out", str(out)],
                                     cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, text=True)
             peak_tree = 0
+            child_cpu: dict[int, float] = {}
             while proc.poll() is None:
-                peak_tree = max(peak_tree, _tree_pss_bytes(proc.pid))
+                pss, cpu = _tree_sample(proc.pid)
+                peak_tree = max(peak_tree, pss)
+                child_cpu.update(cpu)
                 time.sleep(0.2)
             err.seek(0)
             stderr = err.read()
@@ -112,6 +122,7 @@ def run_trace(args: list[str]) -> dict:
         s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return {"wall_s": round(wall, 2),
             "cpu_s": round((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), 2),
+            "children_cpu_s": round(sum(child_cpu.values()), 2),
             **mem, **s["durations_s"], **s["counts"]}
 
 

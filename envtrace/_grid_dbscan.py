@@ -320,7 +320,7 @@ def _pairs_dbscan(
 def _pair_bound(x: np.ndarray, eps: float) -> int:
     """An upper bound on the number of point pairs within ``eps``: on a grid of cells of
     side ``eps``, each point pairs at most with the points of the 3^dim cells around its own."""
-    ijk = np.floor((x - x.min(axis=0)) / eps).astype(np.int64)
+    ijk = np.floor((x - x.min(axis=0)) / (eps * (1.0 + 1e-9))).astype(np.int64)  # side > eps: rounding
     cells = _Cells(ijk, pad=1)
     cnt = np.bincount(cells.of_point, minlength=cells.n)
     around = np.zeros(cells.n, dtype=np.int64)
@@ -421,8 +421,9 @@ def grid_dbscan(
         there can be at most this many (a bound from a grid of side ``eps``): faster where
         the points are not crowded (the scan's replicates, whose times are shuffled), with
         memory proportional to ``max_pairs``. 0: the grid (memory linear in ``n``). The
-        clusters are the same; a border point equidistant from two clusters' cores may
-        join the other one.
+        clusters are the same, up to ties: a border point equidistant from two clusters'
+        cores may join the other one, and points exactly ``eps`` apart may be rounded
+        differently by the two paths.
 
     Returns
     -------

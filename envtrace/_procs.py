@@ -12,11 +12,15 @@ Children are daemonic: when the parent fails and exits, :mod:`multiprocessing` e
 instead of waiting for them. A child that dies without answering (killed by the
 out-of-memory killer, say) raises :class:`RuntimeError` in the parent: never a hang.
 
-A forkserver or spawn child normally imports the parent's main script again (as
-``__mp_main__``), so a script without an ``if __name__ == "__main__":`` guard would run
-again in every child. The children here need nothing from it (the call is a function of
-an envtrace module), so the script is hidden from them: while a child starts, the main
-module says it is ``__main__`` by name, which :mod:`multiprocessing` never re-imports.
+A forkserver or spawn child normally imports the parent's main script or module again
+(as ``__mp_main__``), so a script without an ``if __name__ == "__main__":`` guard (or one
+run with ``python -m``) would run again in every child. The children here need nothing
+from it (the call is a function of an envtrace module), so it is hidden from them: while
+a child starts, the main module says it is ``__main__`` by name, which
+:mod:`multiprocessing` never re-imports. The child is started with two pipe ends only; the
+call and its data follow once the main module is itself again. A child whose parent is
+killed ends at once (its end of a pipe from the parent closes). The forkserver's preload list
+(``set_forkserver_preload``) is process-wide: it is set to ``["envtrace.events"]``.
 """
 
 from __future__ import annotations
@@ -47,10 +51,16 @@ def _context() -> Any:
 
 
 def available() -> bool:
-    """Whether child processes can be started here (a sandbox may forbid it)."""
+    """Whether child processes can be started here: not inside a daemonic process (a
+    ``multiprocessing.Pool`` worker may have no children), nor where a sandbox forbids
+    pipes."""
+    if mp.current_process().daemon:
+        return False
     try:
         ctx = _context()
-        ctx.Pipe(duplex=False)  # needs working OS pipes / semaphores
+        a, b = ctx.Pipe(duplex=False)  # needs working OS pipes
+        a.close()
+        b.close()
     except (OSError, ImportError, ValueError):  # pragma: no cover - platform dependent
         return False
     return True
@@ -74,19 +84,37 @@ def warm_up() -> None:
     threading.Thread(target=start, name="envtrace-forkserver", daemon=True).start()
 
 
-def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], nice: int) -> None:
+def _watch_parent(conn: Connection) -> None:
+    """End this child when its parent is gone (killed, say), on a daemon thread: the
+    parent keeps its end of ``conn`` open until it has the result, so the end of the file
+    on ``conn`` means nobody will read it."""
+
+    def watch() -> None:
+        try:
+            conn.poll(None)  # nothing more is sent: returns at the end of the file
+        except (OSError, EOFError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="envtrace-watch-parent", daemon=True).start()
+
+
+def _child(args_conn: Connection, out_conn: Connection, nice: int) -> None:
     if nice and hasattr(os, "nice"):
         os.nice(nice)
     try:
+        fn, args = args_conn.recv()  # sent once the child has started (module docstring)
+        _watch_parent(args_conn)
         out: tuple[str, Any] = ("ok", fn(*args))
+        del fn, args
     except BaseException as exc:  # handed to the parent, which re-raises it
         out = ("error", exc)
     try:
-        conn.send(out)
+        out_conn.send(out)
     except (pickle.PicklingError, TypeError, AttributeError):  # pragma: no cover
-        conn.send(("error", RuntimeError(f"{type(out[1]).__name__}: {out[1]}")))
+        out_conn.send(("error", RuntimeError(f"{type(out[1]).__name__}: {out[1]}")))
     finally:
-        conn.close()
+        out_conn.close()
 
 
 def call_in_process(fn: Callable[..., Any], *args: Any, name: str = "envtrace-child",
@@ -98,27 +126,40 @@ def call_in_process(fn: Callable[..., Any], *args: Any, name: str = "envtrace-ch
     parent leaves idle rather than sharing them evenly with the parent's own work.
     """
     ctx = _context()
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args, int(nice)), name=name, daemon=True)
+    args_recv, args_send = ctx.Pipe(duplex=False)
+    out_recv, out_send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(args_recv, out_send, int(nice)), name=name, daemon=True)
     main = sys.modules.get("__main__")
-    with _START_LOCK:  # one start at a time: each sees the main module as it really is
-        hide = main is not None and getattr(getattr(main, "__spec__", None), "name", None) is None
-        if hide:  # see the module docstring
-            saved = main.__dict__.get("__spec__")
-            main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
-        try:
-            proc.start()
-        finally:
-            if hide:
-                main.__spec__ = saved
-    send.close()  # the child holds the only writing end: its death closes the pipe
     try:
-        status, value = recv.recv()
-    except EOFError:
-        proc.join()
-        raise RuntimeError(f"{name} ended without a result (exit code {proc.exitcode})") from None
+        # the child is started with its two pipe ends only, so the main module is hidden
+        # (module docstring) for as short a time as possible, one start at a time
+        with _START_LOCK:
+            had = main is not None and "__spec__" in main.__dict__
+            saved = main.__dict__.get("__spec__") if main is not None else None
+            if main is not None:
+                main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+            try:
+                proc.start()
+            finally:
+                if main is not None:
+                    if had:
+                        main.__spec__ = saved
+                    else:
+                        del main.__spec__
+        args_recv.close()
+        out_send.close()  # the child holds the only writing end: its death closes the pipe
+        try:
+            args_send.send((fn, args))  # kept open until the result is in (_watch_parent)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the child is gone: said below
+        try:
+            status, value = out_recv.recv()
+        except EOFError:
+            proc.join()
+            raise RuntimeError(f"{name} ended without a result (exit code {proc.exitcode})") from None
     finally:
-        recv.close()
+        for c in (args_recv, args_send, out_recv, out_send):
+            c.close()
     proc.join()
     if status == "error":
         raise value

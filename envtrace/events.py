@@ -293,24 +293,23 @@ class _Prepared:
 class _ScanView(_Prepared):
     """The non-duplicate complaints of one category as the scan reads them: a picklable
     slice of a :class:`_Prepared` (the arrays themselves, not recomputed, so a scan of the
-    view gives the same p-values), sent to a scan in a child process. Complainants are
-    carried as their group codes, not their keys."""
+    view gives the same p-values), sent to a scan in a child process. Only what the scan
+    reads is kept: complainants as their group codes, ``time`` as one row (its time zone)."""
 
     def __init__(self, p: _Prepared, rows: np.ndarray) -> None:  # noqa: D107 - sliced, not validated
         self.n = len(rows)
         self.index = pd.RangeIndex(self.n)
-        self.ids = np.zeros(0, dtype=object)  # not read by the scan
-        self.time = p.time.iloc[rows].reset_index(drop=True)
-        self.t_int = p.t_int[rows]
+        self.time = p.time.iloc[rows[:1]].reset_index(drop=True)  # dtype (time zone) only
         self.wall = p.wall.iloc[rows].reset_index(drop=True)
         self.hours = p.hours[rows]
-        self.lon, self.lat = p.lon[rows], p.lat[rows]
         self.category = p.category[rows]
-        self.keys = np.zeros(0, dtype=object)
-        self.root = np.arange(self.n)
         self.crs = p.crs
         self.x, self.y = p.x[rows], p.y[rows]
         self._groups = p.group_codes(rows)
+
+    @property
+    def is_dup(self) -> np.ndarray:
+        return np.zeros(self.n, dtype=bool)
 
     def group_codes(self, rows: np.ndarray) -> np.ndarray:
         return self._groups[rows]
@@ -319,6 +318,14 @@ class _ScanView(_Prepared):
 def _scan_view(view: _ScanView, events: pd.DataFrame, options: dict[str, Any]) -> pd.Series:
     """:func:`scan_pvalues` of ``events`` on ``view`` (run in a child process)."""
     return scan_pvalues(None, events, _prepared=view, **options)
+
+
+def _scan_in_process(p: _Prepared, rows: np.ndarray, events: pd.DataFrame, options: dict[str, Any],
+                     cat: str) -> pd.Series:
+    """:func:`_scan_view` of the category's slice in a child process (the slice is made when
+    the job starts, not while it waits, and dropped once sent)."""
+    return _procs.call_in_process(_scan_view, _ScanView(p, rows), events, options,
+                                  name=f"envtrace-scan-{cat}", nice=_SCAN_NICE)
 
 
 def _params(category: str, eps_m: float | None, window_h: float | None,
@@ -738,7 +745,8 @@ class SpaceTimeEvents:
             _log.warning("scan: child processes cannot be started here; scanning on threads")
             procs = False
         opts = dict(self.scan_options or {})
-        if procs and (self.scan_processes or int((~p.is_dup).sum()) >= _PROCESS_MIN_COMPLAINTS):
+        if procs and (self.scan_processes or pd.Series(p.category[~p.is_dup]).value_counts()
+                      .max() >= _PROCESS_MIN_COMPLAINTS):
             _procs.warm_up()  # while the categories are clustered
 
         def on_done(cat: str, rows: np.ndarray, lab: np.ndarray) -> None:
@@ -759,9 +767,8 @@ class SpaceTimeEvents:
                 o.update(n_permutations=self.n_permutations, seed=self.seed, eps_m=self.eps_m,
                          window_h=self.window_h, min_complainants=self.min_complainants,
                          params=self.params, workers=self.workers)
-                fut = pool.submit(_procs.call_in_process, _scan_view, _ScanView(p, rows),
-                                  pd.DataFrame(ev.drop(columns="geometry")), o,
-                                  name=f"envtrace-scan-{cat}", nice=_SCAN_NICE)
+                fut = pool.submit(_scan_in_process, p, rows, pd.DataFrame(ev.drop(columns="geometry")),
+                                  o, cat)
             else:
                 fut = pool.submit(self._scan_events, p, ev)  # this category's events alone
             with lock:

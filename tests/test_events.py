@@ -330,8 +330,12 @@ def test_pair_bound_is_at_least_the_number_of_pairs(seed: int) -> None:
     d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
     true = int((np.triu(d <= eps, k=1)).sum())
     bound = _grid_dbscan._pair_bound(x, eps)
-    assert true <= bound <= 27 * true + len(x) ** 2  # an upper bound, and not a wild one
+    assert true <= bound
     assert true > 1000  # the crowded spots make it a real test
+    # points exactly eps apart along an axis (rounding at the cell boundary)
+    line = np.zeros((50, dim))
+    line[:, 0] = np.arange(50) * eps
+    assert _grid_dbscan._pair_bound(line, eps) >= 49
 
 
 def test_grid_dbscan_keeps_the_grid_above_max_pairs(monkeypatch) -> None:
@@ -491,6 +495,39 @@ def test_background_scan_equals_scan_after_fit(workers: int, processes: bool) ->
     pd.testing.assert_series_equal(pv_bg, pv)
     with pytest.raises(InputError, match="background"):
         SpaceTimeEvents(**kw).fit(df, scan="later")
+
+
+def test_scan_in_child_processes_equals_scan_on_threads(monkeypatch) -> None:
+    # what the slice sent to a child must carry: complainants shared and blank, local
+    # time zone, the scan's own options; each category is scanned in its own child
+    import envtrace._procs as procs_mod
+
+    df = _four_categories()
+    rng = np.random.default_rng(3)
+    keys = np.array([f"k{v}" for v in rng.integers(0, 12, len(df))], dtype=object)  # repeat callers
+    keys[rng.random(len(df)) < 0.2] = ""
+    df["complainant_key"] = keys
+    t = pd.to_datetime(df["received_at"])
+    df["received_at"] = t.dt.tz_convert("Asia/Shanghai") if t.dt.tz is not None else t.dt.tz_localize("Asia/Shanghai")
+    assert df["received_at"].dt.tz is not None
+    df.loc[5, "duplicate_of"] = "c4"
+    kw = {**PARAMS, "n_permutations": 99, "seed": 11, "workers": 2,
+          "scan_options": {"time_unit_h": 12.0, "n_centres": 8, "stop_alpha": 0.1}}
+    calls: list[str] = []
+    real = procs_mod.call_in_process
+
+    def counted(fn, *args, **k):
+        calls.append(k.get("name", ""))
+        return real(fn, *args, **k)
+
+    monkeypatch.setattr(procs_mod, "call_in_process", counted)
+    threads = SpaceTimeEvents(**kw, scan_processes=False).fit(df, scan="background")
+    assert calls == []
+    children = SpaceTimeEvents(**kw, scan_processes=True).fit(df, scan="background")
+    pv_t, pv_c = threads.scan(), children.scan()
+    assert sorted(calls) == sorted(f"envtrace-scan-{c}" for c in children.events_["category"].unique())
+    assert pv_t.notna().all() and len(pv_t) > 3 and (pv_t < 0.5).any()
+    pd.testing.assert_series_equal(pv_c, pv_t)
 
 
 def test_background_scan_threads_end_and_truthy_scan_flags_work() -> None:
