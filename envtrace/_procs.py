@@ -69,7 +69,7 @@ def available() -> bool:
 def warm_up() -> None:
     """Start the forkserver (it imports :mod:`envtrace.events`, about a second) on a daemon
     thread, so that the first :func:`call_in_process` does not wait for it."""
-    if "forkserver" not in mp.get_all_start_methods():
+    if "forkserver" not in mp.get_all_start_methods() or not available():
         return
 
     def start() -> None:
