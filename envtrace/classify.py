@@ -684,7 +684,13 @@ _TIME_CUES: tuple[tuple[str, int], ...] = (
     (r"下午|afternoon", _hours((12, 19))),
     (r"白天|上班时间|工作时间|daytime|during the day", _hours((7, 19))),
 )
-_TIME_RE = re.compile("|".join(f"({p})" for p, _ in _TIME_CUES), re.IGNORECASE)
+# The characters a time word can begin with (case-insensitive; a test derives them from
+# _TIME_CUES with the regex parser): the pattern first checks that one stands at a
+# position, which makes reading a text 4x faster (a million distinct texts: 14 s before)
+# and finds the same words.
+_TIME_FIRST = "凌后下天拂早晚夜半傍黄昨深通整一前上清中午白工bdelmnoati12345"
+_TIME_RE = re.compile(f"(?=[{_TIME_FIRST}])(?:" + "|".join(f"({p})" for p, _ in _TIME_CUES) + ")",
+                      re.IGNORECASE)
 
 
 def noticed_hours(texts: Any) -> np.ndarray:
@@ -788,10 +794,36 @@ def odour_families(texts: Any) -> np.ndarray:
     if isinstance(texts, str):
         raise InputError("odour_families expects a sequence of texts, not one string")
     fams = odour_lexicon()
-    pats = [re.compile("|".join(_odour_word_pattern(w) for w in f.words), re.IGNORECASE)
-            if f.words else None for f in fams]
-    return _mask_per_text(texts, lambda t: sum(1 << b for b, pat in enumerate(pats)
-                                               if pat is not None and pat.search(t)))
+    series = pd.Series(texts) if not isinstance(texts, pd.Series) else texts
+    codes, uniques = pd.factorize(series)
+    masks = np.zeros(len(uniques) + 1, dtype=np.int64)  # the last one: missing (code -1)
+    if len(uniques):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = [str(u) for u in np.asarray(uniques, dtype=object)]
+        arr = pa.array(values, type=pa.large_string())
+        for b, fam in enumerate(fams):
+            if not fam.words:
+                continue
+            pat = re.compile("|".join(_odour_word_pattern(w) for w in fam.words), re.IGNORECASE)
+            # every text the pattern matches holds one of the words as it is: those texts
+            # are found at once (RE2, in C++), and only they are searched in Python —
+            # a million distinct texts took 49 s with the Python search of every one
+            words = "|".join(_re2_literal(w) for w in fam.words)
+            cand = pc.match_substring_regex(arr, words, ignore_case=True)
+            for i in np.flatnonzero(cand.to_numpy(zero_copy_only=False)):
+                if pat.search(values[i]):
+                    masks[i] |= 1 << b
+    return masks[codes]
+
+
+def _re2_literal(word: str) -> str:
+    """``word`` as an RE2 pattern matching it literally."""
+    return "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in word)
+
+
+_RE2_SPECIAL = frozenset(".^$*+?()[]{}|\\-")
 
 
 def industry_odour_families(codes: Iterable[Any]) -> np.ndarray:

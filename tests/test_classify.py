@@ -427,3 +427,114 @@ def test_english_names_match_whole_words_and_not_generic_ones():
     got = ec.named_enterprises(
         ["Smells like Clairton again", "IRVIN WORKS flaring", "Irving Park smells", "steel mill smell"], a)
     assert got.tolist() == [0, 1, -1, -1]
+
+
+def _first_chars(pattern: str) -> set[str] | None:
+    """Characters a match of ``pattern`` can begin with (None: any), from the regex parser."""
+    try:
+        from re import _constants as c
+        from re import _parser as parser
+    except ImportError:  # Python < 3.11
+        import sre_constants as c  # type: ignore[no-redef]
+        import sre_parse as parser  # type: ignore[no-redef]
+
+    def seq(items) -> tuple[set[str] | None, bool]:  # (first chars, can be empty)
+        out: set[str] = set()
+        for op, av in items:
+            got, empty = one(op, av)
+            if got is None:
+                return None, False
+            out |= got
+            if not empty:
+                return out, False
+        return out, True
+
+    def one(op, av) -> tuple[set[str] | None, bool]:
+        if op is c.LITERAL:
+            return {chr(av)}, False
+        if op is c.IN:
+            chars: set[str] = set()
+            for k, v in av:
+                if k is c.LITERAL:
+                    chars.add(chr(v))
+                elif k is c.RANGE:
+                    chars |= {chr(x) for x in range(v[0], v[1] + 1)}
+                elif k is c.NEGATE or k is c.CATEGORY:
+                    return None, False
+            return chars, False
+        if op is c.SUBPATTERN:
+            return seq(av[-1])
+        if op is c.BRANCH:
+            out: set[str] = set()
+            empty = False
+            for b in av[1]:
+                got, e = seq(b)
+                if got is None:
+                    return None, False
+                out |= got
+                empty |= e
+            return out, empty
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            got, e = seq(av[2])
+            return got, e or av[0] == 0
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            return set(), True  # zero width
+        return None, False  # ANY and the rest: anything
+
+    got, empty = seq(parser.parse(pattern))
+    return None if empty else got
+
+
+def test_time_words_first_characters_cover_every_cue() -> None:
+    # the guard of _TIME_RE must let every time word through
+    from envtrace.classify import _TIME_CUES, _TIME_FIRST
+
+    allowed = {ch.lower() for ch in _TIME_FIRST}
+    for cue, _ in _TIME_CUES:
+        first = _first_chars(cue)
+        assert first is not None, cue
+        missing = {ch for ch in first if ch.lower() not in allowed}
+        assert not missing, (cue, missing)
+    assert _first_chars("a|b?c") == {"a", "b", "c"} and _first_chars(".x") is None
+
+
+def test_noticed_hours_equal_the_plain_alternation() -> None:
+    import re
+
+    from envtrace.classify import _TIME_CUES
+
+    plain = re.compile("|".join(f"({p})" for p, _ in _TIME_CUES), re.IGNORECASE)
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "complaints.csv"
+    texts = pd.read_csv(sample, dtype=str, keep_default_na=False)["text"].tolist()
+    texts += ["EARLY MORNING smell", "3 AM", "3:30 a.m. again", "Last Night", "晚上好，昨晚八点又臭",
+              "通宵施工", "工作时间噪声", "一早就闻到", "Tonight at 11pm", "x半夜y", ""]
+    want = []
+    for t in texts:
+        m = 0
+        for hit in plain.finditer(t):
+            m |= _TIME_CUES[hit.lastindex - 1][1]
+        want.append(m)
+    got = ec.noticed_hours(pd.Series(texts, dtype="str"))
+    np.testing.assert_array_equal(got, np.array(want, dtype=np.int64))
+    assert (got != 0).sum() > 100
+
+
+def test_odour_families_equal_the_search_of_every_text() -> None:
+    # the RE2 prefilter finds every text the exact patterns match, in every spelling
+    import re
+
+    from envtrace.classify import _odour_word_pattern, odour_lexicon
+
+    fams = odour_lexicon()
+    pats = [re.compile("|".join(_odour_word_pattern(w) for w in f.words), re.IGNORECASE) if f.words
+            else None for f in fams]
+    texts = []
+    for w in (w for f in fams for w in f.words):
+        texts += [w, w.upper(), w.title(), "农" + w, w + "的工厂旁边很远的地方有臭味", w + "很远味",
+                  "x" + w + "x", w + "s", w + "y臭", "昨晚" + w + "，味", w + "。味", "(" + w + ")味"]
+    texts += ["", "农药味", "药味", "Rotten Eggs smell", "ROTTEN EGGS", "stinky ink", "selfish", "started"]
+    want = np.array([sum(1 << b for b, p in enumerate(pats) if p is not None and p.search(t))
+                     for t in texts], dtype=np.int64)
+    got = ec.odour_families(pd.Series(texts + [None], dtype=object))
+    np.testing.assert_array_equal(got[:-1], want)
+    assert got[-1] == 0 and (want != 0).sum() > 100 and (want == 0).sum() > 50
