@@ -20,6 +20,7 @@ Usage::
     .venv/bin/python benchmarks/bench_trace.py                       # sample + attribution at 1M
     .venv/bin/python benchmarks/bench_trace.py --skip-sample --complaints 100000 --enterprises 2000
     .venv/bin/python benchmarks/bench_trace.py --skip-sample --skip-scale --world 580
+    .venv/bin/python benchmarks/bench_trace.py --skip-sample --skip-scale --world 580 --distinct-texts
 
 Results and the machine they were measured on: ``benchmarks/results/trace.md``.
 """
@@ -130,12 +131,30 @@ def bench_sample(data: Path) -> dict:
     return run_trace(["--data", str(data)])
 
 
-def bench_world(scale: float, permutations: int) -> dict:
+def distinct_copy(world: Path) -> Path:
+    """``<world>_distinct``: the world with every complaint text made distinct (a case
+    number at its end, ``（工单0000123）``), as a real county's texts are; the generator
+    draws large worlds' texts from a pool."""
+    import shutil
+
+    out = world.with_name(world.name + "_distinct")
+    if (out / "complaints.csv").is_file():
+        return out
+    shutil.copytree(world, out, ignore=shutil.ignore_patterns("complaints.csv"), dirs_exist_ok=True)
+    df = pd.read_csv(world / "complaints.csv", dtype=str, keep_default_na=False)
+    df["text"] = [f"{t}（工单{i:07d}）" if t else t for i, t in enumerate(df["text"])]
+    df.to_csv(out / "complaints.csv", index=False)
+    return out
+
+
+def bench_world(scale: float, permutations: int, *, distinct: bool = False) -> dict:
     from envtrace import sample
 
     world = ROOT / "benchmarks" / "_work" / f"world_{scale:g}"
     if not (world / "complaints.csv").is_file():
         sample.generate(0, scale=scale, n_enterprises=10_000).write(world)
+    if distinct:
+        world = distinct_copy(world)
     return {"world": str(world.relative_to(ROOT)), "permutations": permutations,
             **run_trace(["--data", str(world), "--permutations", str(permutations)])}
 
@@ -209,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--permutations", type=int, default=99)
     ap.add_argument("--world", type=float, default=None,
                     help="also trace a generated world of this scale (580: about 1M complaints)")
+    ap.add_argument("--distinct-texts", action="store_true",
+                    help="trace the world with every complaint text made distinct (a real county's texts)")
     args = ap.parse_args(argv)
     print("machine:", machine())
     if not args.skip_sample:
@@ -217,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         print("scale:", json.dumps(bench_scale(args.complaints, args.enterprises, args.clustered,
                                                args.permutations)))
     if args.world is not None:
-        print("world:", json.dumps(bench_world(args.world, args.permutations)))
+        print("world:", json.dumps(bench_world(args.world, args.permutations, distinct=args.distinct_texts)))
     return 0
 
 
