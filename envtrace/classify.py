@@ -802,7 +802,9 @@ def odour_families(texts: Any) -> np.ndarray:
         import pyarrow.compute as pc
 
         values = [str(u) for u in np.asarray(uniques, dtype=object)]
-        arr = pa.array(values, type=pa.large_string())
+        # RE2's copy: lone surrogates (not UTF-8) as "?"; Python still reads the original
+        arr = pa.array([v if v.isascii() else v.encode("utf-8", "replace").decode("utf-8")
+                        for v in values], type=pa.large_string())
         for b, fam in enumerate(fams):
             if not fam.words:
                 continue
@@ -819,8 +821,13 @@ def odour_families(texts: Any) -> np.ndarray:
 
 
 def _re2_literal(word: str) -> str:
-    """``word`` as an RE2 pattern matching it literally."""
-    return "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in word)
+    """``word`` as an RE2 pattern matching it literally, case-insensitively at least where
+    Python's ``re.IGNORECASE`` does: Python also takes ``İ`` and ``ı`` for ``i``, RE2 does not
+    (the only such letter; a test checks every character of the lexicon)."""
+    return "".join(_RE2_FOLD.get(ch.lower(), "\\" + ch if ch in _RE2_SPECIAL else ch) for ch in word)
+
+
+_RE2_FOLD = {"i": "[iİı]"}
 
 
 _RE2_SPECIAL = frozenset(".^$*+?()[]{}|\\-")

@@ -538,3 +538,47 @@ def test_odour_families_equal_the_search_of_every_text() -> None:
     got = ec.odour_families(pd.Series(texts + [None], dtype=object))
     np.testing.assert_array_equal(got[:-1], want)
     assert got[-1] == 0 and (want != 0).sum() > 100 and (want == 0).sum() > 50
+
+
+def test_odour_prefilter_folds_case_at_least_as_python_does() -> None:
+    # for every character of the lexicon, each code point Python's re.IGNORECASE takes
+    # for it (its case variants, and the extra ones such as İ, ı, ſ, K) the RE2 prefilter
+    # takes too; an exhaustive run over all code points found İ and ı the only ones needed
+    import re
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from envtrace.classify import _re2_literal, odour_lexicon
+
+    try:
+        from re import _casefix
+        extra = {chr(c) for k, v in _casefix._EXTRA_CASES.items() for c in (k, *v)}
+    except ImportError:  # pragma: no cover - Python < 3.11
+        extra = set()
+    chars = sorted({ch for f in odour_lexicon() for w in f.words for ch in w})
+    by_lower: dict[str, set[str]] = {}
+    for c in range(sys.maxunicode + 1):
+        if 0xD800 <= c <= 0xDFFF:
+            continue
+        x = chr(c)
+        for key in {x.lower(), x.upper(), x.casefold()}:
+            by_lower.setdefault(key, set()).add(x)
+    checked = 0
+    for ch in chars:
+        cand = set().union(*(by_lower.get(k, set()) for k in {ch.lower(), ch.upper(), ch.casefold()})) | extra
+        py = sorted(x for x in cand if re.fullmatch(re.escape(ch), x, re.IGNORECASE))
+        got = pc.match_substring_regex(pa.array(py), "^" + _re2_literal(ch) + "$", ignore_case=True)
+        missed = [x for x, ok in zip(py, got.to_pylist(), strict=True) if not ok]
+        assert not missed, (ch, missed)
+        checked += len(py)
+    assert checked > len(chars)  # case variants were there to check
+    assert ec.odour_families(pd.Series(["draİn smell", "PİG FARM", "fıshy"]))[:3].tolist() == \
+        ec.odour_families(pd.Series(["drain smell", "pig farm", "fishy"]))[:3].tolist()
+
+
+def test_odour_families_read_texts_that_are_not_utf8() -> None:
+    # a lone surrogate cannot go to Arrow; the text is still read
+    got = ec.odour_families(pd.Series(["\ud800 下水道臭味", "下水道臭味"], dtype=object))
+    assert got[0] == got[1] != 0
