@@ -99,9 +99,7 @@ def _watch_parent(conn: Connection) -> None:
     threading.Thread(target=watch, name="envtrace-watch-parent", daemon=True).start()
 
 
-def _child(args_conn: Connection, out_conn: Connection, nice: int) -> None:
-    if nice and hasattr(os, "nice"):
-        os.nice(nice)
+def _child(args_conn: Connection, out_conn: Connection) -> None:
     try:
         fn, args = args_conn.recv()  # sent once the child has started (module docstring)
         _watch_parent(args_conn)
@@ -117,18 +115,15 @@ def _child(args_conn: Connection, out_conn: Connection, nice: int) -> None:
         out_conn.close()
 
 
-def call_in_process(fn: Callable[..., Any], *args: Any, name: str = "envtrace-child",
-                    nice: int = 0) -> Any:
+def call_in_process(fn: Callable[..., Any], *args: Any, name: str = "envtrace-child") -> Any:
     """``fn(*args)`` in a daemonic child process; returns its result or re-raises its error.
 
-    ``fn`` and ``args`` must be picklable (``fn`` a module-level function). ``nice``: the
-    child's priority is lowered by that much (Unix), so that it takes the cores the
-    parent leaves idle rather than sharing them evenly with the parent's own work.
+    ``fn`` and ``args`` must be picklable (``fn`` a module-level function).
     """
     ctx = _context()
     args_recv, args_send = ctx.Pipe(duplex=False)
     out_recv, out_send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(args_recv, out_send, int(nice)), name=name, daemon=True)
+    proc = ctx.Process(target=_child, args=(args_recv, out_send), name=name, daemon=True)
     main = sys.modules.get("__main__")
     try:
         # the child is started with its two pipe ends only, so the main module is hidden

@@ -167,7 +167,7 @@ _REFIT_POINTS = 5_000  # points per batched DBSCAN of the scan's replicates (the
 _REFIT_MAX_PAIRS = 2_000_000
 # background scans of at least this many (non-duplicate) complaints run in child processes
 _PROCESS_MIN_COMPLAINTS = 10_000
-_SCAN_NICE = 0  # no lower priority: the scan is as long as the ranking beside it (see _procs)
+_MAX_REFIT_POINTS = 50_000  # scan_pvalues' default max_refit_points
 
 
 # --------------------------------------------------------------------------- input
@@ -325,7 +325,7 @@ def _scan_in_process(p: _Prepared, rows: np.ndarray, events: pd.DataFrame, optio
     """:func:`_scan_view` of the category's slice in a child process (the slice is made when
     the job starts, not while it waits, and dropped once sent)."""
     return _procs.call_in_process(_scan_view, _ScanView(p, rows), events, options,
-                                  name=f"envtrace-scan-{cat}", nice=_SCAN_NICE)
+                                  name=f"envtrace-scan-{cat}")
 
 
 def _params(category: str, eps_m: float | None, window_h: float | None,
@@ -720,12 +720,15 @@ class SpaceTimeEvents:
             return pv.reindex(ids).rename("p_value").astype(float)
         return self._scan_events(p, self.events_.copy())
 
+    def _scan_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`scan_pvalues` with this estimator's settings."""
+        return dict(n_permutations=self.n_permutations, seed=self.seed, eps_m=self.eps_m,
+                    window_h=self.window_h, min_complainants=self.min_complainants,
+                    params=self.params, workers=self.workers, **dict(self.scan_options or {}))
+
     def _scan_events(self, p: _Prepared, events: pd.DataFrame) -> pd.Series:
         """:func:`scan_pvalues` of ``events`` with this estimator's settings."""
-        return scan_pvalues(None, events, n_permutations=self.n_permutations, seed=self.seed,
-                            eps_m=self.eps_m, window_h=self.window_h,
-                            min_complainants=self.min_complainants, params=self.params,
-                            workers=self.workers, _prepared=p, **dict(self.scan_options or {}))
+        return scan_pvalues(None, events, _prepared=p, **self._scan_kwargs())
 
 
     def _background_scans(self, p: _Prepared
@@ -744,7 +747,7 @@ class SpaceTimeEvents:
         elif procs and not _procs.available():  # pragma: no cover - platform dependent
             _log.warning("scan: child processes cannot be started here; scanning on threads")
             procs = False
-        opts = dict(self.scan_options or {})
+        opts = self._scan_kwargs()
         if procs and (self.scan_processes or pd.Series(p.category[~p.is_dup]).value_counts()
                       .max() >= _PROCESS_MIN_COMPLAINTS):
             _procs.warm_up()  # while the categories are clustered
@@ -763,10 +766,7 @@ class SpaceTimeEvents:
                 # the same call on the category's slice, in a child process; the refit
                 # warning is decided (and logged) here
                 o = dict(opts, refit=_refit_for(cat, len(rows), opts.get("refit", "auto"),
-                                                opts.get("max_refit_points", 50_000)))
-                o.update(n_permutations=self.n_permutations, seed=self.seed, eps_m=self.eps_m,
-                         window_h=self.window_h, min_complainants=self.min_complainants,
-                         params=self.params, workers=self.workers)
+                                                opts.get("max_refit_points", _MAX_REFIT_POINTS)))
                 fut = pool.submit(_scan_in_process, p, rows, pd.DataFrame(ev.drop(columns="geometry")),
                                   o, cat)
             else:
@@ -930,7 +930,7 @@ def scan_pvalues(complaints: pd.DataFrame | None, events: pd.DataFrame, *, n_per
                  n_centres: int = 32, time_unit_h: float = 24.0,
                  radii_m: Sequence[float] = DEFAULT_RADII_M,
                  max_population_share: float = 0.5, refit: bool | str = "auto",
-                 max_refit_points: int = 50_000,
+                 max_refit_points: int = _MAX_REFIT_POINTS,
                  stop_alpha: float | None = 0.05,
                  eps_m: float | None = None, window_h: float | None = None,
                  min_complainants: int | None = None,
