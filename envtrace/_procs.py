@@ -35,6 +35,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from envtrace import _malloc
+
 __all__ = ["call_in_process", "available", "warm_up"]
 
 _PRELOAD = ["envtrace.events"]
@@ -101,8 +103,10 @@ def _watch_parent(conn: Connection) -> None:
 
 def _child(args_conn: Connection, out_conn: Connection) -> None:
     try:
-        fn, args = args_conn.recv()  # sent once the child has started (module docstring)
+        fn, args, tune = args_conn.recv()  # sent once the child has started (module docstring)
         _watch_parent(args_conn)
+        if tune:  # the parent is the envtrace command: so is this child (envtrace._malloc)
+            _malloc.keep_freed_memory()
         out: tuple[str, Any] = ("ok", fn(*args))
         del fn, args
     except BaseException as exc:  # handed to the parent, which re-raises it
@@ -144,7 +148,7 @@ def call_in_process(fn: Callable[..., Any], *args: Any, name: str = "envtrace-ch
         args_recv.close()
         out_send.close()  # the child holds the only writing end: its death closes the pipe
         try:
-            args_send.send((fn, args))  # kept open until the result is in (_watch_parent)
+            args_send.send((fn, args, _malloc.applied()))  # kept open until the result is in (_watch_parent)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the child is gone: said below
         try:

@@ -673,6 +673,9 @@ def brief_case(
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    from envtrace import _malloc
+
+    _malloc.keep_freed_memory()  # this process is envtrace's own (envtrace._malloc)
     try:
         app(args=argv, standalone_mode=True)
     except InputError as exc:  # raised outside a command's own handler
