@@ -223,6 +223,13 @@ class _Prepared:
         if n and ((np.abs(lat) > 90).any() or (np.abs(lon) > 180).any()):
             raise InputError("lon/lat out of range (expected WGS84 degrees)")
         self.lon, self.lat = lon, lat
+        proj = None
+        if n >= 100_000:  # PROJ works without the GIL: on a thread beside the steps below
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envtrace-project")
+            proj = pool.submit(self._project)
+            pool.shutdown(wait=False)
         if "category" in complaints:
             cat = complaints["category"].astype(object).where(complaints["category"].notna(), "")
             self.category = cat.astype(str).to_numpy(dtype=object)
@@ -234,12 +241,15 @@ class _Prepared:
         else:
             self.keys = np.full(n, "", dtype=object)
         self.root = self._resolve_duplicates(complaints)
-        if n:
-            self.crs = geo.local_crs(lon, lat)
-            self.x, self.y = geo.project(lon, lat, self.crs)
-        else:
-            self.crs = None
-            self.x = self.y = np.zeros(0)
+        self.crs, self.x, self.y = proj.result() if proj is not None else self._project()
+
+    def _project(self) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The local projection (:func:`envtrace.geo.local_crs`) and the metres of every row."""
+        if not self.n:
+            return None, np.zeros(0), np.zeros(0)
+        crs = geo.local_crs(self.lon, self.lat)
+        x, y = geo.project(self.lon, self.lat, crs)
+        return crs, x, y
 
     def _resolve_duplicates(self, complaints: pd.DataFrame) -> np.ndarray:
         """Position of each row's original (itself when not a duplicate)."""
