@@ -500,3 +500,40 @@ def test_an_event_of_two_sources_becomes_two_in_every_output(tmp_path: Path) -> 
     off = pipeline.trace(data, n_permutations=19, lang="en")
     assert len(off.events) == 1 and off.summary["counts"]["split_clusters"] == 0
     assert float(clusters["p_value"].iloc[0]) == pytest.approx(float(off.events["p_value"].iloc[0]))
+
+
+def test_texts_read_in_a_child_process_give_the_same_trace(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large county's texts are read in a child process while its events are found
+    (envtrace.pipeline._read_texts_beside): the ranking, splits included, is the same."""
+    from envtrace import attribution
+
+    d = Path(__file__).resolve().parents[1] / "data" / "sample"
+    kw = dict(n_permutations=19, lang="en", event_params={"n_permutations": 0})
+    calls = []
+    real = attribution.text_masks
+
+    def counted(frame: pd.DataFrame) -> pd.DataFrame:
+        calls.append(len(frame))
+        return real(frame)
+
+    monkeypatch.setattr(attribution, "text_masks", counted)  # in this process only
+    base = pipeline.trace(d, **kw)
+    assert base.summary["counts"]["split_clusters"] > 0  # the parts' ranking is compared too
+    monkeypatch.setattr(pipeline, "_TEXTS_PROCESS_MIN", 1)
+    monkeypatch.setattr(attribution, "text_masks", real)  # picklable by name for the child
+    from envtrace import _procs
+
+    started = []
+    call = _procs.call_in_process
+
+    def watched(fn, *args, **kw_):  # noqa: ANN001, ANN202
+        started.append(fn.__name__)
+        return call(fn, *args, **kw_)
+
+    monkeypatch.setattr(_procs, "call_in_process", watched)
+    child = pipeline.trace(d, **kw)
+    assert calls == []  # the first trace read the texts in the ranking
+    assert started == ["text_masks"]  # the second in a child process
+    pd.testing.assert_frame_equal(child.candidates, base.candidates)
+    pd.testing.assert_frame_equal(child.complaints, base.complaints)
