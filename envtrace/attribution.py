@@ -365,7 +365,6 @@ __all__ = [
     "wind_direction_autocorrelation",
     "lag_prior",
     "rank_suspects",
-    "text_masks",
 ]
 
 CANDIDATE_COLUMNS: list[str] = [
@@ -1611,47 +1610,6 @@ def _preselect(ev_cat: np.ndarray, vx: np.ndarray, vy: np.ndarray, members: np.n
     return start_h, ents, plaus
 
 
-_TEXT_MASK_COLUMNS = ("noticed_hours", "odour_families")
-
-
-def text_masks(complaints: pd.DataFrame) -> pd.DataFrame:
-    """What each complaint's text says, read once for :func:`rank_suspects`.
-
-    Returns a frame indexed like ``complaints`` with int64 bit masks ``noticed_hours``
-    (the local hours its time words allow, :func:`envtrace.classify.noticed_hours`) and
-    ``odour_families`` (the kinds of smell it names,
-    :func:`envtrace.classify.odour_families`); 0 where there is no text. Each text is
-    read on its own, so the masks of any subset of the complaints are those rows of this
-    frame.
-    """
-    from envtrace.classify import noticed_hours, odour_families
-
-    if "text" in complaints.columns:
-        text = complaints["text"]
-        hours, kinds = noticed_hours(text), odour_families(text)
-    else:
-        hours = kinds = np.zeros(len(complaints), dtype=np.int64)
-    return pd.DataFrame({"noticed_hours": np.asarray(hours, dtype=np.int64),
-                         "odour_families": np.asarray(kinds, dtype=np.int64)},
-                        index=complaints.index)
-
-
-def _aligned_text_masks(masks: pd.DataFrame | None, complaints: pd.DataFrame
-                        ) -> dict[str, np.ndarray] | None:
-    """``masks`` (:func:`text_masks`) row for row with ``complaints``, or None when they do
-    not cover every complaint (the texts are then read where needed)."""
-    if masks is None or not set(_TEXT_MASK_COLUMNS) <= set(masks.columns):
-        return None
-    m = masks.loc[:, list(_TEXT_MASK_COLUMNS)]
-    if not m.index.equals(complaints.index):
-        if not (m.index.is_unique and complaints.index.is_unique):
-            return None
-        m = m.reindex(complaints.index)
-        if m.isna().to_numpy().any():
-            return None
-    return {c: m[c].to_numpy(dtype=np.int64) for c in _TEXT_MASK_COLUMNS}
-
-
 def rank_suspects(
     events: pd.DataFrame,
     complaints: pd.DataFrame,
@@ -1669,7 +1627,6 @@ def rank_suspects(
     profile_for: Any = None,
     fixed: Mapping[str, Any] | None = None,
     split: bool = False,
-    text_masks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rank the enterprises behind each event (the model is in the module docstring).
 
@@ -1715,10 +1672,6 @@ def rank_suspects(
         Propose splits of events holding two sources (step 11, ``attrs["split"]``); the
         suspects of those events then get no p-values, as the caller is to split them and
         rank the parts (``envtrace trace`` does).
-    text_masks : DataFrame, optional
-        What the complaints' texts say, from :func:`text_masks` (indexed like
-        ``complaints``; ``envtrace trace`` reads them in a child process while the events
-        are found). Read here when not given or not covering every complaint.
 
     Returns
     -------
@@ -1767,7 +1720,6 @@ def rank_suspects(
     ev = events.reset_index(drop=True)
     ent = enterprises.reset_index(drop=True)
     cp_index = complaints.index
-    read = _aligned_text_masks(text_masks, complaints)
     cp = complaints.reset_index(drop=True)
     rng = np.random.default_rng(seed)
     fixed = dict(fixed) if fixed is not None else None
@@ -1886,8 +1838,7 @@ def rank_suspects(
     if prm.time_cue_trust > 0 and "text" in cp.columns and members_all.size:
         from envtrace.classify import noticed_hours
 
-        masks[members_all] = (read["noticed_hours"][members_all] if read is not None
-                              else noticed_hours(cp["text"].iloc[members_all]))
+        masks[members_all] = noticed_hours(cp["text"].iloc[members_all])
     lag_cls = np.zeros(len(cp), dtype=np.int64)
     trust = (time_word_trust(c_hod[members_all], masks[members_all], cap=prm.time_cue_trust)
              if fixed is None else float(fixed.get("time_word_trust", 0.0)))
@@ -2033,8 +1984,7 @@ def rank_suspects(
         trust_fixed=None if fixed is None else float(fixed.get("odour_word_trust", 0.0)),
         q_fixed=None if fixed is None else fixed.get("odour_q"),
         # per-complaint values (of the wind sample) only for the events step 11 may split
-        llr_for=(np.diff(bounds) <= prm.split_max_members) if split and prm.split_min_gain > 0 else None,
-        read=None if read is None else read["odour_families"])
+        llr_for=(np.diff(bounds) <= prm.split_max_members) if split and prm.split_min_gain > 0 else None)
     log_odour, odour_top, odour_fams = words.log_lr, words.top, words.families
 
     # enterprises the complainants name (step 7d) -------------------------------------------
@@ -2687,7 +2637,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
                  codes: Sequence[str], ckey: np.ndarray, prm: AttributionParams,
                  rng: np.random.Generator, info: dict[str, Any], provisional: np.ndarray,
                  trust_fixed: float | None = None, q_fixed: np.ndarray | None = None,
-                 llr_for: np.ndarray | None = None, read: np.ndarray | None = None) -> _Words:
+                 llr_for: np.ndarray | None = None) -> _Words:
     """Step 7c: the odour words' evidence (:class:`_Words`).
 
     ``provisional``: log posterior (unnormalised) of each pair without the words; the words'
@@ -2696,8 +2646,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     ``trust_fixed``, ``q_fixed``: the trust to use (already multiplied by the fit) and the
     kinds' base rates, instead of their estimates from these events and complaints (the
     parts of split events are ranked with those of the whole record). ``llr_for``: the
-    events (bool per event) to return the per-complaint log LR for (none by default).
-    ``read``: each complaint's kinds of smell already read (:func:`text_masks`)."""
+    events (bool per event) to return the per-complaint log LR for (none by default)."""
     n_pairs = P_ent.size
     ev_odour = np.asarray(ev_cat) == "odour"
     none = _Words(np.zeros(n_pairs), [(-1, 0, 0, ())] * len(ev_cat), np.zeros(len(codes), dtype=np.int64),
@@ -2718,7 +2667,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
         pool = np.sort(rng.choice(pool, size=_ODOUR_BASE_SAMPLE, replace=False))
     need = np.union1d(idx, pool)  # each text read once
     full = np.zeros(len(cp), dtype=np.int64)
-    full[need] = odour_families(cp["text"].iloc[need]) if read is None else read[need]
+    full[need] = odour_families(cp["text"].iloc[need])
     no_m, no_w = np.zeros(0, dtype=np.int64), np.zeros(0)
     masks, weights = [no_m] * len(ev_cat), [no_w] * len(ev_cat)
     # the agreement within events counts each complainant once (repeat calls of one

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,8 +29,6 @@ import pandas as pd
 from envtrace import __version__, _threads
 from envtrace._atomic import atomic_dir, sha256_file
 from envtrace.errors import InputError
-
-_log = logging.getLogger(__name__)
 
 __all__ = [
     "COMPLAINT_COLUMNS",
@@ -264,9 +261,6 @@ def trace(
     durations["classify_s"] = time.perf_counter() - t0
     if writer is not None:
         writer.complaints_ready(comp, ds.rejects, out_tz)
-    # the texts' time words and smells, for the attribution, read in a child process on
-    # the core that the events leave idle (a large county: ~2 s of the ranking)
-    texts_job = _read_texts_beside(comp)
 
     # the attribution's settings are checked before the long stages start
     att_cfg = dict(ds.config.attribution or {})
@@ -329,7 +323,7 @@ def trace(
     rank = functools.partial(
         attribution.rank_suspects, enterprises=ds.enterprises, wind=ds_wind, alarms=ds.alarms,
         actions=ds.actions, max_distance_m=max_distance_m, n_permutations=n_permutations, seed=seed,
-        lang=lang, params=prm, text_masks=_texts_read(texts_job))
+        lang=lang, params=prm)
     cand = rank(ev, comp, split=rounds > 0)
     parent = None
     n_split = 0
@@ -507,35 +501,6 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     # what the parts propose in turn (a part may still hold two sources)
     out.attrs["split"], out.attrs["fixed"] = split2, fixed2
     return out, comp, ev2, parent
-
-
-_TEXTS_PROCESS_MIN = 100_000  # complaints; fewer are read in the ranking itself
-
-
-def _read_texts_beside(comp: pd.DataFrame) -> Any:
-    """:func:`envtrace.attribution.text_masks` of ``comp`` in a child process, as a future
-    (None when the county is small, the machine has one core or no child can start)."""
-    from envtrace import _procs, attribution
-
-    if (len(comp) < _TEXTS_PROCESS_MIN or "text" not in comp.columns
-            or (os.cpu_count() or 1) < 2 or not _procs.available()):
-        return None
-    texts = comp[["text"]]
-    return _threads.background(
-        lambda: _procs.call_in_process(attribution.text_masks, texts, name="envtrace-texts"),
-        name="envtrace-texts")
-
-
-def _texts_read(job: Any) -> pd.DataFrame | None:
-    """The result of :func:`_read_texts_beside`, or None (the ranking then reads the texts
-    itself: the same result, on this process's time)."""
-    if job is None:
-        return None
-    try:
-        return job.result()
-    except (RuntimeError, OSError, EOFError) as exc:  # the child died: only speed is lost
-        _log.warning("reading the texts in a child process failed (%s); read in the ranking", exc)
-        return None
 
 
 def _import_stages() -> None:

@@ -1659,24 +1659,3 @@ def test_dense_unique_equals_numpy_unique(size: int) -> None:
         np.testing.assert_array_equal(inv, inv0.ravel())
         assert u.dtype == v.dtype
         np.testing.assert_array_equal(u[inv], v)  # the inverse rebuilds the values
-
-
-def test_text_masks_are_the_texts_readings_row_by_row() -> None:
-    from envtrace.classify import noticed_hours, odour_families
-
-    comp = pd.DataFrame({"text": ["半夜一股臭鸡蛋味", "", "白天有油漆味", "rotten eggs last night"]},
-                        index=[10, 11, 12, 13])
-    m = at.text_masks(comp)
-    assert list(m.index) == [10, 11, 12, 13]
-    np.testing.assert_array_equal(m["noticed_hours"], noticed_hours(comp["text"]))
-    np.testing.assert_array_equal(m["odour_families"], odour_families(comp["text"]))
-    assert m.loc[10, "noticed_hours"] != 0 and m.loc[10, "odour_families"] != 0
-    assert m.loc[11].tolist() == [0, 0]
-    # a subset of the rows, in another order: the same rows' masks
-    sub = comp.loc[[13, 10]]
-    got = at._aligned_text_masks(m, sub)
-    np.testing.assert_array_equal(got["odour_families"], m.loc[[13, 10], "odour_families"])
-    # masks that do not cover the complaints are not used
-    assert at._aligned_text_masks(m.loc[[10, 11]], comp) is None
-    assert at._aligned_text_masks(None, comp) is None
-    assert at.text_masks(comp.drop(columns="text"))["odour_families"].tolist() == [0, 0, 0, 0]
