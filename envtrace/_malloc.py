@@ -7,7 +7,7 @@ last freed) and hands freed memory at the top of the heap back to the kernel at 
 (``M_TRIM_THRESHOLD``, 128 kB), so every new array faults its pages in again: 2.9 million
 page faults in a 1M-complaint ``envtrace trace``, about 5 s of the 100 CPU-seconds. With
 arrays up to 32 MB served from the heap (``M_MMAP_THRESHOLD``, its largest allowed value
-on 64-bit) and up to 1 GB of freed heap kept for reuse (``M_TRIM_THRESHOLD``) the count
+on 64-bit) and up to 256 MB of freed heap top kept for reuse (``M_TRIM_THRESHOLD``) the count
 halves (``benchmarks/results/trace.md``, fourteenth session). These are the two settings
 glibc documents for this (``mallopt(3)``, the ``glibc.malloc.*`` tunables).
 
@@ -26,13 +26,13 @@ __all__ = ["keep_freed_memory", "applied"]
 _M_TRIM_THRESHOLD = -1  # <malloc.h>
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024  # glibc's maximum on 64-bit (HEAP_MAX_SIZE / 2)
-TRIM_THRESHOLD_BYTES = 1024 * 1024 * 1024
+TRIM_THRESHOLD_BYTES = 256 * 1024 * 1024
 
 _applied = False
 
 
 def keep_freed_memory() -> bool:
-    """Set glibc's ``M_MMAP_THRESHOLD`` to 32 MB and ``M_TRIM_THRESHOLD`` to 1 GB for this
+    """Set glibc's ``M_MMAP_THRESHOLD`` to 32 MB and ``M_TRIM_THRESHOLD`` to 256 MB for this
     process (module docstring). Returns whether both were set (``False`` off Linux, on
     another C library, or when glibc refuses a value)."""
     global _applied
