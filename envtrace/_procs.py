@@ -148,7 +148,8 @@ def call_in_process(fn: Callable[..., Any], *args: Any, name: str = "envtrace-ch
         args_recv.close()
         out_send.close()  # the child holds the only writing end: its death closes the pipe
         try:
-            args_send.send((fn, args, _malloc.applied()))  # kept open until the result is in (_watch_parent)
+            # kept open until the result is in (_watch_parent)
+            args_send.send((fn, args, _malloc.applied()))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the child is gone: said below
         try:

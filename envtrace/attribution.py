@@ -627,11 +627,14 @@ class AttributionParams:
 
 
 def _dense_unique(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(values, return_inverse=True)`` for integers in ``[0, size)``, in
+    """``np.unique(values, return_inverse=True)`` for integers in ``[0, size)`` (a hard
+    requirement: negative values would wrap around, larger ones raise ``IndexError``), in
     O(n + size) instead of a sort: the distinct values (sorted) and each value's position
     among them. Used on the tens of millions of (candidate, complaint) rows at scale,
     where the sort took about a second per call."""
     v = np.asarray(values).ravel()
+    if v.dtype.kind not in "iu":
+        raise TypeError(f"_dense_unique needs integers in [0, size), not {v.dtype}")
     present = np.zeros(int(size), dtype=bool)
     present[v] = True
     uniq = np.flatnonzero(present).astype(v.dtype, copy=False)
@@ -3222,6 +3225,7 @@ def _permutation_p(cache: dict[str, Any], wd: _Wind, rows: np.ndarray,
         comp_rows = cache["comp"][sub]
         keep = np.ones(sub.size, dtype=bool)
         # distinct (event, complaint) rows in (event, complaint) order, by one integer key
+        # (both are row numbers >= 0: at most events x complaints, far inside int64)
         span = int(comp_rows.max()) + 1
         key = np.unique(ev_rows.astype(np.int64) * span + comp_rows)
         pairs_ev = np.column_stack([key // span, key % span])

@@ -167,6 +167,9 @@ _REFIT_POINTS = 5_000  # points per batched DBSCAN of the scan's replicates (the
 _REFIT_MAX_PAIRS = 2_000_000
 # background scans of at least this many (non-duplicate) complaints run in child processes
 _PROCESS_MIN_COMPLAINTS = 10_000
+# complaints from which _Prepared projects them on a thread (1M: 0.9 s of PROJ, beside
+# 1.5 s of reading the other columns; below this the thread costs more than it saves)
+_PROJECT_THREAD_MIN = 100_000
 _MAX_REFIT_POINTS = 50_000  # scan_pvalues' default max_refit_points
 
 
@@ -224,12 +227,23 @@ class _Prepared:
             raise InputError("lon/lat out of range (expected WGS84 degrees)")
         self.lon, self.lat = lon, lat
         proj = None
-        if n >= 100_000:  # PROJ works without the GIL: on a thread beside the steps below
+        if n >= _PROJECT_THREAD_MIN:  # PROJ works without the GIL: beside the steps below
             from concurrent.futures import ThreadPoolExecutor
 
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envtrace-project")
             proj = pool.submit(self._project)
             pool.shutdown(wait=False)
+        try:
+            self._read_columns(complaints)
+        except BaseException:
+            if proj is not None:
+                proj.cancel()
+            raise
+        self.crs, self.x, self.y = proj.result() if proj is not None else self._project()
+
+    def _read_columns(self, complaints: pd.DataFrame) -> None:
+        """Categories, complainant keys and the duplicates' originals."""
+        n = self.n
         if "category" in complaints:
             cat = complaints["category"].astype(object).where(complaints["category"].notna(), "")
             self.category = cat.astype(str).to_numpy(dtype=object)
@@ -241,7 +255,6 @@ class _Prepared:
         else:
             self.keys = np.full(n, "", dtype=object)
         self.root = self._resolve_duplicates(complaints)
-        self.crs, self.x, self.y = proj.result() if proj is not None else self._project()
 
     def _project(self) -> tuple[Any, np.ndarray, np.ndarray]:
         """The local projection (:func:`envtrace.geo.local_crs`) and the metres of every row."""

@@ -1648,14 +1648,17 @@ def test_one_complainants_habit_of_naming_a_firm_is_one_opinion_in_the_fit():
     assert gains["one person"] == pytest.approx(gains["ten people"] / 10, abs=0.011)
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint16])
 @pytest.mark.parametrize("size", [1, 7, 1000])
-def test_dense_unique_equals_numpy_unique(size: int) -> None:
+def test_dense_unique_equals_numpy_unique(size: int, dtype: type) -> None:
     rng = np.random.default_rng(size)
     for n in (0, 1, 50, 5000):
-        v = rng.integers(0, size, n)
+        v = rng.integers(0, size, n).astype(dtype)
         u, inv = at._dense_unique(v, size)
         u0, inv0 = np.unique(v, return_inverse=True)
         np.testing.assert_array_equal(u, u0)
         np.testing.assert_array_equal(inv, inv0.ravel())
         assert u.dtype == v.dtype
         np.testing.assert_array_equal(u[inv], v)  # the inverse rebuilds the values
+    with pytest.raises(TypeError):
+        at._dense_unique(np.array([0.5, 1.0]), 2)  # integers only

@@ -17,8 +17,9 @@ glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
 # page faults while 20 arrays of 8.0-15.6 MB, each a little larger than the last, are made
 # and freed one after the other (as the tables of a growing computation are)
 _FAULTS = textwrap.dedent("""
-    import resource, sys
-    import numpy as np
+    import ctypes, resource, sys
+    ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE: 4 kB pages whatever the
+    import numpy as np                         # kernel's transparent huge pages setting
     from envtrace import _malloc
     if sys.argv[1] == "tuned":
         assert _malloc.keep_freed_memory()
@@ -33,8 +34,9 @@ _PAGES_LARGEST = (1_000_000 + 50_000 * 19) * 8 // 4096  # 3,808
 
 
 def _faults(mode: str) -> int:
-    env = dict(os.environ, NUMPY_MADVISE_HUGEPAGE="0")  # 4 kB pages, whatever the kernel's THP
-    env.pop("GLIBC_TUNABLES", None)
+    env = {k: v for k, v in os.environ.items()  # glibc's defaults, numpy's own pages
+           if k not in ("GLIBC_TUNABLES", "LD_PRELOAD") and not k.startswith("MALLOC_")}
+    env["NUMPY_MADVISE_HUGEPAGE"] = "0"
     out = subprocess.run([sys.executable, "-c", _FAULTS, mode], env=env, capture_output=True,
                          text=True, check=True)
     return int(out.stdout.strip())
@@ -42,24 +44,13 @@ def _faults(mode: str) -> int:
 
 @glibc_only
 def test_freed_arrays_are_reused_without_faulting_their_pages_again() -> None:
-    if not _libc_is_glibc():
+    if not _malloc.is_glibc():
         pytest.skip("not glibc")
     plain, tuned = _faults("plain"), _faults("tuned")
     # glibc's default: each array larger than the last freed one is a fresh mmap whose
     # every page faults; kept for reuse, only the growth of the heap does
     assert plain > 0.9 * _PAGES_ALL
     assert tuned < 1.5 * _PAGES_LARGEST
-
-
-def _libc_is_glibc() -> bool:
-    import ctypes
-    import ctypes.util
-
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").gnu_get_libc_version  # noqa: B018
-    except (OSError, AttributeError):
-        return False
-    return True
 
 
 def _applied_here() -> bool:
@@ -69,7 +60,7 @@ def _applied_here() -> bool:
 def test_children_follow_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_malloc, "_applied", False)
     assert _procs.call_in_process(_applied_here) is False  # a notebook's process: left alone
-    if not (sys.platform.startswith("linux") and _libc_is_glibc()):
+    if not (sys.platform.startswith("linux") and _malloc.is_glibc()):
         pytest.skip("glibc only")
     monkeypatch.setattr(_malloc, "_applied", True)  # as in the envtrace command
     assert _procs.call_in_process(_applied_here) is True
@@ -81,5 +72,5 @@ def test_the_command_sets_it_and_a_library_import_does_not() -> None:
             "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
             "print(a, _malloc.applied())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    expected = "False True" if sys.platform.startswith("linux") and _libc_is_glibc() else "False False"
+    expected = "False True" if sys.platform.startswith("linux") and _malloc.is_glibc() else "False False"
     assert out.stdout.strip().splitlines()[-1] == expected
