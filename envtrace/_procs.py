@@ -20,7 +20,8 @@ a child starts, the main module says it is ``__main__`` by name, which
 :mod:`multiprocessing` never re-imports. The child is started with two pipe ends only; the
 call and its data follow once the main module is itself again. A child whose parent is
 killed ends at once (its end of a pipe from the parent closes). The forkserver's preload list
-(``set_forkserver_preload``) is process-wide: it is set to ``["envtrace.events"]``.
+(``set_forkserver_preload``) is process-wide: it is set to ``["envtrace.events",
+"envtrace.classify"]``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from envtrace import _malloc
 
 __all__ = ["call_in_process", "available", "warm_up"]
 
-_PRELOAD = ["envtrace.events"]
+_PRELOAD = ["envtrace.events", "envtrace.classify"]
 _START_LOCK = threading.Lock()
 
 

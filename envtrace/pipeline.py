@@ -212,6 +212,10 @@ def trace(
                 if not Path(p).is_file():
                     raise InputError(f"{p}: no such file")
                 paths[name] = Path(p)
+        if _large_input(root, paths):  # child processes will help: their server starts now
+            from envtrace import _procs
+
+            _procs.warm_up()
         # the inputs' SHA-256 for the summary, on the core that the ingest leaves idle
         hash_job = _threads.background(lambda: _sha256_all(_input_files(root, paths)),
                                        name="envtrace-hash")
@@ -501,6 +505,22 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     # what the parts propose in turn (a part may still hold two sources)
     out.attrs["split"], out.attrs["fixed"] = split2, fixed2
     return out, comp, ev2, parent
+
+
+_LARGE_INPUT_BYTES = 20_000_000  # a complaints file of about 80,000 rows and more
+
+
+def _large_input(root: Path | None, paths: Mapping[str, Path]) -> bool:
+    """Whether the complaints file is large enough for the child processes of the
+    classification and the events' scan (their forkserver is then started at once, on the
+    core that the ingest leaves idle)."""
+    p = paths.get("complaints")
+    if p is None and root is not None:
+        p = next((q for q in sorted(root.glob("complaints.*")) if q.is_file()), None)
+    try:
+        return p is not None and p.stat().st_size >= _LARGE_INPUT_BYTES
+    except OSError:
+        return False
 
 
 def _import_stages() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -582,3 +583,30 @@ def test_odour_families_read_texts_that_are_not_utf8() -> None:
     # a lone surrogate cannot go to Arrow; the text is still read
     got = ec.odour_families(pd.Series(["\ud800 下水道臭味", "下水道臭味"], dtype=object))
     assert got[0] == got[1] != 0
+
+
+def test_texts_decided_in_a_child_process_get_the_same_categories(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many distinct texts are split between this process and a child
+    (classify._decide_on_two_cores): each text's category and source are the same."""
+    from envtrace import _procs
+    from envtrace import classify as mod
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "complaints.csv"
+    texts = pd.read_csv(sample, dtype=str, keep_default_na=False)["text"].tolist()
+    texts = texts + [t + "，" + w for t in texts[:300] for w in ("刺鼻", "很吵", "灰尘大")] + ["", "  "]
+    lab0, src0 = mod.classify_with_source(texts)
+    started = []
+    call = _procs.call_in_process
+
+    def watched(fn, *args, **kw):  # noqa: ANN001, ANN202
+        started.append(fn.__name__)
+        return call(fn, *args, **kw)
+
+    monkeypatch.setattr(_procs, "call_in_process", watched)
+    monkeypatch.setattr(mod, "_PROCESS_MIN_TEXTS", 10)
+    lab1, src1 = mod.classify_with_source(texts)
+    if _procs.available() and (os.cpu_count() or 1) > 1:
+        assert started == ["_decide"]
+    np.testing.assert_array_equal(lab1, lab0)
+    np.testing.assert_array_equal(src1, src0)
+    assert {"lexicon", "model", "default"} <= set(src0)  # both deciders and blanks are compared

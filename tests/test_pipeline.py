@@ -500,3 +500,15 @@ def test_an_event_of_two_sources_becomes_two_in_every_output(tmp_path: Path) -> 
     off = pipeline.trace(data, n_permutations=19, lang="en")
     assert len(off.events) == 1 and off.summary["counts"]["split_clusters"] == 0
     assert float(clusters["p_value"].iloc[0]) == pytest.approx(float(off.events["p_value"].iloc[0]))
+
+
+def test_large_input_starts_the_child_processes_server_early(tmp_path: Path) -> None:
+    small = tmp_path / "complaints.csv"
+    small.write_text("complaint_id,received_at,lon,lat\n", encoding="utf-8")
+    assert not pipeline._large_input(tmp_path, {})
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as fh:
+        fh.truncate(pipeline._LARGE_INPUT_BYTES)
+    assert pipeline._large_input(None, {"complaints": big})
+    assert pipeline._large_input(tmp_path, {"complaints": big})  # an explicit file wins
+    assert not pipeline._large_input(tmp_path / "missing", {})
