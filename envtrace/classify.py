@@ -913,7 +913,8 @@ def _decide_on_two_cores(texts: list[str], lang: str) -> tuple[np.ndarray, np.nd
     all here when no child can be started or the machine has one core."""
     from envtrace import _procs, _threads
 
-    if (os.cpu_count() or 1) < 2 or not _procs.available():
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cores < 2 or not _procs.available():
         return _decide(texts, lang)
     cut = int(len(texts) * (1.0 - _CHILD_SHARE))
     tail = texts[cut:]
@@ -923,8 +924,8 @@ def _decide_on_two_cores(texts: list[str], lang: str) -> tuple[np.ndarray, np.nd
     lab0, src0 = _decide(texts[:cut], lang)
     try:
         lab1, src1 = job.result()
-    except (RuntimeError, OSError, EOFError):  # the child died: decided here instead
-        lab1, src1 = _decide(tail, lang)
+    except Exception:  # noqa: BLE001 - the child died or failed: decided here instead,
+        lab1, src1 = _decide(tail, lang)  # where a real error is raised again
     return np.concatenate([lab0, lab1]), np.concatenate([src0, src1])
 
 

@@ -507,16 +507,21 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     return out, comp, ev2, parent
 
 
-_LARGE_INPUT_BYTES = 20_000_000  # a complaints file of about 80,000 rows and more
+# a complaints file of about 80,000 rows and more: the events' scan will use child
+# processes (a category of 10,000 complaints), the classification too with 100,000
+# distinct texts
+_LARGE_INPUT_BYTES = 20_000_000
 
 
 def _large_input(root: Path | None, paths: Mapping[str, Path]) -> bool:
-    """Whether the complaints file is large enough for the child processes of the
-    classification and the events' scan (their forkserver is then started at once, on the
+    """Whether the complaints file (the one :func:`envtrace.io.load_dataset` reads) is
+    large enough for child processes (their forkserver is then started at once, on the
     core that the ingest leaves idle)."""
+    from envtrace import io
+
     p = paths.get("complaints")
-    if p is None and root is not None:
-        p = next((q for q in sorted(root.glob("complaints.*")) if q.is_file()), None)
+    if p is None and root is not None and root.is_dir():
+        p = io._find(root, "complaints", io.DATASET_FILES["complaints"])
     try:
         return p is not None and p.stat().st_size >= _LARGE_INPUT_BYTES
     except OSError:

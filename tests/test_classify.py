@@ -599,8 +599,9 @@ def test_texts_decided_in_a_child_process_get_the_same_categories(monkeypatch: p
     call = _procs.call_in_process
 
     def watched(fn, *args, **kw):  # noqa: ANN001, ANN202
-        started.append(fn.__name__)
-        return call(fn, *args, **kw)
+        out = call(fn, *args, **kw)
+        started.append(fn.__name__)  # answered by the child, not by the fallback
+        return out
 
     monkeypatch.setattr(_procs, "call_in_process", watched)
     monkeypatch.setattr(mod, "_PROCESS_MIN_TEXTS", 10)
@@ -610,3 +611,11 @@ def test_texts_decided_in_a_child_process_get_the_same_categories(monkeypatch: p
     np.testing.assert_array_equal(lab1, lab0)
     np.testing.assert_array_equal(src1, src0)
     assert {"lexicon", "model", "default"} <= set(src0)  # both deciders and blanks are compared
+    # the child decides in the language asked for
+    some = [t for t in texts if t.strip()][:200] + ["noise from the factory at night"]
+    if started:
+        for lang in ("zh", "en"):
+            got = call(mod._decide, some, lang)
+            want = mod._decide(some, lang)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
