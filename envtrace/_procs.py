@@ -1,4 +1,5 @@
-"""One call in a child process (private helper of :mod:`envtrace.events`).
+"""One call in a child process (private helper of :mod:`envtrace.events` and
+:mod:`envtrace.classify`).
 
 The events' scan runs beside the attribution. On threads the two share one interpreter
 lock, and the scan's many small numpy steps held it often enough to slow the attribution
@@ -38,7 +39,7 @@ from typing import Any
 
 from envtrace import _malloc
 
-__all__ = ["call_in_process", "available", "warm_up"]
+__all__ = ["call_in_process", "available", "cores", "warm_up"]
 
 _PRELOAD = ["envtrace.events", "envtrace.classify"]
 _START_LOCK = threading.Lock()
@@ -67,6 +68,13 @@ def available() -> bool:
     except (OSError, ImportError, ValueError):  # pragma: no cover - platform dependent
         return False
     return True
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity, where the platform says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def warm_up() -> None:

@@ -2293,7 +2293,7 @@ def _triangulate(a: np.ndarray, log_lik: np.ndarray, P_ev: np.ndarray, P_ent: np
         taus = np.array([np.inf])
     chosen: dict[str, float] = {}
     ev_has = np.diff(pair_start) > 0
-    for kc in _dense_unique(cat_pair, cat_names.size)[0]:
+    for kc in np.unique(ev_code[ev_has]):  # the categories of the events with candidates
         k = cat_names[kc]
         pm = cat_pair == kc
         evs = np.flatnonzero((ev_code == kc) & ev_has)

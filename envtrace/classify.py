@@ -54,7 +54,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import os
 import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -913,8 +912,7 @@ def _decide_on_two_cores(texts: list[str], lang: str) -> tuple[np.ndarray, np.nd
     all here when no child can be started or the machine has one core."""
     from envtrace import _procs, _threads
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if cores < 2 or not _procs.available():
+    if _procs.cores() < 2 or not _procs.available():
         return _decide(texts, lang)
     cut = int(len(texts) * (1.0 - _CHILD_SHARE))
     tail = texts[cut:]
