@@ -804,7 +804,7 @@ class SpaceTimeEvents:
 
 def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Series, *,
                  buffer_m: float = 100.0) -> tuple[pd.Series, gpd.GeoDataFrame, pd.Series]:
-    """Split events in two: the complaints in ``moved`` leave their event for a new one.
+    """Split events in parts: the complaints in ``moved`` leave their event for new ones.
 
     Used when one space-time event holds two sources' complaints
     (:func:`envtrace.attribution.rank_suspects`, step 11). Both parts get new ids derived
@@ -818,7 +818,9 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     events : DataFrame
         The events (:data:`EVENT_COLUMNS` + ``geometry``).
     moved : Series
-        Index: the complaints (labels of ``complaints.index``) that leave their event.
+        Index: the complaints (labels of ``complaints.index``) that leave their event;
+        integer values 1, 2, … : the part each joins (one event per part), otherwise (e.g.
+        the event ids) all leave as one part.
     buffer_m : float
         Footprint buffer of the parts, metres.
 
@@ -827,7 +829,7 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     labels : Series of str
         The new ``cluster_id`` of every complaint (``complaints.index``).
     events : GeoDataFrame
-        Unsplit events as they were, each split event replaced by its two parts, ordered
+        Unsplit events as they were, each split event replaced by its parts, ordered
         by start and id; a part's ``p_value`` is its parent's.
     parent : Series of str
         Per new ``cluster_id``: the event it came from (itself when not split).
@@ -841,7 +843,9 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     split = split[pd.Index(split).isin(ids.to_numpy()) & (split != NOISE)]
     rows = np.flatnonzero(pd.Index(lab).isin(split))  # hashed: np.isin sorts objects (12 s at 1M)
     part = np.zeros(len(complaints), dtype=np.int64)
-    part[idx] = 1
+    vals = moved.to_numpy()
+    part[idx] = vals if np.issubdtype(vals.dtype, np.integer) and (vals >= 1).all() else 1
+    n_parts = int(part.max()) + 1 if part.size else 2
     parent_of = pd.Series(ids.to_numpy(), index=ids.to_numpy(), dtype="str")
     if not len(rows):
         return (pd.Series(lab, index=complaints.index, name="cluster_id", dtype="str"),
@@ -851,7 +855,7 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     p = _Prepared(complaints[cols].iloc[rows])
     part_sub = part[rows]
     _inherit_duplicates(p, part_sub)  # duplicates follow their originals
-    ilab = pd.factorize(lab[rows])[0].astype(np.int64) * 2 + part_sub  # (event, part)
+    ilab = pd.factorize(lab[rows])[0].astype(np.int64) * n_parts + part_sub  # (event, part)
     orig = ~p.is_dup
     ids_map = _cluster_ids("E", p.ids[orig], ilab[orig])
     names = _names(ilab, ids_map)

@@ -318,7 +318,7 @@ def test_an_event_of_two_sources_is_split_and_each_part_names_its_own():
     moved = set(split.index)
     # exactly the complaints of the other plant's wind leave, as one part
     assert moved == (set(range(6, 12)) if other == "B" else set(range(6)))
-    assert set(split) == {"E1"}
+    assert set(split) == {1}  # one part leaves: the other plant's
     fixed = r.attrs["fixed"]
     assert set(fixed["prior"]) == {("E1", "A"), ("E1", "B")}
     assert fixed["time_word_trust"] == pytest.approx(r.attrs["info"]["time_word_trust"], abs=5e-4)
@@ -343,6 +343,73 @@ def test_an_event_of_two_sources_is_split_and_each_part_names_its_own():
     assert plain.attrs["split"].empty and plain["p_value"].notna().all()
     asked = rank(comp, ent, wind=wind, n_permutations=19, split=True)
     assert asked["p_value"].isna().all()  # its suspects are tested in the parts
+
+
+def test_an_event_of_three_sources_leaves_in_two_parts_in_one_round():
+    """Plants A (3 km west), B (3 km east) and C (3 km north), six complaints after each
+    one's wind on three days: the top suspect keeps its six and the other two plants' six
+    leave as two parts (numbered 1 and 2) in one round; ``split_max_parts = 2`` lets only
+    one part go (the rule of the tenth session)."""
+    comp, wind, ent = _two_source_event()
+    north = [t.replace("2025-06-10", "2025-06-14") for t in COMPLAINT_TIMES]
+    base = comp.iloc[:6]
+    third = base.assign(complaint_id=[f"n{i}" for i in range(6)], complainant_key=[f"kn{i}" for i in range(6)],
+                        received_at=pd.to_datetime(north).tz_localize(TZ))
+    comp = pd.concat([comp, third], ignore_index=True)
+    wind = wind.set_index("time")
+    for t in pd.to_datetime(north).tz_localize(TZ):
+        wind.loc[t.floor("h") - pd.Timedelta(hours=6):t.floor("h"), "wind_dir_deg"] = 0.0
+    wind = wind.reset_index()
+    ent = pd.concat([ent, enterprises()[:1].assign(enterprise_id="C", name="Gamma Chem")], ignore_index=True)
+    ent.loc[2, "lon"], ent.loc[2, "lat"] = (float(v[0]) for v in lonlat([0.0], [3000.0]))
+    r = rank(comp, ent, wind=wind, n_permutations=0, split=True)
+    top = r.set_index("rank").loc[1, "enterprise_id"]
+    own = {"A": set(range(6)), "B": set(range(6, 12)), "C": set(range(12, 18))}
+    split = r.attrs["split"]
+    assert sorted(set(split)) == [1, 2]
+    parts = [set(split.index[split == k]) for k in (1, 2)]
+    assert sorted(map(sorted, parts)) == sorted(sorted(own[e]) for e in own if e != top)
+    two = rank(comp, ent, wind=wind, n_permutations=0, split=True,
+               params=at.AttributionParams(split_max_parts=2))
+    assert set(two.attrs["split"]) == {1}
+    assert set(two.attrs["split"].index) in [own[e] for e in own if e != top]
+
+
+def _short_reach_profile(codes):
+    """``fake_profile_for`` with restaurants (H62): odour 1, reach 300 m."""
+    out = fake_profile_for(list(codes))
+    for i, c in enumerate(codes):
+        if str(c).startswith("H62"):
+            out.loc[i, ["odour", "reach_m", "operating_hours", "known"]] = [1.0, 300.0, "24h", True]
+    return out
+
+
+def test_complaints_at_a_short_reach_source_leave_with_it():
+    """Plant A 3 km west of the village, a restaurant R (reach 300 m) 1.5 km east. Six
+    complaints in the village after west wind; six at R's door (60–140 m) on a day of north
+    wind, which carries neither's air to anyone: the wind says nothing of them, their place
+    does — R reaches them far more surely than the event centre 1.6 km away
+    (``split_reach``), so they leave with R; without the term they stay with A."""
+    north = [t.replace("2025-06-10", "2025-06-11") for t in COMPLAINT_TIMES]
+    comp = complaints(times=COMPLAINT_TIMES + north, xs=np.r_[XS, 1500.0 + XS / 3],
+                      ys=np.r_[YS, 60.0 + np.abs(YS) / 3])
+    wind = wind_year(west_at=COMPLAINT_TIMES).set_index("time")
+    for t in pd.to_datetime(north).tz_localize(TZ):
+        wind.loc[t.floor("h") - pd.Timedelta(hours=8):t.floor("h"), "wind_dir_deg"] = 0.0
+    wind = wind.reset_index()
+    ent = enterprises()
+    ent["lon"], ent["lat"] = lonlat([-3000.0, 1500.0], [0.0, 0.0])
+    ent["industry_code"] = ["C2614", "H621"]
+    kw = {"wind": wind, "n_permutations": 0, "split": True, "profile_for": _short_reach_profile}
+    r = rank(comp, ent, **kw)
+    assert r.set_index("rank").loc[1, "enterprise_id"] == "A"
+    assert sorted(r.attrs["split"].index) == list(range(6, 12))
+    off = rank(comp, ent, params=at.AttributionParams(split_reach=False), **kw)
+    assert off.attrs["split"].empty
+    # the same six complaints 700 m from R: no nearer R than the event centre, so they stay
+    comp2 = comp.copy()
+    comp2.loc[6:, ["lon", "lat"]] = np.column_stack(lonlat(800.0 + XS / 3, 60.0 + np.abs(YS) / 3))
+    assert rank(comp2, ent, **kw).attrs["split"].empty
 
 
 def test_an_event_larger_than_its_wind_sample_is_split_by_the_sample():

@@ -188,6 +188,27 @@ def test_split_events_makes_two_events_from_their_members() -> None:
         split_events(df, ev, pd.Series(parent_id, index=[999]))
 
 
+def test_split_events_makes_one_event_per_numbered_part() -> None:
+    """Nine complaints in three places of one event: part numbers 1 and 2 for the second and
+    third places give three events of three complaints, each with its own centre."""
+    rows = [{"id": f"a{i}", "x_m": 10.0 * i, "h": 0.5 * i} for i in range(3)]
+    rows += [{"id": f"a{i}", "x_m": 200.0 + 10.0 * i, "h": 2.0 + 0.5 * i} for i in range(3, 6)]
+    rows += [{"id": f"a{i}", "x_m": 400.0 + 10.0 * i, "h": 4.0 + 0.5 * i} for i in range(6, 9)]
+    df = frame(rows)
+    labels, ev = find_events(df, **PARAMS)
+    assert len(ev) == 1
+    df = df.assign(cluster_id=labels)
+    moved = pd.Series([1, 1, 1, 2, 2, 2], index=df.index[3:9], dtype="int64")
+    lab2, ev2, parent = split_events(df, ev.assign(p_value=0.03), moved)
+    ids = [_sha_id([f"a{i}" for i in range(k, k + 3)]) for k in (0, 3, 6)]
+    assert lab2.tolist() == [ids[0]] * 3 + [ids[1]] * 3 + [ids[2]] * 3
+    assert ev2["cluster_id"].tolist() == ids  # by start
+    cx, _ = geo.project(ev2["lon"].to_numpy(), ev2["lat"].to_numpy(), CRS0)
+    np.testing.assert_allclose(cx, [10.0, 240.0, 470.0], atol=0.01)  # x = 200 + 10 i, 400 + 10 i
+    assert (ev2["n_complaints"] == 3).all() and (ev2["p_value"] == 0.03).all()
+    assert set(parent.to_numpy()) == {labels.iloc[0]}
+
+
 def test_categories_do_not_merge() -> None:
     df = frame(burst(3, category="odour", prefix="o") + burst(2, category="noise", prefix="n"))
     labels, events = find_events(df, **PARAMS)
