@@ -438,7 +438,7 @@ def trace(
             "complaints": int(len(comp)),
             "clustered_complaints": n_clustered,
             "clusters": int(len(ev)),
-            # events split in two because they held two sources' complaints (step 11)
+            # events split in parts because they held several sources' complaints (step 11)
             "split_clusters": int(info.get("split_events", 0)),
             "candidates": int(len(cand)),
             "rejects": int(len(ds.rejects)),
