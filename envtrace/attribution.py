@@ -565,7 +565,8 @@ class AttributionParams:
         gain little from a second (``benchmarks/results/attribution.md``). 0: no split.
     split_max_parts : int
         Step 11: at most this many parts per event in one round, the top suspect's
-        included (4; 2 is the rule before 2026-11-28: one other source per round). A town
+        included (4; 1: no split; 2 with ``split_reach = False`` is the rule before
+        2026-11-28: one other source per round). A town
         centre's event can hold a plant's, a restaurant's and a transfer station's
         complaints; each further candidate takes the complaints it explains better than
         the part they are in (tuning worlds, ``urban``: 0.840 → 0.853 top-1, innocent
@@ -579,7 +580,8 @@ class AttributionParams:
         top-1, innocent 9.3 → 8.6 %; presets 0.821 → 0.828, 8.4 → 7.9 %; ``random`` 0.828
         → 0.827, 8.2 → 7.7 %); the one-sided form (only a penalty beyond the centre's
         distance, the conditional probability of reaching ``i`` given the centre) was a
-        little worse on all three.
+        little worse on all three. Not used with ``emission_log_sd = 0`` (no reach
+        probability then).
     """
 
     max_distance_m: float = 20000.0
@@ -640,8 +642,9 @@ class AttributionParams:
         if not (0.0 <= float(self.odour_word_trust) < 1.0) or not float(self.odour_max_weight) >= 0.0:
             raise InputError("odour_word_trust must be in [0, 1) and odour_max_weight >= 0")
         if (not float(self.split_margin) >= 1.0 or int(self.split_min_complaints) < 1
-                or int(self.split_rounds) < 0):
-            raise InputError("split_margin must be >= 1, split_min_complaints >= 1 and split_rounds >= 0")
+                or int(self.split_rounds) < 0 or int(self.split_max_parts) < 1):
+            raise InputError("split_margin must be >= 1, split_min_complaints >= 1, split_rounds >= 0 "
+                             "and split_max_parts >= 1")
         if (not 0.0 <= float(self.name_max_trust) < 1.0 or not float(self.name_max_weight) >= 0.0
                 or not self.name_scales_m or min(float(x) for x in self.name_scales_m) <= 0
                 or not 0.0 < float(self.name_floor) <= 1.0):
@@ -2075,7 +2078,7 @@ def rank_suspects(
         ranks.extend(range(1, o.size + 1))
     rows = np.asarray(rows_p, dtype=np.int64)
     pvals = np.full(rows.size, np.nan)
-    # an event that is split (step 11) is ranked again as two: no p-values for its suspects
+    # an event that is split (step 11) is ranked again as its parts: no p-values for its suspects
     split_ev = np.unique(member_ev[split_pos]) if split_pos.size else np.zeros(0, dtype=np.int64)
     tested = ~np.isin(P_ev[rows], split_ev)
     if wd is not None and cache and n_permutations > 0 and tested.any():
@@ -2140,9 +2143,10 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
                  prm: AttributionParams, *, ckey: np.ndarray, words_llr: Sequence[np.ndarray | None],
                  members: tuple[np.ndarray, np.ndarray],
                  xyt: tuple[np.ndarray, np.ndarray, np.ndarray],
-                 reach: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (in the complaints) of those that leave their event with a second suspect
-    (step 11).
+                 reach: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+                 | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in the complaints) of those that leave their event with other suspects, and
+    the part each forms (step 11).
 
     Per event, for each complaint ``i`` of the wind sample with wind data and candidate
     ``j``: the evidence ``s_ij = log(π_b + (1 − π_b) R_ij)`` (+ ``words_llr[e]``: in odour
@@ -2152,7 +2156,7 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
     ``G_b = Σ v_i (s_ib − s_ia) + log(prior_b / prior_a)`` over them (the prior counted once,
     not once per complaint: complaints that no plume reaches do not go to the likelier
     plant). The ``b`` of largest gain takes them when ``G_b ≥ split_min_gain`` and both
-    parts keep ``split_min_complaints`` complainants (distinct ``ckey`` codes; a complaint
+    its part and the rest keep ``split_min_complaints`` complainants (distinct ``ckey`` codes; a complaint
     without one counts alone), as an event needs several people, not one person's calls.
     ``reach`` (``(L, P_ent, ex, ey, vx, vy)``: each pair's reach for its event's category,
     metres, and the projected places of the enterprises and event centres) adds to
@@ -2162,7 +2166,8 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
     the top suspect's included, keeping ``split_min_complaints`` complainants).
 
     Returns the positions (in the complaints) of the complaints that leave and the number
-    (1, 2, …) of the part each forms, in the order the parts were taken.
+    (1, 2, …) of the part each forms, in the order the parts were taken. Without ``reach``
+    and with ``split_max_parts = 2`` this is the rule before 2026-11-28.
 
     An event larger than its wind sample (``members``: the positions of each event's
     complaints, ``members_all[bounds[e]:bounds[e + 1]]``) is split by its sample: each
@@ -2225,6 +2230,7 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         owner = np.full(n_c, a, dtype=np.int64)
         taken = np.zeros(n_cand, dtype=bool)
         taken[a] = True
+        order: list[int] = []
         n_parts = 0
         while n_parts < max_parts:
             D = s_ev - s_ev[owner, np.arange(n_c)][None, :]
@@ -2246,12 +2252,14 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
             if chosen < 0:
                 break
             taken[chosen] = True
+            order.append(chosen)
             n_parts += 1
         if n_parts == 0:
             continue
-        # part numbers 1, 2, … in the order the parts were taken; the top suspect's stays
+        # part numbers 1, 2, … in the order the parts were taken (each keeps m complainants,
+        # so none is empty); the top suspect's complaints stay
         part = np.zeros(n_c, dtype=np.int64)
-        for k, b in enumerate(dict.fromkeys(owner[owner != a].tolist()), start=1):
+        for k, b in enumerate(order, start=1):
             part[owner == b] = k
         out = comps[part > 0]
         out_part = part[part > 0]

@@ -802,12 +802,28 @@ class SpaceTimeEvents:
         return jobs, on_done, pool
 
 
+def _part_numbers(moved: pd.Series) -> np.ndarray:
+    """The part (1, 2, …) each moved complaint joins: ``moved``'s values when they are whole
+    numbers (any numeric or object dtype), 1 for all when they are not numbers (event ids).
+
+    Raises InputError on numbers below 1, fractions, or a mix of numbers and text."""
+    if not len(moved):
+        return np.zeros(0, dtype=np.int64)
+    num = pd.to_numeric(moved, errors="coerce")
+    if num.isna().all():  # event ids or other labels: one part
+        return np.ones(len(moved), dtype=np.int64)
+    vals = num.to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(vals).any() or (vals < 1).any() or (vals != np.round(vals)).any():
+        raise InputError("split_events: moved must hold part numbers 1, 2, … (or event ids for one part)")
+    return vals.astype(np.int64)
+
+
 def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Series, *,
                  buffer_m: float = 100.0) -> tuple[pd.Series, gpd.GeoDataFrame, pd.Series]:
     """Split events in parts: the complaints in ``moved`` leave their event for new ones.
 
-    Used when one space-time event holds two sources' complaints
-    (:func:`envtrace.attribution.rank_suspects`, step 11). Both parts get new ids derived
+    Used when one space-time event holds several sources' complaints
+    (:func:`envtrace.attribution.rank_suspects`, step 11). All parts get new ids derived
     from their members, as every event's id is, and their own summary (counts, times,
     centre, radius, footprint); a duplicate goes where its original goes.
 
@@ -819,8 +835,8 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
         The events (:data:`EVENT_COLUMNS` + ``geometry``).
     moved : Series
         Index: the complaints (labels of ``complaints.index``) that leave their event;
-        integer values 1, 2, … : the part each joins (one event per part), otherwise (e.g.
-        the event ids) all leave as one part.
+        values: the part each joins, 1, 2, … (whole numbers of any dtype; one event per
+        part), or labels that are not numbers (e.g. the event ids: all leave as one part).
     buffer_m : float
         Footprint buffer of the parts, metres.
 
@@ -843,8 +859,7 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     split = split[pd.Index(split).isin(ids.to_numpy()) & (split != NOISE)]
     rows = np.flatnonzero(pd.Index(lab).isin(split))  # hashed: np.isin sorts objects (12 s at 1M)
     part = np.zeros(len(complaints), dtype=np.int64)
-    vals = moved.to_numpy()
-    part[idx] = vals if np.issubdtype(vals.dtype, np.integer) and (vals >= 1).all() else 1
+    part[idx] = _part_numbers(moved)
     n_parts = int(part.max()) + 1 if part.size else 2
     parent_of = pd.Series(ids.to_numpy(), index=ids.to_numpy(), dtype="str")
     if not len(rows):

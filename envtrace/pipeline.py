@@ -334,7 +334,7 @@ def trace(
     for r in range(rounds):  # no events (no estimator): nothing is proposed
         if not len(cand.attrs["split"]):
             break
-        # step 11: events holding two sources' complaints become two events, ranked again
+        # step 11: events holding several sources' complaints become several, ranked again
         # (a part may hold two sources still: up to split_rounds rounds); after the last
         # split the complaints' events are final: complaints.csv is written beside the
         # ranking of the parts
@@ -456,7 +456,7 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
                       rank: Callable[..., pd.DataFrame],
                       on_final_labels: Callable[[pd.Series], None] | None = None,
                       ) -> tuple[pd.DataFrame, pd.DataFrame, Any, pd.Series]:
-    """Split the events that hold two sources' complaints and rank their parts.
+    """Split the events that hold several sources' complaints and rank their parts.
 
     ``cand`` is the first ranking, whose ``attrs["split"]`` lists the complaints that leave
     their event (step 11 of :mod:`envtrace.attribution`). The parts are ranked by ``rank``

@@ -348,8 +348,8 @@ def test_an_event_of_two_sources_is_split_and_each_part_names_its_own():
 def test_an_event_of_three_sources_leaves_in_two_parts_in_one_round():
     """Plants A (3 km west), B (3 km east) and C (3 km north), six complaints after each
     one's wind on three days: the top suspect keeps its six and the other two plants' six
-    leave as two parts (numbered 1 and 2) in one round; ``split_max_parts = 2`` lets only
-    one part go (the rule of the tenth session)."""
+    leave as two parts (numbered 1 and 2) in one round; ``split_max_parts = 2`` without the
+    complaints' places lets only one part go (the rule before the fifteenth session)."""
     comp, wind, ent = _two_source_event()
     north = [t.replace("2025-06-10", "2025-06-14") for t in COMPLAINT_TIMES]
     base = comp.iloc[:6]
@@ -370,7 +370,7 @@ def test_an_event_of_three_sources_leaves_in_two_parts_in_one_round():
     parts = [set(split.index[split == k]) for k in (1, 2)]
     assert sorted(map(sorted, parts)) == sorted(sorted(own[e]) for e in own if e != top)
     two = rank(comp, ent, wind=wind, n_permutations=0, split=True,
-               params=at.AttributionParams(split_max_parts=2))
+               params=at.AttributionParams(split_max_parts=2, split_reach=False))
     assert set(two.attrs["split"]) == {1}
     assert set(two.attrs["split"].index) in [own[e] for e in own if e != top]
 

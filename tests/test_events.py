@@ -207,6 +207,15 @@ def test_split_events_makes_one_event_per_numbered_part() -> None:
     np.testing.assert_allclose(cx, [10.0, 240.0, 470.0], atol=0.01)  # x = 200 + 10 i, 400 + 10 i
     assert (ev2["n_complaints"] == 3).all() and (ev2["p_value"] == 0.03).all()
     assert set(parent.to_numpy()) == {labels.iloc[0]}
+    # part numbers of any whole-number dtype give the same parts; labels that are no numbers
+    # (event ids) one part; numbers below 1 or fractions are refused
+    for vals in (moved.astype(float), moved.astype(object), moved.astype("Int64")):
+        assert split_events(df, ev.assign(p_value=0.03), vals)[0].tolist() == lab2.tolist()
+    one = split_events(df, ev.assign(p_value=0.03), pd.Series(labels.iloc[0], index=moved.index))[1]
+    assert sorted(one["n_complaints"].tolist()) == [3, 6]
+    for bad in (moved.where(moved == 1, 0), moved / 2):
+        with pytest.raises(InputError):
+            split_events(df, ev.assign(p_value=0.03), bad)
 
 
 def test_categories_do_not_merge() -> None:
