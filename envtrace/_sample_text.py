@@ -271,7 +271,9 @@ _SMELLS = {
     "paper": ["纸浆的酸臭味", "造纸厂的酸臭味", "一股酸臭味"],
     # printing: the inks' and cleaning solvents' VOCs, not pulp
     "ink": ["油墨味", "刺鼻的油墨味", "一股溶剂味", "像天那水的味道"],
-    "food": ["腥臭味", "油烟味", "发酵的臭味", "烂鱼味"],
+    "food": ["腥臭味", "发酵的臭味", "烂鱼味", "一股腥味"],
+    # restaurants: kitchen exhaust, not the fishy or fermenting smell of a food plant
+    "cooking": ["油烟味", "呛人的油烟味", "炒菜的油烟", "一股油烟味"],
     "sewage": ["下水道的臭味", "污水臭味", "臭鸡蛋味"],
     "garbage": ["垃圾臭味", "腐烂的臭味", "垃圾渗滤液的臭味"],
 }
@@ -419,7 +421,7 @@ SMELL_KIND_BY_INDUSTRY = {
     "A03": "pig",
     "D4620": "sewage",
     "N7723": "garbage",
-    "H62": "food",
+    "H62": "cooking",
     "N7820": "garbage",
     "E47": "construction",
     "C33": "construction",

@@ -334,7 +334,7 @@ def _fams(mask: int) -> list[str]:
     ("像油漆稀料的味道，很冲", ["solvent"]),
     ("养殖场的猪粪味太重了", ["manure"]),
     ("垃圾渗滤液的臭味", ["garbage"]),
-    ("烂鱼味和油烟味", ["food"]),
+    ("烂鱼味和油烟味", ["food", "cooking"]),
     ("塑料烧焦味", ["burnt"]),
     ("Strong ROTTEN EGGS smell", ["h2s"]),
     ("一股怪味，刺鼻，臭味", []),  # generic words name no kind of smell
