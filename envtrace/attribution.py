@@ -174,7 +174,7 @@ nuisance typically carries).
 7c. **What the complainants call the smell** (odour events). Complainants name the kind of
    smell (``臭鸡蛋味`` rotten eggs, ``猪粪味`` pig manure, ``油漆味`` paint, ``下水道的臭味``
    sewage; ``rotten eggs``, ``sulfur``), and an analyst reads it: rotten eggs points at a
-   sewage works or a coke oven, not at a paint shop. ``envtrace/data/odours.csv`` lists 13
+   sewage works or a coke oven, not at a paint shop. ``envtrace/data/odours.csv`` lists 14
    kinds, the words for each and the industries (GB/T 4754 code prefixes) each is typical
    of; :func:`envtrace.classify.odour_families` reads the kinds a text names (generic words,
    ``臭味``, ``刺鼻``, ``怪味``, name none). If ``j`` is the source, a complaint that names a
