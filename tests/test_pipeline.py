@@ -502,6 +502,45 @@ def test_an_event_of_two_sources_becomes_two_in_every_output(tmp_path: Path) -> 
     assert float(clusters["p_value"].iloc[0]) == pytest.approx(float(off.events["p_value"].iloc[0]))
 
 
+def test_an_event_of_three_sources_becomes_three_in_every_output(tmp_path: Path) -> None:
+    """Step 11 with three plants, end to end: A 3 km west, B 3 km east and C 3 km north of
+    the village; 6 complaints after each one's wind on 10, 11 and 12 June (one chain of
+    complaints, one event). One round splits it in three (``split_max_parts``), each part
+    naming its own plant; complaints.csv and clusters.csv agree."""
+    data = make_two_source_dataset(tmp_path / "data")
+    north = [t.replace("2025-06-10", "2025-06-12") for t in COMPLAINT_TIMES]
+    comp = pd.read_csv(data / "complaints.csv", dtype=str, keep_default_na=False)
+    third = comp.iloc[:6].copy()
+    third["complaint_id"] = [f"T{i}" for i in range(12, 18)]
+    third["received_at"] = north
+    third["complainant"] = [f"居民{i}" for i in range(12, 18)]
+    third["phone"] = [f"13800000{i:03d}" for i in range(12, 18)]
+    pd.concat([comp, third]).to_csv(data / "complaints.csv", index=False)
+    east = [t.replace("2025-06-10", "2025-06-11") for t in COMPLAINT_TIMES]
+    write_wind(data, [(COMPLAINT_TIMES, 270), (east, 90), (north, 0)])
+    ent = pd.read_csv(data / "enterprises.csv", dtype=str, keep_default_na=False)
+    clon, clat = lonlat([0], [3000])
+    ent = pd.concat([ent, pd.DataFrame([["C", "丙化工有限公司", "C2614 有机化学原料制造", clon[0], clat[0],
+                                         "operating"]], columns=ent.columns)])
+    ent.to_csv(data / "enterprises.csv", index=False)
+    r = pipeline.trace_to(tmp_path / "out", data, n_permutations=0, lang="en")
+    out = tmp_path / "out"
+    comp = pd.read_csv(out / "complaints.csv", dtype=str, keep_default_na=False)
+    clusters = pd.read_csv(out / "clusters.csv", dtype=str, keep_default_na=False)
+    cand = pd.read_csv(out / "candidates.csv", dtype=str, keep_default_na=False)
+    assert r.summary["counts"]["split_clusters"] == 1 and len(clusters) == 3
+    top = cand[cand["rank"] == "1"].set_index("cluster_id")["enterprise_id"]
+    for plant, ids in (("A", range(6)), ("B", range(6, 12)), ("C", range(12, 18))):
+        cid = comp.loc[comp["complaint_id"].isin([f"T{i}" for i in ids]), "cluster_id"]
+        assert cid.nunique() == 1 and top[cid.iloc[0]] == plant
+    assert sorted(clusters["n_complaints"].astype(int)) == [6, 6, 6]
+    # the rule of before (two parts, no places) leaves one event holding two plants
+    (data / "envtrace.toml").write_text("[attribution]\nsplit_max_parts = 2\nsplit_reach = false\n",
+                                        encoding="utf-8")
+    two = pipeline.trace(data, n_permutations=0, lang="en")
+    assert sorted(two.events["n_complaints"].astype(int)) == [6, 12]
+
+
 def test_large_input_starts_the_child_processes_server_early(tmp_path: Path) -> None:
     small = tmp_path / "complaints.csv"
     small.write_text("complaint_id,received_at,lon,lat\n", encoding="utf-8")
