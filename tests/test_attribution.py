@@ -494,6 +494,50 @@ def test_odour_words_of_each_complaint_side_with_their_source():
     assert (lr[2] == 0).all()  # an industry of unknown smell
 
 
+def _one_event_cache(s_wind, w):
+    """The wind structures of step 11 for one event of ``n`` complaints (positions 0..n-1)
+    and two candidates: rows candidate-major, ``term_w = w · s``."""
+    s_wind = np.asarray(s_wind, dtype=float)
+    n = s_wind.shape[1]
+    w_rows = np.tile(np.asarray(w, dtype=float), 2)
+    return {"ev": np.zeros(2 * n, dtype=np.int64), "comp": np.tile(np.arange(n), 2),
+            "term_w": s_wind.ravel() * w_rows, "w": w_rows, "has_w": np.ones(2 * n, dtype=bool)}
+
+
+def test_words_count_once_per_complainant_in_a_split():
+    """Six complaints of one event received in one hour share its wind (weights 1/6) and
+    the wind favours neither candidate. Three people's words favour candidate 1 by 1.5 nats
+    each. By the hour's weights the part would gain 3 × 1/6 × 1.5 = 0.75 nats, below the
+    2 needed; counted once per person (at most three people's worth, as in the ranking)
+    it gains 4.5 nats, and the three leave as a part."""
+    n = 6
+    cache = _one_event_cache(np.zeros((2, n)), np.full(n, 1.0 / n))
+    words = np.zeros((2, n))
+    words[1, :3] = 1.5
+    kw = {"ckey": np.arange(n), "words_llr": [words], "members": (np.arange(n), np.array([0, n])),
+          "xyt": (np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64))}
+    post, prior, ps = np.array([0.6, 0.4]), np.array([0.5, 0.5]), np.array([0, 2])
+    pos, part = at._split_parts(cache, post, prior, ps, at.AttributionParams(), **kw)
+    assert pos.tolist() == [0, 1, 2] and part.tolist() == [1, 1, 1]
+    off = at.AttributionParams(split_words_per_person=False)
+    assert at._split_parts(cache, post, prior, ps, off, **kw)[0].size == 0
+    # one person's three calls (not duplicates) weigh one unit: 1.5 nats, no split, and no
+    # part of one complainant anyway
+    kw1 = {**kw, "ckey": np.array([7, 7, 7, 3, 4, 5])}
+    assert at._split_parts(cache, post, prior, ps, at.AttributionParams(), **kw1)[0].size == 0
+    # seven complaints, four people's words: capped at three people's worth
+    # (odour_max_weight), 4.5 nats, where 4 × 1.5 = 6 would pass a gain of 4.6
+    n7 = 7
+    cache7 = _one_event_cache(np.zeros((2, n7)), np.full(n7, 1.0 / n7))
+    words4 = np.zeros((2, n7))
+    words4[1, :4] = 1.5
+    kw7 = {"ckey": np.arange(n7), "words_llr": [words4], "members": (np.arange(n7), np.array([0, n7])),
+           "xyt": (np.zeros(n7), np.zeros(n7), np.zeros(n7, dtype=np.int64))}
+    for need, moved in ((4.6, []), (4.4, [0, 1, 2, 3])):
+        got, _ = at._split_parts(cache7, post, prior, ps, at.AttributionParams(split_min_gain=need), **kw7)
+        assert got.tolist() == moved
+
+
 def test_closed_enterprise_is_never_blamed():
     ent = enterprises()
     ent.loc[0, "status"] = "closed"
