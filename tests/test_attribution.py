@@ -504,18 +504,26 @@ def _one_event_cache(s_wind, w):
             "term_w": s_wind.ravel() * w_rows, "w": w_rows, "has_w": np.ones(2 * n, dtype=bool)}
 
 
+def _split_one_hour(n, n_words, ckey=None):
+    """Step 11's inputs for one event of ``n`` complaints received in one hour (weights
+    1/n), no wind difference between the two candidates, and the words of the first
+    ``n_words`` favouring candidate 1 by 1.5 nats each."""
+    cache = _one_event_cache(np.zeros((2, n)), np.full(n, 1.0 / n))
+    words = np.zeros((2, n))
+    words[1, :n_words] = 1.5
+    kw = {"ckey": np.arange(n) if ckey is None else np.asarray(ckey), "words_llr": [words],
+          "members": (np.arange(n), np.array([0, n])),
+          "xyt": (np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64))}
+    return cache, kw
+
+
 def test_words_count_once_per_complainant_in_a_split():
     """Six complaints of one event received in one hour share its wind (weights 1/6) and
     the wind favours neither candidate. Three people's words favour candidate 1 by 1.5 nats
     each. By the hour's weights the part would gain 3 × 1/6 × 1.5 = 0.75 nats, below the
     2 needed; counted once per person (at most three people's worth, as in the ranking)
     it gains 4.5 nats, and the three leave as a part."""
-    n = 6
-    cache = _one_event_cache(np.zeros((2, n)), np.full(n, 1.0 / n))
-    words = np.zeros((2, n))
-    words[1, :3] = 1.5
-    kw = {"ckey": np.arange(n), "words_llr": [words], "members": (np.arange(n), np.array([0, n])),
-          "xyt": (np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64))}
+    cache, kw = _split_one_hour(6, 3)
     post, prior, ps = np.array([0.6, 0.4]), np.array([0.5, 0.5]), np.array([0, 2])
     pos, part = at._split_parts(cache, post, prior, ps, at.AttributionParams(), **kw)
     assert pos.tolist() == [0, 1, 2] and part.tolist() == [1, 1, 1]
@@ -523,16 +531,11 @@ def test_words_count_once_per_complainant_in_a_split():
     assert at._split_parts(cache, post, prior, ps, off, **kw)[0].size == 0
     # one person's three calls (not duplicates) weigh one unit: 1.5 nats, no split, and no
     # part of one complainant anyway
-    kw1 = {**kw, "ckey": np.array([7, 7, 7, 3, 4, 5])}
-    assert at._split_parts(cache, post, prior, ps, at.AttributionParams(), **kw1)[0].size == 0
+    cache1, kw1 = _split_one_hour(6, 3, ckey=[7, 7, 7, 3, 4, 5])
+    assert at._split_parts(cache1, post, prior, ps, at.AttributionParams(), **kw1)[0].size == 0
     # seven complaints, four people's words: capped at three people's worth
     # (odour_max_weight), 4.5 nats, where 4 × 1.5 = 6 would pass a gain of 4.6
-    n7 = 7
-    cache7 = _one_event_cache(np.zeros((2, n7)), np.full(n7, 1.0 / n7))
-    words4 = np.zeros((2, n7))
-    words4[1, :4] = 1.5
-    kw7 = {"ckey": np.arange(n7), "words_llr": [words4], "members": (np.arange(n7), np.array([0, n7])),
-           "xyt": (np.zeros(n7), np.zeros(n7), np.zeros(n7, dtype=np.int64))}
+    cache7, kw7 = _split_one_hour(7, 4)
     for need, moved in ((4.6, []), (4.4, [0, 1, 2, 3])):
         got, _ = at._split_parts(cache7, post, prior, ps, at.AttributionParams(split_min_gain=need), **kw7)
         assert got.tolist() == moved

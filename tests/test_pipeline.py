@@ -453,6 +453,12 @@ def test_write_csv_many_chunks_and_a_slice_equal_pandas(tmp_path: Path) -> None:
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
+def read_tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """complaints.csv, clusters.csv and candidates.csv of a trace, as text."""
+    return tuple(pd.read_csv(out / f"{name}.csv", dtype=str, keep_default_na=False)
+                 for name in ("complaints", "clusters", "candidates"))
+
+
 def make_two_source_dataset(root: Path) -> Path:
     """One village, one space-time event: 6 odour complaints after west wind on 10 June and
     6 after east wind on 11 June (within the 48 h window); plant A 3 km west, B 3 km east."""
@@ -478,9 +484,7 @@ def test_an_event_of_two_sources_becomes_two_in_every_output(tmp_path: Path) -> 
     data = make_two_source_dataset(tmp_path / "data")
     r = pipeline.trace_to(tmp_path / "b", data, n_permutations=19, lang="en")
     out = tmp_path / "b"
-    comp = pd.read_csv(out / "complaints.csv", dtype=str, keep_default_na=False)
-    clusters = pd.read_csv(out / "clusters.csv", dtype=str, keep_default_na=False)
-    cand = pd.read_csv(out / "candidates.csv", dtype=str, keep_default_na=False)
+    comp, clusters, cand = read_tables(out)
     assert r.summary["counts"]["split_clusters"] == 1 and len(clusters) == 2
     west = comp.loc[comp["complaint_id"].isin([f"T{i}" for i in range(6)]), "cluster_id"]
     east = comp.loc[comp["complaint_id"].isin([f"T{i}" for i in range(6, 12)]), "cluster_id"]
@@ -525,9 +529,7 @@ def test_an_event_of_three_sources_becomes_three_in_every_output(tmp_path: Path)
     ent.to_csv(data / "enterprises.csv", index=False)
     r = pipeline.trace_to(tmp_path / "out", data, n_permutations=0, lang="en")
     out = tmp_path / "out"
-    comp = pd.read_csv(out / "complaints.csv", dtype=str, keep_default_na=False)
-    clusters = pd.read_csv(out / "clusters.csv", dtype=str, keep_default_na=False)
-    cand = pd.read_csv(out / "candidates.csv", dtype=str, keep_default_na=False)
+    comp, clusters, cand = read_tables(out)
     assert r.summary["counts"]["split_clusters"] == 1 and len(clusters) == 3
     top = cand[cand["rank"] == "1"].set_index("cluster_id")["enterprise_id"]
     for plant, ids in (("A", range(6)), ("B", range(6, 12)), ("C", range(12, 18))):
