@@ -321,6 +321,9 @@ nuisance typically carries).
     (``split_reach``): step 5's reach at the complaint's distance from ``j`` against the
     event centre's, ``log Φ(−α ln(d_ij/L_j)/σ_Q) − log Φ(−α ln(d_j/L_j)/σ_Q)``, so the
     complaints at a restaurant's door side with it and those far past its reach do not.
+    In ``G_b`` the words count once per complainant, at most ``odour_max_weight`` (3)
+    complainants' worth, as in step 7c (``split_words_per_person``): each person chose
+    their words, while one hour's complaints share its wind.
     Then the next candidate of largest gain, judged against the part each complaint is in,
     takes its own, up to ``split_max_parts`` (4) parts, every part keeping three
     complainants: a town-centre event can hold three or four sources. ``rank_suspects`` proposes the split (``attrs["split"]``, with
@@ -2170,7 +2173,9 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
     ``reach`` (``(L, P_ent, ex, ey, vx, vy)``: each pair's reach for its event's category,
     metres, and the projected places of the enterprises and event centres) adds to
     ``s_ij`` the log ratio of step 5's reach probability at the complaint's distance to
-    that at the centre's. The next candidate of largest gain, each complaint judged against
+    that at the centre's. With ``split_words_per_person`` the words enter ``G_b`` once per
+    complainant (``1 / n_calls``), at most ``odour_max_weight`` complainants' worth, the
+    wind and place by ``v_i``. The next candidate of largest gain, each complaint judged against
     the part it is in, then takes its own, up to ``split_max_parts`` parts (every part,
     the top suspect's included, keeping ``split_min_complaints`` complainants).
 
