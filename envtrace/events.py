@@ -228,11 +228,7 @@ class _Prepared:
         self.lon, self.lat = lon, lat
         proj = None
         if n >= _PROJECT_THREAD_MIN:  # PROJ works without the GIL: beside the steps below
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envtrace-project")
-            proj = pool.submit(self._project)
-            pool.shutdown(wait=False)
+            proj = _threads.background(self._project, name="envtrace-project")
         try:
             self._read_columns(complaints)
         except BaseException:
