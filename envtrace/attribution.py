@@ -666,6 +666,12 @@ class AttributionParams:
             raise InputError("split_neighbour_m_per_h must be > 0 and split_max_members >= 0")
 
 
+def _category_codes(ev_cat: Sequence[str]) -> np.ndarray:
+    """Each event's category as its position in :data:`CATEGORIES` (-1: none of them),
+    the column of the industry tables ``W`` and ``REACH``."""
+    return np.array([CATEGORIES.index(c) if c in CATEGORIES else -1 for c in ev_cat], dtype=np.int64)
+
+
 def _dense_unique(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_inverse=True)`` for integers in ``[0, size)`` (a hard
     requirement: negative values would wrap around, larger ones raise ``IndexError``), in
@@ -2070,8 +2076,9 @@ def rank_suspects(
     if split and prm.split_min_gain > 0 and cache:
         reach_pair = None
         if prm.split_reach and prm.emission_log_sd > 0:  # each candidate's reach for its event's category
-            kk = np.array([CATEGORIES.index(c) if c in CATEGORIES else 0 for c in ev_cat], dtype=np.int64)
-            reach_pair = REACH[P_ent, kk[P_ev]]
+            # (events of no listed category have no candidates: the clip only keeps the
+            # index valid)
+            reach_pair = REACH[P_ent, np.maximum(_category_codes(ev_cat), 0)[P_ev]]
         split_pos, split_part = _split_parts(cache, post, prior * mult, pair_start, prm, ckey=ckey,
                                  words_llr=words.per_complaint, members=(members_all, bounds),
                                  xyt=(cx, cy, c_hour),
@@ -2242,11 +2249,8 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         # one unit per complainant, at most odour_max_weight complainants' worth per part
         per_person = words_llr[e] is not None and prm.split_words_per_person
         if per_person:
-            kc = ckey[comps]
-            u = np.ones(n_c)
-            if (kc >= 0).any():
-                _, inv_k, cnt_k = np.unique(kc, return_inverse=True, return_counts=True)
-                u = np.where(kc >= 0, 1.0 / cnt_k[inv_k], 1.0)
+            # step 4's weights without the hour's sharing: 1 / n_calls
+            u = _complaint_weights([comps], ckey, xyt[2], None, 0.0)[0]
             s_rest = s_ev - words_llr[e]  # wind and place
         # greedy: each round, the candidate of largest gain takes the complaints it explains
         # better than the part they are in (by more than the margin); the top suspect's
@@ -2254,9 +2258,8 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         owner = np.full(n_c, a, dtype=np.int64)
         taken = np.zeros(n_cand, dtype=bool)
         taken[a] = True
-        order: list[int] = []
-        n_parts = 0
-        while n_parts < max_parts:
+        order: list[int] = []  # the parts taken, in order
+        while len(order) < max_parts:
             D = s_ev - s_ev[owner, np.arange(n_c)][None, :]
             go = (D > margin) & windy[None, :] & ~taken[:, None]
             if per_person:
@@ -2274,10 +2277,10 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
                 if not gain[b] >= prm.split_min_gain:
                     break
                 new_owner = np.where(go[b], b, owner)
-                # the complainants are counted among the scored complaints: followers
-                # alone make no part
-                if all(people(ckey[comps[new_owner == k]]) >= m for k in np.flatnonzero(taken) if k != a) \
-                        and people(ckey[comps[new_owner == b]]) >= m and people(ckey[comps[new_owner == a]]) >= m:
+                # every part (the top suspect's among the taken) and b's keep m
+                # complainants, counted among the scored complaints: followers alone make
+                # no part
+                if all(people(ckey[comps[new_owner == k]]) >= m for k in (*np.flatnonzero(taken), b)):
                     chosen = int(b)
                     owner = new_owner
                     break
@@ -2285,8 +2288,7 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
                 break
             taken[chosen] = True
             order.append(chosen)
-            n_parts += 1
-        if n_parts == 0:
+        if not order:
             continue
         # part numbers 1, 2, … in the order the parts were taken (each keeps m complainants,
         # so none is empty); the top suspect's complaints stay
@@ -2618,7 +2620,7 @@ def _named_terms(named: np.ndarray, ev_cat: np.ndarray, used_idx: list[np.ndarra
     n_named = np.zeros(n_pairs, dtype=np.int64)
     zero = _Names(np.zeros(n_pairs), n_named, 0.0, float("nan"))
     cx, cy, ex, ey = xy
-    kidx = np.array([CATEGORIES.index(c) if c in CATEGORIES else -1 for c in ev_cat], dtype=np.int64)
+    kidx = _category_codes(ev_cat)
     n_ent = W.shape[0]
     pkey = P_ev * n_ent + P_ent
     porder = np.argsort(pkey, kind="stable")
