@@ -35,6 +35,11 @@ naive_top1, naive_innocent
     the same for the NAIVE method: the operating enterprise nearest the event centre
     whose industry weight for the event's category is > 0 (always blames, score 1).
 
+Complaints that the attribution takes out of their event (step 11: another source
+explains them far better than the event's suspect; ``left_event`` of the trace's
+complaints) still count as clustered, blamed on nobody: they can only lower top1 and top3,
+and the innocent share keeps its denominator (column ``left_event``: how many).
+
 Permutation p-values do not change ranks or scores, so they are skipped here
 (``n_permutations=0`` for attribution and for the events scan) to keep the run short.
 
@@ -199,11 +204,14 @@ def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = 
     t2 = time.perf_counter()
     truth = pd.read_csv(d / "truth" / "complaints.csv", dtype=str, keep_default_na=False)
     truth["source_row"] = truth["source_row"].astype(int)
-    comp = res.complaints[["source_row", "cluster_id"]].copy()
+    comp = res.complaints[["source_row", "cluster_id", "left_event"]].copy()
     comp["source_row"] = comp["source_row"].astype(int)
     comp = comp.merge(truth[["source_row", "source_enterprise_id", "cause"]], on="source_row", how="left")
     comp["source_enterprise_id"] = comp["source_enterprise_id"].fillna("")
-    cl = comp[comp["cluster_id"] != "-1"]
+    # complaints that left their event for none (step 11) still count as clustered, blamed
+    # on nobody: right for neither top1 nor top3, innocent for nobody
+    left = comp["left_event"] != ""
+    cl = comp[(comp["cluster_id"] != "-1") | left]
     cand = res.candidates
     top1 = cand[cand["rank"] == 1].set_index("cluster_id")
     t1_id = cl["cluster_id"].map(top1["enterprise_id"]).fillna("")
@@ -234,6 +242,7 @@ def score_world(seed: int, preset: str, workdir: Path, overrides: dict | None = 
         "seed": seed, "preset": preset,
         "complaints": len(comp), "clustered": len(cl), "clustered_source": n_src,
         "clusters": len(res.events),
+        "left_event": int(left.sum()),
         "top1": float((t1_id[src] == cl["source_enterprise_id"][src]).mean()) if n_src else np.nan,
         "top3": float(np.asarray(in3)[src.to_numpy()].mean()) if n_src else np.nan,
         "innocent": float(blamed.mean()) if len(cl) else np.nan,

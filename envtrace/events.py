@@ -799,18 +799,21 @@ class SpaceTimeEvents:
 
 
 def _part_numbers(moved: pd.Series) -> np.ndarray:
-    """The part (1, 2, …) each moved complaint joins: ``moved``'s values when they are whole
-    numbers (any numeric or object dtype), 1 for all when they are not numbers (event ids).
+    """The part (1, 2, …; -1: no event) each moved complaint joins: ``moved``'s values when
+    they are whole numbers (any numeric or object dtype), 1 for all when they are not
+    numbers (event ids).
 
-    Raises InputError on numbers below 1, fractions, or a mix of numbers and text."""
+    Raises InputError on 0, numbers below -1, fractions, or a mix of numbers and text."""
     if not len(moved):
         return np.zeros(0, dtype=np.int64)
     num = pd.to_numeric(moved, errors="coerce")
     if num.isna().all():  # event ids or other labels: one part
         return np.ones(len(moved), dtype=np.int64)
     vals = num.to_numpy(dtype=float, na_value=np.nan)
-    if np.isnan(vals).any() or (vals < 1).any() or (vals != np.round(vals)).any():
-        raise InputError("split_events: moved must hold part numbers 1, 2, … (or event ids for one part)")
+    if (np.isnan(vals).any() or ((vals < 1) & (vals != -1)).any()
+            or (vals != np.round(vals)).any()):
+        raise InputError("split_events: moved must hold part numbers 1, 2, … or -1 (no event), "
+                         "or event ids for one part")
     return vals.astype(np.int64)
 
 
@@ -832,7 +835,9 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     moved : Series
         Index: the complaints (labels of ``complaints.index``) that leave their event;
         values: the part each joins, 1, 2, … (whole numbers of any dtype; one event per
-        part), or labels that are not numbers (e.g. the event ids: all leave as one part).
+        part), -1 for no event (``cluster_id`` ``"-1"``; the rest of the event gets a new
+        id and summary, as a part does), or labels that are not numbers (e.g. the event
+        ids: all leave as one part).
     buffer_m : float
         Footprint buffer of the parts, metres.
 
@@ -856,7 +861,7 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     rows = np.flatnonzero(pd.Index(lab).isin(split))  # hashed: np.isin sorts objects (12 s at 1M)
     part = np.zeros(len(complaints), dtype=np.int64)
     part[idx] = _part_numbers(moved)
-    n_parts = int(part.max()) + 1 if part.size else 2
+    n_parts = max(int(part.max()), 1) + 1 if part.size else 2
     parent_of = pd.Series(ids.to_numpy(), index=ids.to_numpy(), dtype="str")
     if not len(rows):
         return (pd.Series(lab, index=complaints.index, name="cluster_id", dtype="str"),
@@ -867,11 +872,12 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     part_sub = part[rows]
     _inherit_duplicates(p, part_sub)  # duplicates follow their originals
     ilab = pd.factorize(lab[rows])[0].astype(np.int64) * n_parts + part_sub  # (event, part)
+    ilab[part_sub < 0] = -1  # in no event
     orig = ~p.is_dup
     ids_map = _cluster_ids("E", p.ids[orig], ilab[orig])
     names = _names(ilab, ids_map)
     parts = _summarise(p, ilab, ids_map, buffer_m=buffer_m)
-    par = pd.Series(lab[rows], index=names).groupby(level=0).first()
+    par = pd.Series(lab[rows], index=names).groupby(level=0).first().drop(NOISE, errors="ignore")
     pv = pd.Series(events["p_value"].to_numpy(dtype=float), index=ids.to_numpy())
     parts["p_value"] = pv.reindex(par.reindex(parts["cluster_id"]).to_numpy()).to_numpy()
     keep = events.loc[~ids.isin(split).to_numpy()]

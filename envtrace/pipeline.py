@@ -60,7 +60,10 @@ class TraceResult:
     Attributes
     ----------
     complaints : DataFrame
-        Accepted complaints, categories filled, with ``cluster_id`` (``"-1"`` = none).
+        Accepted complaints, categories filled, with ``cluster_id`` (``"-1"`` = none) and
+        ``left_event``: the event a complaint left for none in step 11 of
+        :mod:`envtrace.attribution` (another source explains it far better than the
+        event's suspect), ``""`` for the others. Not a column of ``complaints.csv``.
     events : GeoDataFrame
         One row per event (:mod:`envtrace.events`).
     candidates : DataFrame
@@ -348,6 +351,8 @@ def trace(
     cand.attrs.pop("split", None), cand.attrs.pop("fixed", None)  # used up
     if parent is not None:
         cand.attrs["info"]["split_events"] = n_split
+    if "left_event" not in comp:
+        comp["left_event"] = ""
     if writer is not None and not writer.complaints_started:
         writer.clusters_ready(comp["cluster_id"])
     durations["attribution_s"] = time.perf_counter() - t0
@@ -440,6 +445,9 @@ def trace(
             "clusters": int(len(ev)),
             # events split in parts because they held several sources' complaints (step 11)
             "split_clusters": int(info.get("split_events", 0)),
+            # complaints that left their event for none: another source explains them far
+            # better than the event's suspect (step 11)
+            "left_event_complaints": int((comp["left_event"] != "").sum()),
             "candidates": int(len(cand)),
             "rejects": int(len(ds.rejects)),
         },
@@ -476,7 +484,11 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     info = dict(cand.attrs.pop("info", {}))
     split, fixed = cand.attrs.pop("split"), dict(cand.attrs.pop("fixed"))
     labels, ev2, parent = events.split_events(comp, ev, split, buffer_m=buffer_m)
-    comp = comp.assign(cluster_id=labels)
+    # a complaint that leaves its event for none (step 11: another source explains it far
+    # better, too few with it for an event of its own) keeps the id of the event it left
+    left = (labels.to_numpy() == "-1") & (comp["cluster_id"].astype(str).to_numpy() != "-1")
+    prev = comp["left_event"] if "left_event" in comp else pd.Series("", index=comp.index, dtype="str")
+    comp = comp.assign(cluster_id=labels, left_event=prev.where(~left, comp["cluster_id"].astype(str)))
     if on_final_labels is not None:
         on_final_labels(comp["cluster_id"])
     is_part = parent.index.to_numpy() != parent.to_numpy()

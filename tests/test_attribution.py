@@ -370,9 +370,17 @@ def test_an_event_of_three_sources_leaves_in_two_parts_in_one_round():
     parts = [set(split.index[split == k]) for k in (1, 2)]
     assert sorted(map(sorted, parts)) == sorted(sorted(own[e]) for e in own if e != top)
     two = rank(comp, ent, wind=wind, n_permutations=0, split=True,
-               params=at.AttributionParams(split_max_parts=2, split_reach=False))
+               params=at.AttributionParams(split_max_parts=2, split_reach=False,
+                                           split_detach_margin=float("inf")))
     assert set(two.attrs["split"]) == {1}
     assert set(two.attrs["split"].index) in [own[e] for e in own if e != top]
+    # with two parts, the third source's complaints find no part: the wind at their hours
+    # came from it, far from the top suspect, so they leave for no event
+    detach = rank(comp, ent, wind=wind, n_permutations=0, split=True,
+                  params=at.AttributionParams(split_max_parts=2, split_reach=False)).attrs["split"]
+    one = set(detach.index[detach == 1])
+    assert one in [own[e] for e in own if e != top]
+    assert set(detach.index[detach == -1]) == set(range(18)) - own[top] - one
 
 
 def _short_reach_profile(codes):
@@ -429,7 +437,7 @@ def test_an_event_larger_than_its_wind_sample_is_split_by_the_sample():
     # followers: with a sample of seven, the seeds that sample one or two of a plant's six
     # complaints leave the event whole (review: 6 moved on the evidence of one)
     small = dataclasses.replace(prm, max_complaints_wind=7)
-    seen = set()
+    seen, detached = set(), set()
     for seed in range(40):
         rec = {}
         orig = at._split_parts
@@ -443,11 +451,18 @@ def test_an_event_larger_than_its_wind_sample_is_split_by_the_sample():
             r7 = rank(comp, ent, wind=wind, n_permutations=0, split=True, params=small, seed=seed)
         finally:
             at._split_parts = orig
-        moved = set(r7.attrs["split"].index)
+        sp = r7.attrs["split"]
+        moved = set(sp.index[sp > 0])
         few = min(len(rec["sampled"] & set(range(6))), len(rec["sampled"] & set(range(6, 12))))
         seen.add(few)
         assert (few >= 3) == bool(moved) and (not moved or moved in (set(range(6)), set(range(6, 12))))
-    assert seen >= {1, 2, 3}
+        # too few to make a part: the sampled ones leave for no event, their followers stay
+        gone = set(sp.index[sp == -1])
+        if few < 3:
+            minority = min((set(range(6)), set(range(6, 12))), key=lambda g: len(rec["sampled"] & g))
+            assert gone <= rec["sampled"] & minority
+            detached.add(len(gone))
+    assert seen >= {1, 2, 3} and max(detached) >= 1
 
 
 def test_one_persons_calls_are_not_split_off_as_an_event():
@@ -459,7 +474,11 @@ def test_one_persons_calls_are_not_split_off_as_an_event():
     assert sorted(three.attrs["split"].index) == [6, 7, 8]  # three people: their own event
     comp.loc[6:8, "complainant_key"] = "same-person"
     one = rank(comp, ent, wind=wind, n_permutations=0, split=True)
-    assert one.attrs["split"].empty
+    # no part of one person's calls: they leave the event for none (B's wind, not A's)
+    assert dict(one.attrs["split"]) == {6: -1, 7: -1, 8: -1}
+    kept = rank(comp, ent, wind=wind, n_permutations=0, split=True,
+                params=at.AttributionParams(split_detach_margin=float("inf")))
+    assert kept.attrs["split"].empty
 
 
 def test_complaints_no_plume_reaches_stay_with_the_event():

@@ -218,6 +218,35 @@ def test_split_events_makes_one_event_per_numbered_part() -> None:
             split_events(df, ev.assign(p_value=0.03), bad)
 
 
+def test_split_events_sends_part_minus_one_to_no_event() -> None:
+    """Part -1: a complaint leaves its event for none (cluster ``-1``), its duplicate with
+    it; the rest of the event gets a new id, count and centre from its members, the
+    parent's p-value, and the parent as its parent. -2 is refused."""
+    rows = [{"id": f"a{i}", "x_m": 10.0 * i, "h": 0.5 * i} for i in range(4)]
+    rows += [{"id": "a4", "x_m": 90.0, "h": 2.0}]
+    rows += [{"id": "dup", "x_m": 95.0, "h": 2.2, "key": "kd", "dup": "a4"}]
+    df = frame(rows)
+    labels, ev = find_events(df, **PARAMS)
+    assert len(ev) == 1 and (labels != "-1").all()
+    df = df.assign(cluster_id=labels)
+    moved = pd.Series([-1], index=df.index[[4]], dtype="int64")
+    lab2, ev2, parent = split_events(df, ev.assign(p_value=0.04), moved)
+    rest = _sha_id(["a0", "a1", "a2", "a3"])
+    assert lab2.tolist() == [rest] * 4 + ["-1", "-1"]
+    assert ev2["cluster_id"].tolist() == [rest]
+    assert int(ev2["n_complaints"].iloc[0]) == 4 and float(ev2["p_value"].iloc[0]) == 0.04
+    cx, _ = geo.project(ev2["lon"].to_numpy(), ev2["lat"].to_numpy(), CRS0)
+    np.testing.assert_allclose(cx, [15.0], atol=0.01)  # x = 0, 10, 20, 30
+    assert parent.to_dict() == {rest: labels.iloc[0]}
+    # parts and -1 together
+    both = pd.Series([1, 1, -1], index=df.index[[2, 3, 4]], dtype="int64")
+    lab3, ev3, _ = split_events(df, ev.assign(p_value=0.04), both)
+    assert lab3.tolist() == [_sha_id(["a0", "a1"])] * 2 + [_sha_id(["a2", "a3"])] * 2 + ["-1", "-1"]
+    assert len(ev3) == 2
+    with pytest.raises(InputError):
+        split_events(df, ev, pd.Series([-2], index=df.index[[4]]))
+
+
 def test_categories_do_not_merge() -> None:
     df = frame(burst(3, category="odour", prefix="o") + burst(2, category="noise", prefix="n"))
     labels, events = find_events(df, **PARAMS)

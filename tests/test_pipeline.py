@@ -537,10 +537,25 @@ def test_an_event_of_three_sources_becomes_three_in_every_output(tmp_path: Path)
         assert cid.nunique() == 1 and top[cid.iloc[0]] == plant
     assert sorted(clusters["n_complaints"].astype(int)) == [6, 6, 6]
     # the rule of before (two parts, no places) leaves one event holding two plants
-    (data / "envtrace.toml").write_text("[attribution]\nsplit_max_parts = 2\nsplit_reach = false\n",
-                                        encoding="utf-8")
+    (data / "envtrace.toml").write_text("[attribution]\nsplit_max_parts = 2\nsplit_reach = false\n"
+                                        "split_detach_margin = inf\n", encoding="utf-8")
     two = pipeline.trace(data, n_permutations=0, lang="en")
     assert sorted(two.events["n_complaints"].astype(int)) == [6, 12]
+    # two parts, and the third plant's complaints, which no part takes, leave for no event
+    (data / "envtrace.toml").write_text("[attribution]\nsplit_max_parts = 2\nsplit_reach = false\n",
+                                        encoding="utf-8")
+    r2 = pipeline.trace_to(tmp_path / "out2", data, n_permutations=0, lang="en")
+    comp2, clusters2, cand2 = read_tables(tmp_path / "out2")
+    assert sorted(clusters2["n_complaints"].astype(int)) == [6, 6]
+    gone = comp2.loc[comp2["cluster_id"] == "-1", "complaint_id"]
+    assert r2.summary["counts"]["left_event_complaints"] == len(gone) == 6
+    top2 = cand2[cand2["rank"] == "1"].set_index("cluster_id")["enterprise_id"]
+    named = {top2[c] for c in comp2.loc[comp2["cluster_id"] != "-1", "cluster_id"]}
+    plant_of_gone = {p for p, ids in (("A", range(6)), ("B", range(6, 12)), ("C", range(12, 18)))
+                     if set(gone) == {f"T{i}" for i in ids}}
+    assert len(plant_of_gone) == 1 and named.isdisjoint(plant_of_gone)
+    left = r2.complaints.set_index("complaint_id")["left_event"]
+    assert (left[gone] != "").all() and (left.drop(gone) == "").all()
 
 
 def test_large_input_starts_the_child_processes_server_early(tmp_path: Path) -> None:
