@@ -326,7 +326,13 @@ nuisance typically carries).
     their words, while one hour's complaints share its wind.
     Then the next candidate of largest gain, judged against the part each complaint is in,
     takes its own, up to ``split_max_parts`` (4) parts, every part keeping three
-    complainants: a town-centre event can hold three or four sources. ``rank_suspects`` proposes the split (``attrs["split"]``, with
+    complainants: a town-centre event can hold three or four sources. A complaint that
+    some candidate explains more than ``split_detach_margin`` (20) times better than the
+    suspect of its part, but that found no part (one or two residents who smelled a
+    restaurant inside a plant's chain of complaints), leaves its event for none
+    (``cluster_id`` ``-1``; ``left_event`` in the trace's complaints, counted in
+    ``summary.json``), if its part keeps three complainants: it is not blamed on a
+    suspect its own evidence contradicts. ``rank_suspects`` proposes the split (``attrs["split"]``, with
     the learnt weights ``m_j`` and the trusts in the words in ``attrs["fixed"]``);
     ``envtrace trace`` makes the parts (:func:`envtrace.events.split_events`: ids, counts,
     centres and footprints of their own, the parent's scan p-value) and ranks them again
@@ -1745,8 +1751,8 @@ def rank_suspects(
         :data:`CANDIDATE_COLUMNS`, up to ``top_k`` rows per event, ordered by event and
         rank. ``attrs["info"]`` holds what evidence was used and warnings;
         ``attrs["split"]`` the complaints (index labels of ``complaints``, value: the
-        number 1, 2, … of the part they form) that leave their event with another source
-        (step 11), and
+        number 1, 2, … of the part they form, -1 for none) that leave their event with
+        another source (step 11), and
         ``attrs["fixed"]`` what the parts are to be ranked with (see ``fixed``).
 
     Raises
@@ -2201,10 +2207,14 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
     complainant (``1 / n_calls``), at most ``odour_max_weight`` complainants' worth, the
     wind and place by ``v_i``. The next candidate of largest gain, each complaint judged against
     the part it is in, then takes its own, up to ``split_max_parts`` parts (every part,
-    the top suspect's included, keeping ``split_min_complaints`` complainants).
+    the top suspect's included, keeping ``split_min_complaints`` complainants). Last, a
+    complaint of the wind sample whose ``s_ij`` for some candidate exceeds that of its
+    part's suspect by more than ``log split_detach_margin`` leaves for no event (part
+    -1), unless its part would keep fewer than ``split_min_complaints`` complainants; the
+    complaints outside the sample follow the parts only.
 
     Returns the positions (in the complaints) of the complaints that leave and the number
-    (1, 2, …) of the part each forms, in the order the parts were taken. Without ``reach``
+    (1, 2, …; -1: no event) of the part each forms, in the order the parts were taken. Without ``reach``
     and with ``split_max_parts = 2`` this is the rule before 2026-11-28.
 
     An event larger than its wind sample (``members``: the positions of each event's
