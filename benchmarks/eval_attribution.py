@@ -112,7 +112,8 @@ def breakdown(res: pipeline.TraceResult, cl: pd.DataFrame, sources: pd.DataFrame
 
     Outcome of each (event, true source) group: ``ok`` (top-1), ``twin`` (top-1 is a twin of
     the source), ``impure`` (most of the event's complaints have another source), ``rank2-5``,
-    ``beyond5`` (not among the event's reported suspects).
+    ``beyond5`` (not among the event's reported suspects), ``left`` (the complaint left its
+    event in step 11 and is blamed on nobody).
     """
     cand = res.candidates
     top1 = cand[cand["rank"] == 1].set_index("cluster_id")["enterprise_id"]
@@ -122,6 +123,9 @@ def breakdown(res: pipeline.TraceResult, cl: pd.DataFrame, sources: pd.DataFrame
     major = cl.groupby("cluster_id")["source_enterprise_id"].agg(lambda s_: s_.value_counts().index[0])
     rows = []
     for (cid, sid), g in src.groupby(["cluster_id", "source_enterprise_id"]):
+        if cid == "-1":  # complaints that left their events (step 11): no event, no blame
+            rows.append({"behaviour": beh.get(sid, "?"), "outcome": "left", "n": len(g)})
+            continue
         t1 = top1.get(cid, "")
         rk = int(rank.get((cid, sid), 99))
         if t1 == sid:

@@ -327,9 +327,9 @@ nuisance typically carries).
     Then the next candidate of largest gain, judged against the part each complaint is in,
     takes its own, up to ``split_max_parts`` (4) parts, every part keeping three
     complainants: a town-centre event can hold three or four sources. A complaint that
-    some candidate explains more than ``split_detach_margin`` (20) times better than the
-    suspect of its part, but that found no part (one or two residents who smelled a
-    restaurant inside a plant's chain of complaints), leaves its event for none
+    some candidate still explains more than ``split_detach_margin`` (20) times better than
+    the suspect of its part, as no part was made for it (mostly one or two residents who
+    smelled a restaurant inside a plant's chain of complaints), leaves its event for none
     (``cluster_id`` ``-1``; ``left_event`` in the trace's complaints, counted in
     ``summary.json``), if its part keeps three complainants: it is not blamed on a
     suspect its own evidence contradicts. ``rank_suspects`` proposes the split (``attrs["split"]``, with
@@ -600,12 +600,15 @@ class AttributionParams:
         both; ``random`` 0.857 → 0.860, 6.5 → 6.7 %; uncapped: ``random`` innocent 7.1 %).
         Which complaints leave is decided as before; only the gain changes.
     split_detach_margin : float
-        Step 11: a complaint of the wind sample that some candidate explains more than
-        this many times better (likelihood ratio of ``s_ij``: wind, place, words) than the
-        suspect of the part it is in, and that found no part of its own (fewer than
-        ``split_min_complaints`` complainants with it), leaves its event for none
-        (``cluster_id`` ``-1``), when its part keeps ``split_min_complaints``
-        complainants. 20 (Kass and Raftery's "strong" evidence, ``2 ln LR > 6``); ``inf``:
+        Step 11: a complaint of the wind sample that, after the parts are taken, some
+        candidate still explains more than this many times better (likelihood ratio of
+        ``s_ij``: wind, place, words) than the suspect of the part it is in leaves its
+        event for none (``cluster_id`` ``-1``), when its part keeps
+        ``split_min_complaints`` complainants. These are the complaints step 11 could not
+        give a part of their own: mostly one or two residents (fewer than
+        ``split_min_complaints``), sometimes a group whose candidate's gain is below
+        ``split_min_gain`` (a candidate implausible at the event) or one beyond
+        ``split_max_parts``. 20 (Kass and Raftery's "strong" evidence, ``2 ln LR > 6``); ``inf``:
         never (the rule before 2026-11-28 08:00 UTC). A town-centre event's chain of
         complaints picks up one or two residents who smelled another source; they were
         blamed on the event's suspect. Tuning worlds, top-1 / innocent blame, ``inf`` →

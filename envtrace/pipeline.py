@@ -63,7 +63,8 @@ class TraceResult:
         Accepted complaints, categories filled, with ``cluster_id`` (``"-1"`` = none) and
         ``left_event``: the event a complaint left for none in step 11 of
         :mod:`envtrace.attribution` (another source explains it far better than the
-        event's suspect), ``""`` for the others. Not a column of ``complaints.csv``.
+        suspect of its part), with the id that event had then (its parts and rest were
+        given new ids), ``""`` for the others. Not a column of ``complaints.csv``.
     events : GeoDataFrame
         One row per event (:mod:`envtrace.events`).
     candidates : DataFrame
@@ -443,7 +444,8 @@ def trace(
             "complaints": int(len(comp)),
             "clustered_complaints": n_clustered,
             "clusters": int(len(ev)),
-            # events split in parts because they held several sources' complaints (step 11)
+            # events split in parts because they held several sources' complaints, or
+            # shortened by complaints that left them (step 11)
             "split_clusters": int(info.get("split_events", 0)),
             # complaints that left their event for none: another source explains them far
             # better than the event's suspect (step 11)
@@ -484,8 +486,12 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     info = dict(cand.attrs.pop("info", {}))
     split, fixed = cand.attrs.pop("split"), dict(cand.attrs.pop("fixed"))
     labels, ev2, parent = events.split_events(comp, ev, split, buffer_m=buffer_m)
+    # every event a complaint left is replaced (by its parts, or by what is left of it, or
+    # by nothing): its old suspects go
+    changed = set(comp.loc[split.index, "cluster_id"].astype(str)) - {"-1"}
     # a complaint that leaves its event for none (step 11: another source explains it far
-    # better, too few with it for an event of its own) keeps the id of the event it left
+    # better than the suspect of its part) keeps the id the event had when it left; the
+    # event's parts and rest have new ids
     left = (labels.to_numpy() == "-1") & (comp["cluster_id"].astype(str).to_numpy() != "-1")
     prev = comp["left_event"] if "left_event" in comp else pd.Series("", index=comp.index, dtype="str")
     comp = comp.assign(cluster_id=labels, left_event=prev.where(~left, comp["cluster_id"].astype(str)))
@@ -503,7 +509,7 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     cand2 = rank(parts, comp.loc[comp["cluster_id"].isin(part_ids)], fixed=fixed)
     info2 = cand2.attrs.pop("info", {})
     split2, fixed2 = cand2.attrs.pop("split"), cand2.attrs.pop("fixed")
-    keep = cand.loc[~cand["cluster_id"].isin(set(part_parent))]
+    keep = cand.loc[~cand["cluster_id"].isin(changed | set(part_parent))]
     order = pd.Series(np.arange(len(ev2)), index=ev2["cluster_id"].astype(str).to_numpy())
     out = pd.concat([keep, cand2], ignore_index=True)
     out = out.iloc[np.lexsort((out["rank"].to_numpy(),

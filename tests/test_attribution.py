@@ -465,6 +465,20 @@ def test_an_event_larger_than_its_wind_sample_is_split_by_the_sample():
     assert seen >= {1, 2, 3} and max(detached) >= 1
 
 
+def test_a_complaint_leaves_its_event_only_if_its_part_keeps_three_complainants():
+    """Four calls at A's wind from three people and two at B's wind from two: the two
+    leave for no event (B explains them far better, too few for a part of their own). With
+    A's four calls from two people, A's part would keep two complainants: nobody leaves."""
+    comp, wind, ent = _two_source_event()
+    sub = comp.iloc[[0, 1, 2, 3, 6, 7]].copy()
+    sub["complainant_key"] = ["p0", "p0", "p1", "p2", "q0", "q1"]
+    r = rank(sub, ent, wind=wind, n_permutations=0, split=True)
+    assert r.set_index("rank").loc[1, "enterprise_id"] == "A"
+    assert dict(r.attrs["split"]) == {6: -1, 7: -1}
+    sub.loc[3, "complainant_key"] = "p1"
+    assert rank(sub, ent, wind=wind, n_permutations=0, split=True).attrs["split"].empty
+
+
 def test_one_persons_calls_are_not_split_off_as_an_event():
     """Three calls at B's wind from one complainant (not duplicates: a day later): a part
     needs three complainants, as an event does (review of step 11)."""
