@@ -328,8 +328,9 @@ nuisance typically carries).
     takes its own, up to ``split_max_parts`` (4) parts, every part keeping three
     complainants: a town-centre event can hold three or four sources. A complaint that
     some candidate still explains more than ``split_detach_margin`` (20) times better than
-    the suspect of its part, as no part was made for it (mostly one or two residents who
-    smelled a restaurant inside a plant's chain of complaints), leaves its event for none
+    the suspect of its part, one of fewer than three complainants that candidate explains
+    so (one or two residents who smelled a restaurant inside a plant's chain of
+    complaints: too few for a part), leaves its event for none
     (``cluster_id`` ``-1``; ``left_event`` in the trace's complaints, counted in
     ``summary.json``), if its part keeps three complainants: it is not blamed on a
     suspect its own evidence contradicts. ``rank_suspects`` proposes the split (``attrs["split"]``, with
@@ -604,11 +605,11 @@ class AttributionParams:
         candidate still explains more than this many times better (likelihood ratio of
         ``s_ij``: wind, place, words) than the suspect of the part it is in leaves its
         event for none (``cluster_id`` ``-1``), when its part keeps
-        ``split_min_complaints`` complainants. These are the complaints step 11 could not
-        give a part of their own: mostly one or two residents (fewer than
-        ``split_min_complaints``), sometimes a group whose candidate's gain is below
-        ``split_min_gain`` (a candidate implausible at the event) or one beyond
-        ``split_max_parts``. 20 (Kass and Raftery's "strong" evidence, ``2 ln LR > 6``); ``inf``:
+        ``split_min_complaints`` complainants, and when the complaints that candidate
+        explains so much better are fewer than ``split_min_complaints`` complainants: one
+        or two residents who could not make a part. A larger group stays (a later round,
+        ``split_rounds``, may make it a part; or the prior judged its candidate
+        implausible at the event, its gain below ``split_min_gain``). 20 (Kass and Raftery's "strong" evidence, ``2 ln LR > 6``); ``inf``:
         never (the rule before 2026-11-28 08:00 UTC). A town-centre event's chain of
         complaints picks up one or two residents who smelled another source; they were
         blamed on the event's suspect. Tuning worlds, top-1 / innocent blame, ``inf`` →
@@ -2213,8 +2214,10 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
     the top suspect's included, keeping ``split_min_complaints`` complainants). Last, a
     complaint of the wind sample whose ``s_ij`` for some candidate exceeds that of its
     part's suspect by more than ``log split_detach_margin`` leaves for no event (part
-    -1), unless its part would keep fewer than ``split_min_complaints`` complainants; the
-    complaints outside the sample follow the parts only.
+    -1), if the complaints with the same best candidate are fewer than
+    ``split_min_complaints`` complainants (a larger group stays, for a later round) and
+    its part keeps ``split_min_complaints`` complainants; the complaints outside the
+    sample follow the parts only.
 
     Returns the positions (in the complaints) of the complaints that leave and the number
     (1, 2, …; -1: no event) of the part each forms, in the order the parts were taken. Without ``reach``
@@ -2320,11 +2323,19 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
             taken[chosen] = True
             order.append(chosen)
         # complaints another candidate explains far better than their part's suspect, too
-        # few to make a part: they leave for no event (each part keeping m complainants)
+        # few to make a part: they leave for no event (each part keeping m complainants).
+        # A group of m complainants or more that some candidate explains better stays:
+        # a later round (split_rounds) may make it a part, or the prior judged that
+        # candidate implausible for it (its gain below split_min_gain)
         cols = np.arange(n_c)
         gap = s_ev - s_ev[owner, cols][None, :]
         gap[owner, cols] = -np.inf
         detach = windy & (gap.max(axis=0) > detach_gap)
+        best = np.argmax(gap, axis=0)
+        for b in np.unique(best[detach]):
+            with_b = detach & (best == b)
+            if people(ckey[comps[with_b]]) >= m:
+                detach[with_b] = False
         for k in np.unique(owner[detach]):
             in_k = owner == k
             if people(ckey[comps[in_k & ~detach]]) < m:
