@@ -1755,8 +1755,8 @@ def rank_suspects(
         :data:`CANDIDATE_COLUMNS`, up to ``top_k`` rows per event, ordered by event and
         rank. ``attrs["info"]`` holds what evidence was used and warnings;
         ``attrs["split"]`` the complaints (index labels of ``complaints``, value: the
-        number 1, 2, … of the part they form, -1 for none) that leave their event with
-        another source (step 11), and
+        number 1, 2, … of the part they form; ``-1 - k`` for none, out of part ``k``, 0
+        being the part that keeps the top suspect) that leave their event (step 11), and
         ``attrs["fixed"]`` what the parts are to be ranked with (see ``fixed``).
 
     Raises
@@ -2214,13 +2214,14 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
     the top suspect's included, keeping ``split_min_complaints`` complainants). Last, a
     complaint of the wind sample whose ``s_ij`` for some candidate exceeds that of its
     part's suspect by more than ``log split_detach_margin`` leaves for no event (part
-    -1), if the complaints with the same best candidate are fewer than
+    ``-1 - k``, out of part ``k``), if the complaints with the same best candidate are fewer than
     ``split_min_complaints`` complainants (a larger group stays, for a later round) and
     its part keeps ``split_min_complaints`` complainants; the complaints outside the
     sample follow the parts only.
 
     Returns the positions (in the complaints) of the complaints that leave and the number
-    (1, 2, …; -1: no event) of the part each forms, in the order the parts were taken. Without ``reach``
+    (1, 2, …) of the part each forms, in the order the parts were taken; ``-1 - k`` for a
+    complaint that leaves part ``k`` (0: the top suspect's) for no event. Without ``reach``
     and with ``split_max_parts = 2`` this is the rule before 2026-11-28.
 
     An event larger than its wind sample (``members``: the positions of each event's
@@ -2343,12 +2344,13 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         if not order and not detach.any():
             continue
         # part numbers 1, 2, … in the order the parts were taken (each keeps m complainants,
-        # so none is empty); the top suspect's complaints stay; -1: in no event
+        # so none is empty); the top suspect's complaints stay; -1 - k: in no event, out
+        # of part k
         part = np.zeros(n_c, dtype=np.int64)
         for k, b in enumerate(order, start=1):
             part[owner == b] = k
         follow_part = part.copy()  # the complaints outside the sample follow the parts only
-        part[detach] = -1
+        part[detach] = -1 - part[detach]  # -1 - k: leaves part k (0: the top suspect's)
         out = comps[part != 0]
         out_part = part[part != 0]
         if rest.size > n_c:  # the complaints outside the sample follow their nearest in it

@@ -799,21 +799,20 @@ class SpaceTimeEvents:
 
 
 def _part_numbers(moved: pd.Series) -> np.ndarray:
-    """The part (1, 2, …; -1: no event) each moved complaint joins: ``moved``'s values when
-    they are whole numbers (any numeric or object dtype), 1 for all when they are not
+    """The part (1, 2, …; negative: no event) each moved complaint joins: ``moved``'s values
+    when they are whole numbers (any numeric or object dtype), 1 for all when they are not
     numbers (event ids).
 
-    Raises InputError on 0, numbers below -1, fractions, or a mix of numbers and text."""
+    Raises InputError on 0, fractions, or a mix of numbers and text."""
     if not len(moved):
         return np.zeros(0, dtype=np.int64)
     num = pd.to_numeric(moved, errors="coerce")
     if num.isna().all():  # event ids or other labels: one part
         return np.ones(len(moved), dtype=np.int64)
     vals = num.to_numpy(dtype=float, na_value=np.nan)
-    if (np.isnan(vals).any() or ((vals < 1) & (vals != -1)).any()
-            or (vals != np.round(vals)).any()):
-        raise InputError("split_events: moved must hold part numbers 1, 2, … or -1 (no event), "
-                         "or event ids for one part")
+    if np.isnan(vals).any() or (vals == 0).any() or (vals != np.round(vals)).any():
+        raise InputError("split_events: moved must hold part numbers 1, 2, … or negative ones "
+                         "(no event), or event ids for one part")
     return vals.astype(np.int64)
 
 
@@ -835,9 +834,10 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     moved : Series
         Index: the complaints (labels of ``complaints.index``) that leave their event;
         values: the part each joins, 1, 2, … (whole numbers of any dtype; one event per
-        part), -1 for no event (``cluster_id`` ``"-1"``; the rest of the event gets a new
-        id and summary, as a part does), or labels that are not numbers (e.g. the event
-        ids: all leave as one part).
+        part), a negative number for no event (``cluster_id`` ``"-1"``; the rest of the
+        event gets a new id and summary, as a part does; step 11 writes ``-1 - k`` for a
+        complaint out of part ``k``), or labels that are not numbers (e.g. the event ids:
+        all leave as one part).
     buffer_m : float
         Footprint buffer of the parts, metres.
 

@@ -61,10 +61,11 @@ class TraceResult:
     ----------
     complaints : DataFrame
         Accepted complaints, categories filled, with ``cluster_id`` (``"-1"`` = none) and
-        ``left_event``: the event a complaint left for none in step 11 of
+        ``left_event``: for a complaint that left its event for none in step 11 of
         :mod:`envtrace.attribution` (another source explains it far better than the
-        suspect of its part), with the id that event had then (its parts and rest were
-        given new ids), ``""`` for the others. Not a column of ``complaints.csv``.
+        suspect of its part), the id of that part as ranked (with ``split_rounds = 2``, a
+        part split again in the second round keeps its first-round id here); ``""`` for
+        the others. Not a column of ``complaints.csv``.
     events : GeoDataFrame
         One row per event (:mod:`envtrace.events`).
     candidates : DataFrame
@@ -462,6 +463,37 @@ def trace(
     )
 
 
+def _left_part_ids(comp: pd.DataFrame, old: pd.Series, labels: pd.Series, split: pd.Series,
+                   left: np.ndarray) -> np.ndarray:
+    """The new id of the part each complaint that left for no event was in (step 11:
+    ``split`` holds ``-1 - k`` for a complaint out of part ``k``, 0 the part that keeps the
+    top suspect; a duplicate follows its original): the id of a member that stayed in
+    that part, else the event's old id. Only the events complaints left are read."""
+    old_s = old.astype(str)
+    touched = old_s.isin(set(old_s[left]))
+    rows = np.flatnonzero(touched.to_numpy())
+    sub = comp.iloc[rows]
+    part = pd.Series(0, index=sub.index, dtype=np.int64)
+    moved = split[split.index.isin(sub.index)]
+    part[moved.index] = moved.to_numpy(dtype=np.int64)
+    if "duplicate_of" in sub and "complaint_id" in sub:  # duplicates: their original's part
+        by_id = pd.Series(part.to_numpy(), index=sub["complaint_id"].astype(str).to_numpy())
+        by_id = by_id[~by_id.index.duplicated()]
+        dup = sub["duplicate_of"].fillna("").astype(str)
+        is_dup = (dup != "").to_numpy() & (part.to_numpy() == 0)
+        part[is_dup] = by_id.reindex(dup[is_dup].to_numpy()).fillna(0).to_numpy(dtype=np.int64)
+    o = old_s.to_numpy()[rows].astype(object)
+    lab = labels.astype(str).to_numpy()[rows]
+    p = part.to_numpy()
+    stayed = lab != "-1"
+    key = o + "|" + np.maximum(p, 0).astype(str)
+    new_id = pd.Series(lab[stayed], index=key[stayed])
+    new_id = new_id[~new_id.index.duplicated()]
+    gone = left[rows]
+    want = o[gone] + "|" + (-1 - np.minimum(p[gone], -1)).astype(str)
+    return new_id.reindex(want).fillna(pd.Series(o[gone], index=want)).to_numpy()
+
+
 def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer_m: float,
                       rank: Callable[..., pd.DataFrame],
                       on_final_labels: Callable[[pd.Series], None] | None = None,
@@ -490,11 +522,14 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     # by nothing): its old suspects go
     changed = set(comp.loc[split.index, "cluster_id"].astype(str)) - {"-1"}
     # a complaint that leaves its event for none (step 11: another source explains it far
-    # better than the suspect of its part) keeps the id the event had when it left; the
-    # event's parts and rest have new ids
-    left = (labels.to_numpy() == "-1") & (comp["cluster_id"].astype(str).to_numpy() != "-1")
+    # better than the suspect of its part) keeps the new id of the part it left
+    old = comp["cluster_id"].astype(str)
+    left = (labels.to_numpy() == "-1") & (old.to_numpy() != "-1")
     prev = comp["left_event"] if "left_event" in comp else pd.Series("", index=comp.index, dtype="str")
-    comp = comp.assign(cluster_id=labels, left_event=prev.where(~left, comp["cluster_id"].astype(str)))
+    left_id = prev.copy()
+    if left.any():
+        left_id[left] = _left_part_ids(comp, old, labels, split, left)
+    comp = comp.assign(cluster_id=labels, left_event=left_id)
     if on_final_labels is not None:
         on_final_labels(comp["cluster_id"])
     is_part = parent.index.to_numpy() != parent.to_numpy()

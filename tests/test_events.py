@@ -221,7 +221,7 @@ def test_split_events_makes_one_event_per_numbered_part() -> None:
 def test_split_events_sends_part_minus_one_to_no_event() -> None:
     """Part -1: a complaint leaves its event for none (cluster ``-1``), its duplicate with
     it; the rest of the event gets a new id, count and centre from its members, the
-    parent's p-value, and the parent as its parent. -2 is refused."""
+    parent's p-value, and the parent as its parent. Any negative number is no event."""
     rows = [{"id": f"a{i}", "x_m": 10.0 * i, "h": 0.5 * i} for i in range(4)]
     rows += [{"id": "a4", "x_m": 90.0, "h": 2.0}]
     rows += [{"id": "dup", "x_m": 95.0, "h": 2.2, "key": "kd", "dup": "a4"}]
@@ -243,8 +243,11 @@ def test_split_events_sends_part_minus_one_to_no_event() -> None:
     lab3, ev3, _ = split_events(df, ev.assign(p_value=0.04), both)
     assert lab3.tolist() == [_sha_id(["a0", "a1"])] * 2 + [_sha_id(["a2", "a3"])] * 2 + ["-1", "-1"]
     assert len(ev3) == 2
+    # any negative number is no event (step 11 writes -1 - k for part k); 0 is refused
+    assert split_events(df, ev.assign(p_value=0.04), pd.Series([-3], index=df.index[[4]]))[0].tolist() \
+        == lab2.tolist()
     with pytest.raises(InputError):
-        split_events(df, ev, pd.Series([-2], index=df.index[[4]]))
+        split_events(df, ev, pd.Series([0], index=df.index[[4]]))
 
 
 def test_categories_do_not_merge() -> None:
