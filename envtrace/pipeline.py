@@ -491,7 +491,10 @@ def _left_part_ids(comp: pd.DataFrame, old: pd.Series, labels: pd.Series, split:
     new_id = new_id[~new_id.index.duplicated()]
     gone = left[rows]
     want = o[gone] + "|" + (-1 - np.minimum(p[gone], -1)).astype(str)
-    return new_id.reindex(want).fillna(pd.Series(o[gone], index=want)).to_numpy()
+    got = new_id.reindex(want).to_numpy(dtype=object)
+    miss = pd.isna(got)
+    got[miss] = o[gone][miss]  # no member stayed in that part: the event's old id
+    return got
 
 
 def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer_m: float,
