@@ -817,7 +817,7 @@ def _part_numbers(moved: pd.Series) -> np.ndarray:
 
 
 def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Series, *,
-                 buffer_m: float = 100.0) -> tuple[pd.Series, gpd.GeoDataFrame, pd.Series]:
+                 buffer_m: float = 100.0) -> tuple[pd.Series, gpd.GeoDataFrame, pd.Series, pd.Series]:
     """Split events in parts: the complaints in ``moved`` leave their event for new ones.
 
     Used when one space-time event holds several sources' complaints
@@ -850,6 +850,10 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
         by start and id; a part's ``p_value`` is its parent's.
     parent : Series of str
         Per new ``cluster_id``: the event it came from (itself when not split).
+    left_from : Series of str
+        Per complaint (``complaints.index``): for one sent to no event by ``-1 - k``, the
+        new ``cluster_id`` of part ``k`` of its event (0: what stays of it), or its old
+        ``cluster_id`` when no complaint is left in that part; ``""`` for the others.
     """
     lab = complaints["cluster_id"].astype(str).to_numpy(dtype=object)
     ids = events["cluster_id"].astype(str)
@@ -863,19 +867,26 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     part[idx] = _part_numbers(moved)
     n_parts = max(int(part.max()), 1) + 1 if part.size else 2
     parent_of = pd.Series(ids.to_numpy(), index=ids.to_numpy(), dtype="str")
+    left_from = np.full(len(complaints), "", dtype=object)
     if not len(rows):
         return (pd.Series(lab, index=complaints.index, name="cluster_id", dtype="str"),
-                events.copy(), parent_of)
+                events.copy(), parent_of, pd.Series(left_from, index=complaints.index, dtype="str"))
     cols = [c for c in ("complaint_id", "received_at", "lon", "lat", "category", "complainant_key",
                         "duplicate_of") if c in complaints.columns]
     p = _Prepared(complaints[cols].iloc[rows])
     part_sub = part[rows]
     _inherit_duplicates(p, part_sub)  # duplicates follow their originals
-    ilab = pd.factorize(lab[rows])[0].astype(np.int64) * n_parts + part_sub  # (event, part)
-    ilab[part_sub < 0] = -1  # in no event
+    ev_code = pd.factorize(lab[rows])[0].astype(np.int64)
+    ilab = ev_code * n_parts + part_sub  # (event, part)
+    gone = part_sub < 0
+    ilab[gone] = -1  # in no event
     orig = ~p.is_dup
     ids_map = _cluster_ids("E", p.ids[orig], ilab[orig])
     names = _names(ilab, ids_map)
+    # the part each of those left: -1 - k is part k of the same event
+    k = -1 - part_sub[gone]
+    was = np.where(k < n_parts, ev_code[gone] * n_parts + k, -1)
+    left_from[rows[gone]] = [ids_map.get(int(g), o) for g, o in zip(was, lab[rows][gone], strict=True)]
     parts = _summarise(p, ilab, ids_map, buffer_m=buffer_m)
     par = pd.Series(lab[rows], index=names).groupby(level=0).first().drop(NOISE, errors="ignore")
     pv = pd.Series(events["p_value"].to_numpy(dtype=float), index=ids.to_numpy())
@@ -887,7 +898,8 @@ def split_events(complaints: pd.DataFrame, events: pd.DataFrame, moved: pd.Serie
     new_lab = lab.copy()
     new_lab[rows] = names
     parent_of = pd.concat([parent_of[~parent_of.isin(split)], par.astype(str)])
-    return pd.Series(new_lab, index=complaints.index, name="cluster_id", dtype="str"), out, parent_of
+    return (pd.Series(new_lab, index=complaints.index, name="cluster_id", dtype="str"), out, parent_of,
+            pd.Series(left_from, index=complaints.index, dtype="str"))
 
 
 def find_events(complaints: pd.DataFrame, **params: Any) -> tuple[pd.Series, gpd.GeoDataFrame]:

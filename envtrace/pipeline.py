@@ -463,40 +463,6 @@ def trace(
     )
 
 
-def _left_part_ids(comp: pd.DataFrame, old: pd.Series, labels: pd.Series, split: pd.Series,
-                   left: np.ndarray) -> np.ndarray:
-    """The new id of the part each complaint that left for no event was in (step 11:
-    ``split`` holds ``-1 - k`` for a complaint out of part ``k``, 0 the part that keeps the
-    top suspect; a duplicate follows its original): the id of a member that stayed in
-    that part, else the event's old id. Only the events complaints left are read."""
-    old_s = old.astype(str)
-    touched = old_s.isin(set(old_s[left]))
-    rows = np.flatnonzero(touched.to_numpy())
-    sub = comp.iloc[rows]
-    part = pd.Series(0, index=sub.index, dtype=np.int64)
-    moved = split[split.index.isin(sub.index)]
-    part[moved.index] = moved.to_numpy(dtype=np.int64)
-    if "duplicate_of" in sub and "complaint_id" in sub:  # duplicates: their original's part
-        by_id = pd.Series(part.to_numpy(), index=sub["complaint_id"].astype(str).to_numpy())
-        by_id = by_id[~by_id.index.duplicated()]
-        dup = sub["duplicate_of"].fillna("").astype(str)
-        is_dup = (dup != "").to_numpy() & (part.to_numpy() == 0)
-        part[is_dup] = by_id.reindex(dup[is_dup].to_numpy()).fillna(0).to_numpy(dtype=np.int64)
-    o = old_s.to_numpy()[rows].astype(object)
-    lab = labels.astype(str).to_numpy()[rows]
-    p = part.to_numpy()
-    stayed = lab != "-1"
-    key = o + "|" + np.maximum(p, 0).astype(str)
-    new_id = pd.Series(lab[stayed], index=key[stayed])
-    new_id = new_id[~new_id.index.duplicated()]
-    gone = left[rows]
-    want = o[gone] + "|" + (-1 - np.minimum(p[gone], -1)).astype(str)
-    got = new_id.reindex(want).to_numpy(dtype=object)
-    miss = pd.isna(got)
-    got[miss] = o[gone][miss]  # no member stayed in that part: the event's old id
-    return got
-
-
 def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer_m: float,
                       rank: Callable[..., pd.DataFrame],
                       on_final_labels: Callable[[pd.Series], None] | None = None,
@@ -520,19 +486,14 @@ def _rank_split_parts(cand: pd.DataFrame, comp: pd.DataFrame, ev: Any, *, buffer
     # off the frames first: pandas copies attrs with every operation on them
     info = dict(cand.attrs.pop("info", {}))
     split, fixed = cand.attrs.pop("split"), dict(cand.attrs.pop("fixed"))
-    labels, ev2, parent = events.split_events(comp, ev, split, buffer_m=buffer_m)
+    labels, ev2, parent, left_from = events.split_events(comp, ev, split, buffer_m=buffer_m)
     # every event a complaint left is replaced (by its parts, or by what is left of it, or
     # by nothing): its old suspects go
     changed = set(comp.loc[split.index, "cluster_id"].astype(str)) - {"-1"}
     # a complaint that leaves its event for none (step 11: another source explains it far
     # better than the suspect of its part) keeps the new id of the part it left
-    old = comp["cluster_id"].astype(str)
-    left = (labels.to_numpy() == "-1") & (old.to_numpy() != "-1")
-    prev = comp["left_event"] if "left_event" in comp else pd.Series("", index=comp.index, dtype="str")
-    left_id = prev.copy()
-    if left.any():
-        left_id[left] = _left_part_ids(comp, old, labels, split, left)
-    comp = comp.assign(cluster_id=labels, left_event=left_id)
+    prev = comp["left_event"] if "left_event" in comp else ""
+    comp = comp.assign(cluster_id=labels, left_event=left_from.where(left_from != "", prev))
     if on_final_labels is not None:
         on_final_labels(comp["cluster_id"])
     is_part = parent.index.to_numpy() != parent.to_numpy()

@@ -163,7 +163,7 @@ def test_split_events_makes_two_events_from_their_members() -> None:
     df = df.assign(cluster_id=labels)
     parent_id, other_id = labels.iloc[0], labels.iloc[-1]
     moved = pd.Series(parent_id, index=df.index[[3, 4, 5]])
-    lab2, ev2, parent = split_events(df, ev, moved)
+    lab2, ev2, parent, _ = split_events(df, ev, moved)
     west, east = _sha_id(["a0", "a1", "a2"]), _sha_id(["a3", "a4", "a5"])
     assert lab2.tolist() == [west] * 3 + [east] * 4 + [other_id] * 3
     assert lab2.index.equals(df.index)
@@ -181,7 +181,7 @@ def test_split_events_makes_two_events_from_their_members() -> None:
     assert parent.to_dict() == {other_id: other_id, west: parent_id, east: parent_id}
     assert ev2.crs.to_epsg() == 4326
     # nothing moved: all as it was
-    lab3, ev3, parent3 = split_events(df, ev, pd.Series([], dtype="str"))
+    lab3, ev3, parent3, _ = split_events(df, ev, pd.Series([], dtype="str"))
     assert lab3.equals(df["cluster_id"].astype("str").rename("cluster_id"))
     assert ev3["cluster_id"].tolist() == ev["cluster_id"].tolist()
     with pytest.raises(InputError):
@@ -199,7 +199,7 @@ def test_split_events_makes_one_event_per_numbered_part() -> None:
     assert len(ev) == 1
     df = df.assign(cluster_id=labels)
     moved = pd.Series([1, 1, 1, 2, 2, 2], index=df.index[3:9], dtype="int64")
-    lab2, ev2, parent = split_events(df, ev.assign(p_value=0.03), moved)
+    lab2, ev2, parent, _ = split_events(df, ev.assign(p_value=0.03), moved)
     ids = [_sha_id([f"a{i}" for i in range(k, k + 3)]) for k in (0, 3, 6)]
     assert lab2.tolist() == [ids[0]] * 3 + [ids[1]] * 3 + [ids[2]] * 3
     assert ev2["cluster_id"].tolist() == ids  # by start
@@ -230,7 +230,7 @@ def test_split_events_sends_part_minus_one_to_no_event() -> None:
     assert len(ev) == 1 and (labels != "-1").all()
     df = df.assign(cluster_id=labels)
     moved = pd.Series([-1], index=df.index[[4]], dtype="int64")
-    lab2, ev2, parent = split_events(df, ev.assign(p_value=0.04), moved)
+    lab2, ev2, parent, _ = split_events(df, ev.assign(p_value=0.04), moved)
     rest = _sha_id(["a0", "a1", "a2", "a3"])
     assert lab2.tolist() == [rest] * 4 + ["-1", "-1"]
     assert ev2["cluster_id"].tolist() == [rest]
@@ -240,7 +240,7 @@ def test_split_events_sends_part_minus_one_to_no_event() -> None:
     assert parent.to_dict() == {rest: labels.iloc[0]}
     # parts and -1 together
     both = pd.Series([1, 1, -1], index=df.index[[2, 3, 4]], dtype="int64")
-    lab3, ev3, _ = split_events(df, ev.assign(p_value=0.04), both)
+    lab3, ev3, _, _ = split_events(df, ev.assign(p_value=0.04), both)
     assert lab3.tolist() == [_sha_id(["a0", "a1"])] * 2 + [_sha_id(["a2", "a3"])] * 2 + ["-1", "-1"]
     assert len(ev3) == 2
     # any negative number is no event (step 11 writes -1 - k for part k); 0 is refused
@@ -248,6 +248,27 @@ def test_split_events_sends_part_minus_one_to_no_event() -> None:
         == lab2.tolist()
     with pytest.raises(InputError):
         split_events(df, ev, pd.Series([0], index=df.index[[4]]))
+
+
+def test_a_complaint_that_left_names_the_part_it_left() -> None:
+    """``left_from`` is the new id of the part a complaint left (``-1 - k``: part ``k``);
+    a duplicate follows its original; without a member left in the part, the old id."""
+    rows = [{"id": f"a{i}", "x_m": 10.0 * i, "h": 0.5 * i} for i in range(4)]
+    rows += [{"id": "a4", "x_m": 40.0, "h": 2.0}]
+    rows += [{"id": "dup", "x_m": 45.0, "h": 2.2, "key": "kd", "dup": "a4"}]
+    rows += burst(3, x0=30_000.0, h0=300.0, prefix="z")
+    df = frame(rows)
+    labels, ev = find_events(df, **PARAMS)
+    assert len(ev) == 2
+    df = df.assign(cluster_id=labels)
+    # a0 stays (part 0), a2 and a3 form part 1, a4 (and its duplicate) leaves out of
+    # part 1, a1 out of part 0; all of z leave out of part 0, which then holds nobody
+    moved = pd.Series([-1, 1, 1, -2, -1, -1, -1], index=df.index[[1, 2, 3, 4, 6, 7, 8]])
+    lab2, _, _, left_from = split_events(df, ev.assign(p_value=0.1), moved)
+    stay, one = _sha_id(["a0"]), _sha_id(["a2", "a3"])
+    assert lab2.tolist() == [stay, "-1", one, one, "-1", "-1", "-1", "-1", "-1"]
+    assert left_from.tolist() == ["", stay, "", "", one, one] + [labels.iloc[6]] * 3
+    assert left_from.index.equals(df.index)
 
 
 def test_categories_do_not_merge() -> None:

@@ -575,24 +575,6 @@ def test_an_event_of_three_sources_becomes_three_in_every_output(tmp_path: Path)
     assert left[gone].nunique() == 1 and left[gone].iloc[0] in set(clusters2["cluster_id"])
 
 
-def test_a_complaint_that_left_names_the_part_it_left() -> None:
-    """``left_event`` is the new id of the part a complaint left (``-1 - k``: part ``k``);
-    a duplicate follows its original; without a member left in the part, the old id."""
-    comp = pd.DataFrame({
-        "complaint_id": ["a", "b", "c", "d", "e", "f", "g", "h"],
-        "duplicate_of": ["", "", "", "", "", "d", "", ""],
-        "cluster_id": ["E1"] * 6 + ["E2"] * 2,
-    })
-    old = comp["cluster_id"]
-    # a stays (part 0 -> E1a), b and c form part 1 (E1b), d leaves out of part 1 with its
-    # duplicate f, e leaves out of part 0, g and h leave E2, whose members all went
-    labels = pd.Series(["E1a", "E1b", "E1b", "-1", "-1", "-1", "-1", "-1"])
-    split = pd.Series([1, 1, -2, -1, -1, -1], index=[1, 2, 3, 4, 6, 7])
-    left = (labels == "-1").to_numpy()
-    got = pipeline._left_part_ids(comp, old, labels, split, left)
-    assert got.tolist() == ["E1b", "E1a", "E1b", "E2", "E2"]
-
-
 def test_large_input_starts_the_child_processes_server_early(tmp_path: Path) -> None:
     small = tmp_path / "complaints.csv"
     small.write_text("complaint_id,received_at,lon,lat\n", encoding="utf-8")
