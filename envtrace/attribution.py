@@ -985,8 +985,13 @@ def _plausibility(w: np.ndarray, d: np.ndarray, reach: np.ndarray, prm: Attribut
         return w / (1.0 + (d / reach) ** 2)
     from scipy.special import ndtr
 
-    z = prm.distance_exponent * np.log(np.maximum(d, 1.0) / reach) / prm.emission_log_sd
-    return w * ndtr(-z)
+    return w * ndtr(-_reach_z(d, reach, prm))
+
+
+def _reach_z(d: np.ndarray, reach: np.ndarray, prm: AttributionParams) -> np.ndarray:
+    """``α ln(d / L) / σ_Q`` of step 5 (``d`` at least 1 m): the nuisance of an industry of
+    reach ``L`` (metres) is noticed at ``d`` with probability ``Φ(−z)``."""
+    return prm.distance_exponent * np.log(np.maximum(d, 1.0) / reach) / prm.emission_log_sd
 
 
 def _window_cover(t_sorted: np.ndarray, win: float) -> float:
@@ -2273,11 +2278,8 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
             jj = p_ent[p0:p1]
             d_i = np.hypot(ex[jj][:, None] - xyt[0][comps][None, :], ey[jj][:, None] - xyt[1][comps][None, :])
             d_c = np.hypot(ex[jj] - vx[e], ey[jj] - vy[e])[:, None]
-            zc = prm.distance_exponent / prm.emission_log_sd
             L = r_j[p0:p1][:, None]
-            rr = (log_ndtr(-zc * np.log(np.maximum(d_i, 1.0) / L))
-                  - log_ndtr(-zc * np.log(np.maximum(d_c, 1.0) / L)))
-            s_ev = s_ev + rr
+            s_ev = s_ev + log_ndtr(-_reach_z(d_i, L, prm)) - log_ndtr(-_reach_z(d_c, L, prm))
         a = int(np.argmax(post[p0:p1]))
         lp = np.log(np.maximum(prior[p0:p1], 1e-300))
         # the words are each complainant's own (not shared by the hour, as the wind is):
@@ -2290,15 +2292,16 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         # greedy: each round, the candidate of largest gain takes the complaints it explains
         # better than the part they are in (by more than the margin); the top suspect's
         # part and every part keep m complainants
+        cols = np.arange(n_c)
         owner = np.full(n_c, a, dtype=np.int64)
         taken = np.zeros(n_cand, dtype=bool)
         taken[a] = True
         order: list[int] = []  # the parts taken, in order
         while len(order) < max_parts:
-            D = s_ev - s_ev[owner, np.arange(n_c)][None, :]
+            D = s_ev - s_ev[owner, cols][None, :]
             go = (D > margin) & windy[None, :] & ~taken[:, None]
             if per_person:
-                D_rest = s_rest - s_rest[owner, np.arange(n_c)][None, :]
+                D_rest = s_rest - s_rest[owner, cols][None, :]
                 u_go = np.where(go, u[None, :], 0.0)
                 n_u = u_go.sum(axis=1)
                 cap = np.minimum(n_u, prm.odour_max_weight) / np.maximum(n_u, 1e-300)
@@ -2328,7 +2331,6 @@ def _split_parts(cache: dict[str, Any], post: np.ndarray, prior: np.ndarray, pai
         # A group of m complainants or more that some candidate explains better stays:
         # a later round (split_rounds) may make it a part, or the prior judged that
         # candidate implausible for it (its gain below split_min_gain)
-        cols = np.arange(n_c)
         gap = s_ev - s_ev[owner, cols][None, :]
         gap[owner, cols] = -np.inf
         detach = windy & (gap.max(axis=0) > detach_gap)
