@@ -1807,3 +1807,46 @@ def test_dense_unique_equals_numpy_unique(size: int, dtype: type) -> None:
         np.testing.assert_array_equal(u[inv], v)  # the inverse rebuilds the values
     with pytest.raises(TypeError):
         at._dense_unique(np.array([0.5, 1.0]), 2)  # integers only
+
+
+def test_an_operating_profile_weighs_the_long_run_mean_of_its_enterprises():
+    """Two wind hours, 10:00 and 22:00 Shanghai time: at 10:00 the wind blows at the
+    receptor, at 22:00 away from it. A day-shift plant (07–19 h, ε = 0.5: weights 1 and
+    0.5) has B = 2/3 of the downwind hour's value; a plant working all hours 1/2 (the
+    plain mean, profile 0)."""
+    times = pd.DatetimeIndex(["2025-06-01 10:00", "2025-06-01 22:00"]).tz_localize(TZ)
+    c_hour = at._hour_index(times)
+    wd = at._Wind(h0=int(c_hour[0]), n_hours=13, stations=[""], st_xy=np.full((1, 2), np.nan),
+                  dir=np.full((1, 13), np.nan), spd=np.full((1, 13), 2.4),
+                  stab=np.full((1, 13), 3, dtype=np.int64), valid=np.zeros((1, 13), dtype=bool))
+    wd.dir[0, [0, 12]] = [180.0, 0.0]
+    wd.valid[0, [0, 12]] = True
+    wd.hod = at._wind_local_hours(wd, c_hour, times.hour.to_numpy())
+    assert wd.hod[[0, 12]].tolist() == [10, 22]
+    hours = np.stack([at._hours_mask("day"), at._hours_mask("24h")])
+    prof = at._operating_profiles(wd, hours, 0.5)
+    assert prof[1] == 0 and prof[0] > 0
+    assert np.allclose(wd.profiles[prof[0]], np.where(at._hours_mask("day") > 0, 1.0, 0.5))
+    r = at._POLAR_R[40]
+    direct, _ = at.plume_concentration(0.0, r, np.array([180.0]), np.array([2.4]), np.array([3]))
+    day = at._polar_lookup(wd.b_table((0,), int(prof[0])), np.array([r]), np.array([0.0]))[0]
+    flat = at._polar_lookup(wd.b_table((0,), 0), np.array([r]), np.array([0.0]))[0]
+    assert day == pytest.approx(direct[0] / 1.5, rel=5e-3)
+    assert flat == pytest.approx(direct[0] / 2, rel=5e-3)
+    # in a ranking: stable nights raise the all-hours mean; a day-shift plant's daytime
+    # complaints are judged against its own hours, where they stand out more
+    day_times = ["2025-06-10 10:10", "2025-06-11 11:40", "2025-06-12 14:30"]
+    comp = complaints(times=day_times, xs=XS[:3], ys=YS[:3])
+    w = wind_year(west_at=day_times)
+    night = ~pd.DatetimeIndex(w["time"]).hour.isin(range(7, 19))
+    w.loc[night, "stability"], w.loc[night, "wind_speed_ms"] = "F", 1.0  # stable nights
+
+    def day_shift(codes):
+        return fake_profile_for(codes).assign(operating_hours="day")
+
+    on = rank(comp, enterprises(), wind=w, n_permutations=0, profile_for=day_shift,
+              params=at.AttributionParams(activity_baseline=True)).set_index("enterprise_id")
+    off = rank(comp, enterprises(), wind=w, n_permutations=0, profile_for=day_shift).set_index("enterprise_id")
+    r_on, r_off = (float(re.search(r"its air at ([0-9.]+)×", f.loc["A", "evidence"]).group(1))
+                   for f in (on, off))
+    assert r_on > r_off
