@@ -206,7 +206,13 @@ nuisance typically carries).
    the tuning worlds rose from 0.724 to 0.809 but innocent blame rose by up to 2 points
    on held-out sets (same-kind neighbours gained the confidence); with it top-1 is 0.770
    and innocent blame 4.7 % (4.6 % without the words); ``benchmarks/results/attribution.md``,
-   eighth session.
+   eighth session. The suspects the other evidence cannot tell from the first (provisional
+   posterior within ``odour_fit_margin`` = 20× of it: plants in one plume) stand for the
+   source together, a named kind fitting when it is typical of any of them: with the
+   first alone, worlds full of look-alike neighbours (a pharmaceutical plant 130 m from the
+   paint factory all 54 complainants smelled) made a right lexicon look wrong and the
+   words that tell such neighbours apart were cut (independent worlds of
+   ``benchmarks/blind_world.py``, seeds 0–15: top-1 0.721 → 0.786; seventeenth session).
 7d. **Enterprises the complainants name** ("怀疑是凯瑞化工", "鲁泰那个厂", "Clairton again").
    :func:`envtrace.classify.enterprise_aliases` makes the short names a firm goes by (the
    name up to its first legal form, without its leading places, and its two-character
@@ -544,6 +550,10 @@ class AttributionParams:
         (:func:`odour_word_trust`); 0 ignores the words.
     odour_max_weight : float
         The odour-word factor counts at most this many complainants' worth.
+    odour_fit_margin : float
+        The lexicon's fit (:func:`odour_lexicon_fit`) takes the suspects whose provisional
+        posterior is within this factor of the first as the source together (1: the
+        first suspect alone).
     name_max_trust, name_max_weight, name_min_gain, name_scales_m : float, float, float, tuple
         Step 7d, complainants who name an enterprise: the largest trust ``t`` (share of
         names that point at the source beyond what proximity explains; 0 ignores the
@@ -670,6 +680,7 @@ class AttributionParams:
     nearest_candidates: int = 10
     odour_word_trust: float = 0.8
     odour_max_weight: float = 3.0
+    odour_fit_margin: float = 20.0
     name_max_trust: float = 0.95
     name_max_weight: float = 3.0
     name_min_gain: float = 3.0
@@ -2951,7 +2962,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
     ent_fam = industry_odour_families(codes)
     if trust > 0 and trust_fixed is None:
         fit = odour_lexicon_fit(masks, weights, ev_odour, pair_start, P_ent, ent_fam, q, trust,
-                                provisional)
+                                provisional, margin=prm.odour_fit_margin)
         info["odour_lexicon_fit"] = round(fit, 3)
         trust *= fit
     info["odour_words"] = int(sum(m.size for m in masks))
@@ -2965,7 +2976,7 @@ def _odour_words(cp: pd.DataFrame, ev_cat: np.ndarray, used_idx: list[np.ndarray
 
 def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray], ev_odour: np.ndarray,
                       pair_start: np.ndarray, P_ent: np.ndarray, ent_fam: np.ndarray, q: np.ndarray,
-                      trust: float, log_post: np.ndarray) -> float:
+                      trust: float, log_post: np.ndarray, *, margin: float = 1.0) -> float:
     """How well the lexicon's kinds of smell fit the sources the other evidence points at,
     0–1 (step 7c).
 
@@ -2978,6 +2989,13 @@ def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray]
     it: a lexicon that says printers smell of ink where the county's printers are
     described as smelling of pulp fits less, and the words count less. Events the other
     evidence ranks wrongly make the fit smaller (conservative), never larger.
+
+    With ``margin > 1`` the suspects the other evidence cannot tell from the first one
+    (provisional posterior within a factor ``margin`` of it, e.g. plants in one plume)
+    stand for the source together: a named kind fits when it is typical of any of them,
+    and ``M0``, ``M1`` use the union of their kinds. (With ``margin = 1`` a look-alike
+    neighbour that the wind ranks a hair above the source makes the right lexicon look
+    wrong, and the words that would tell the two apart are discounted.)
     """
     n_f = q.size
     m_obs = m_0 = m_1 = 0.0
@@ -2991,12 +3009,17 @@ def odour_lexicon_fit(masks: Sequence[np.ndarray], weights: Sequence[np.ndarray]
         if not known.any():
             continue
         lp = log_post[sl][known]
-        w_c = (lp == lp.max()).astype(float)
-        w_c /= w_c.sum()
         has = _kind_matrix(m, n_f)
         h = (has / has.sum(axis=1, keepdims=True) * weights[e][:, None]).sum(axis=0)
         h /= h.sum()  # the event's named kinds, complainant-weighted
-        typ = _kind_matrix(fam[known], n_f)  # (cand, kinds)
+        if margin > 1.0:  # the suspects within the margin, as one: the union of their kinds
+            near = fam[known][lp >= lp.max() - np.log(margin)]
+            typ = _kind_matrix(np.array([np.bitwise_or.reduce(near)]), n_f)
+            w_c = np.ones(1)
+        else:
+            w_c = (lp == lp.max()).astype(float)
+            w_c /= w_c.sum()
+            typ = _kind_matrix(fam[known], n_f)  # (cand, kinds)
         qF = typ @ q
         m_obs += float(w_c @ (typ @ h))
         m_0 += float(w_c @ qF)

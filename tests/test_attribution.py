@@ -1543,9 +1543,12 @@ def test_complainants_words_for_the_smell_name_the_farm_behind_the_chemical_plan
     assert top["E2"] == "P"
     info = words.attrs["info"]
     assert info["odour_words"] == 12 and info["odour_word_trust"] > 0.1
-    # the other evidence ranks C first in E1, whose words contradict it: the lexicon's fit
-    # is about half way, and the words' trust is cut accordingly
-    assert 0.2 < info["odour_lexicon_fit"] < 0.6
+    # the other evidence ranks C first in E1 but cannot tell it from the farm in its plume:
+    # the two stand for the source together, and the words fit (odour_fit_margin)
+    assert info["odour_lexicon_fit"] == pytest.approx(1.0)
+    # with the first suspect alone, E1's words contradict it: the fit is about half way
+    first = at.rank_suspects(ev, comp, ent, params=at.AttributionParams(odour_fit_margin=1.0), **kw)
+    assert 0.2 < first.attrs["info"]["odour_lexicon_fit"] < 0.6
     farm = words[(words["cluster_id"] == "E1") & (words["enterprise_id"] == "F")]["evidence"].iloc[0]
     chem = words[(words["cluster_id"] == "E1") & (words["enterprise_id"] == "C")]["evidence"].iloc[0]
     assert "complaints name a manure smell (6 of 6 naming one): typical of its industry" in farm
@@ -1578,6 +1581,31 @@ def test_odour_lexicon_fit_is_one_when_the_words_name_the_likely_sources_kind_an
     half = [right[0] if e % 2 else wrong[0] for e in range(n_ev)]
     assert at.odour_lexicon_fit(half, w, ev_odour, pair_start, P_ent, ent_fam, q, 1.0, log_post) == \
         pytest.approx((0.5 - 0.25) / (1.0 - 0.25))
+
+
+def test_odour_lexicon_fit_takes_suspects_the_other_evidence_cannot_tell_apart_together():
+    """As above, the second suspect 2 nats (7.4×) behind the first: with a margin of 20
+    both stand for the source, words of either's kind fit (chance: half, the union of two
+    of four even kinds), words of neither's do not; 5 nats (148×) behind, only the first."""
+    n_ev = 10
+    pair_start = np.arange(0, 2 * n_ev + 1, 2)
+    P_ent = np.tile([0, 1], n_ev)
+    ent_fam = np.array([1, 2], dtype=np.int64)
+    q = np.full(4, 0.25)
+    ev_odour = np.ones(n_ev, dtype=bool)
+    w = [np.ones(6)] * n_ev
+    other = [np.full(6, 2, dtype=np.int64)] * n_ev  # kind 1: the second suspect's
+    wrong = [np.full(6, 4, dtype=np.int64)] * n_ev  # kind 2: typical of neither
+    close, far = np.tile([0.0, -2.0], n_ev), np.tile([0.0, -5.0], n_ev)
+    args = (w, ev_odour, pair_start, P_ent, ent_fam, q)
+    assert at.odour_lexicon_fit(other, *args, 0.6, close, margin=20.0) == pytest.approx(1.0)
+    assert at.odour_lexicon_fit(other, *args, 0.6, close) == 0.0  # margin 1: the first alone
+    assert at.odour_lexicon_fit(wrong, *args, 0.6, close, margin=20.0) == 0.0
+    assert at.odour_lexicon_fit(other, *args, 0.6, far, margin=20.0) == 0.0
+    # 8 of 10 events name the second suspect's kind: (M - M0) / (M1 - M0) with the union's
+    # chance M0 = 1/2 and, with s = 1, M1 = 1
+    most = [wrong[0] if e % 5 == 0 else other[0] for e in range(n_ev)]
+    assert at.odour_lexicon_fit(most, *args, 1.0, close, margin=20.0) == pytest.approx((0.8 - 0.5) / (1.0 - 0.5))
 
 
 def test_odour_word_terms_follow_the_formula():
