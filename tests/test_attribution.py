@@ -682,6 +682,32 @@ def test_alarms_before_complaints_raise_the_score():
     assert yes.attrs["info"]["alarms"] is True
 
 
+def test_an_hour_by_hour_burst_of_alarms_is_one_episode():
+    """Three hourly alarms of one upset (19:00-21:00 before the complaints) weigh like one
+    alarm at 20:00, against a record of the same number of episodes (January, December);
+    counted alarm by alarm (``alarm_episode_gap_h = 0``) they weigh more. The evidence
+    line counts the alarms."""
+    jan = ["2025-01-15 03:00", "2025-12-20 03:00"]
+
+    def alarms(times):
+        t = pd.to_datetime(jan + times).tz_localize(TZ)
+        return pd.DataFrame({"enterprise_id": "B", "pollutant": "VOCs", "time": t})
+
+    burst = alarms(["2025-06-10 19:00", "2025-06-10 20:00", "2025-06-10 21:00"])
+    one = alarms(["2025-06-10 20:00"])
+    ep = at._prepare_alarms(burst, np.array(["A", "B"]), episode_gap_h=2.0)
+    assert ep is not None and ep[1][1][2].tolist() == [0, 1, 1, 1, 2]
+    span_h = (pd.Timestamp("2025-12-20 03:00") - pd.Timestamp("2025-01-15 03:00")) / pd.Timedelta(hours=1)
+    assert ep[0][1] == pytest.approx(3 / span_h)  # episodes per hour of the record
+    r_burst = rank(complaints(), enterprises(), wind=None, alarms=burst).set_index("enterprise_id")
+    r_one = rank(complaints(), enterprises(), wind=None, alarms=one).set_index("enterprise_id")
+    assert r_burst.loc["B", "score"] == pytest.approx(r_one.loc["B", "score"], rel=1e-9)
+    assert "3 VOCs alarms within 6 h before complaints" in r_burst.loc["B", "evidence"]
+    each = rank(complaints(), enterprises(), wind=None, alarms=burst,
+                params=at.AttributionParams(alarm_episode_gap_h=0.0)).set_index("enterprise_id")
+    assert each.loc["B", "score"] > r_burst.loc["B", "score"]
+
+
 def test_alarms_count_only_before_complaints_the_plume_reached():
     """With wind, a plant's alarms speak only for complaints its plume reached: C lies
     4 km south of the village while the wind blew from the west before every complaint, so
