@@ -561,6 +561,16 @@ class AttributionParams:
         (:func:`odour_word_trust`); 0 ignores the words.
     odour_max_weight : float
         The odour-word factor counts at most this many complainants' worth.
+    industry_from_name : bool
+        Profile each enterprise by the industry its name says it is when the name ends
+        with a plant word of the industry table (:func:`envtrace.profiles.code_by_name`:
+        ``某某生活垃圾填埋场`` registered as 环境卫生管理 N7820 is profiled as a landfill,
+        N7723); the evidence then says so. Off by default: where names are drawn at random
+        from a kind's words (the independent worlds of ``benchmarks/blind_world.py``, whose
+        innocent sanitation firms may be called 填埋场), it moved top-1 from 0.802 to
+        0.797 and innocent blame from 7.6 to 8.1 % (seeds 0–15), and the generated worlds
+        name plants by their codes; turn it on for a registry whose names say what the
+        plants are.
     odour_fit_margin : float
         The lexicon's fit (:func:`odour_lexicon_fit`) takes the suspects whose provisional
         posterior is within this factor of the first as the source together (1: the
@@ -693,6 +703,7 @@ class AttributionParams:
     odour_word_trust: float = 0.8
     odour_max_weight: float = 3.0
     odour_fit_margin: float = 20.0
+    industry_from_name: bool = False
     name_max_trust: float = 0.95
     name_max_weight: float = 3.0
     name_min_gain: float = 3.0
@@ -1909,6 +1920,12 @@ def rank_suspects(
     # enterprises -------------------------------------------------------------------
     codes = (ent["industry_code"] if "industry_code" in ent.columns else
              pd.Series([""] * len(ent))).fillna("").astype(str).tolist()
+    registered = codes
+    if prm.industry_from_name and "name" in ent.columns:
+        from envtrace.profiles import code_by_name
+
+        # what the name says the plant is (生活垃圾填埋场 registered as 环境卫生管理)
+        codes = code_by_name(ent["name"].tolist(), codes)
     W, REACH, HOURS, _known = industry_table(codes, profile_for=profile_for)
     status = (ent["status"].fillna("").astype(str).str.lower().to_numpy() if "status" in ent.columns
               else np.full(len(ent), "operating", dtype=object))
@@ -1928,6 +1945,9 @@ def rank_suspects(
     e_ind = (ent["industry"].fillna("").astype(str).to_numpy() if "industry" in ent.columns
              else np.asarray(codes, dtype=object))
     e_ind = _industry_labels(codes, e_ind, lang=lang)
+    for i in np.flatnonzero(np.asarray(codes, dtype=object) != np.asarray(registered, dtype=object)):
+        e_ind[i] = (f"{e_ind[i]}（据名称；登记为 {registered[i] or '无'}）" if lang == "zh" else
+                    f"{e_ind[i]} (by its name; registered {registered[i] or 'none'})")
 
     # complaints ----------------------------------------------------------------------
     tzs = _tz_time(cp["received_at"])  # always zone-aware

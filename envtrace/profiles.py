@@ -42,6 +42,7 @@ from envtrace.errors import InputError
 
 __all__ = [
     "CATEGORIES",
+    "code_by_name",
     "OPERATING_HOURS",
     "OTHER_WEIGHT",
     "UNREAD_WEIGHT",
@@ -339,3 +340,76 @@ def profile_for(codes: Iterable[Any], *, profiles: pd.DataFrame | None = None) -
     out["operating_hours"] = np.where(known, hours[np.maximum(row_idx, 0)], UNKNOWN_HOURS)
     out["known"] = known
     return out
+
+
+# legal forms and plant words that end a Chinese enterprise name after the word for what it
+# does (longest first): 某某生活垃圾填埋场有限公司 -> 某某生活垃圾填埋场
+_LEGAL_FORMS: tuple[str, ...] = (
+    "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "集团公司", "分公司", "公司", "集团",
+    "co., ltd.", "co., ltd", "co.,ltd.", "co.,ltd", "co. ltd", "ltd.", "ltd", "inc.", "inc",
+    "limited", "company", "corporation", "corp.", "llc",
+)
+
+
+def code_by_name(names: Iterable[Any], codes: Iterable[Any], *, profiles: pd.DataFrame | None = None
+                 ) -> list[str]:
+    """The industry code to profile each enterprise by, read from what its name says it is.
+
+    A registered code is often coarse or of the operator rather than the plant: a county's
+    landfill is registered under 环境卫生管理 (N7820, whose profile is a transfer station's,
+    800 m) by the sanitation department that runs it, a slaughterhouse under 农副食品加工业
+    (C13). The words just before the legal form (``有限公司``, ``Co., Ltd``) name the plant:
+    when they end with an alias of the industry table (``生活垃圾填埋场`` ends with
+    ``填埋场``, N7723), the alias's code is used if the registered code is empty or of the
+    same section (first letter) and is not the alias's code or a more specific one under it
+    (``化工有限公司`` registered C2614 stays C2614: 化工 is C26). Other names keep their
+    code. Longest alias first.
+
+    Parameters
+    ----------
+    names, codes : iterable
+        Enterprise names and their parsed GB/T 4754 codes (``""`` when unknown).
+    profiles : DataFrame, optional
+        Table with ``aliases``; default the packaged one.
+
+    Returns
+    -------
+    list of str
+        One code per enterprise.
+    """
+    table = _packaged() if profiles is None else profiles
+    index = [(n, c) for n, c, _ in _name_index_cached(table)]
+    aliases = sorted({(n, c) for n, c in index}, key=lambda t: (-len(t[0]), t[1]))
+    out: list[str] = []
+    cache: dict[tuple[str, str], str] = {}
+    for name, code in zip(names, codes, strict=True):
+        nm = "" if name is None or (isinstance(name, float) and np.isnan(name)) else str(name)
+        cd = "" if code is None or (isinstance(code, float) and np.isnan(code)) else str(code)
+        key = (nm, cd)
+        if key not in cache:
+            cache[key] = _code_by_name(nm, cd, aliases)
+        out.append(cache[key])
+    return out
+
+
+def _code_by_name(name: str, code: str, aliases: list[tuple[str, str]]) -> str:
+    t = re.sub(r"[\s（）()·\-]+$", "", name.strip().casefold())
+    changed = True
+    while changed and t:
+        changed = False
+        for form in _LEGAL_FORMS:
+            if t.endswith(form) and len(t) > len(form):
+                t = re.sub(r"[\s,，.]+$", "", t[: -len(form)])
+                changed = True
+                break
+    for alias, acode in aliases:
+        if len(alias) < 2 or not t.endswith(alias):
+            continue
+        if acode.isascii() and alias.isascii() and len(t) > len(alias) and t[-len(alias) - 1].isalnum():
+            continue  # an English word must end the name as a whole word
+        if not code:
+            return acode
+        if code[0] != acode[0] or code.startswith(acode):
+            return code  # another section, or the alias says less than the code
+        return acode
+    return code

@@ -177,3 +177,18 @@ def test_user_file_missing_or_lacking_columns(tmp_path):
 def test_profile_for_numpy_input():
     out = profiles.profile_for(np.array(["D4620", "2521"], dtype=object))
     assert out["matched_code"].tolist() == ["D4620", "C2521"]
+
+
+def test_code_by_name_reads_the_plant_word_before_the_legal_form():
+    """The words just before 有限公司 / Co., Ltd say what the plant is: a landfill run by the
+    sanitation department (N7820) is a landfill (N7723); a slaughterhouse registered as
+    food processing (C13) is one (C135); an empty code takes the name's; a name whose word
+    says less than the code (化工 for C2614), names another section (印染 inside a
+    machinery maker's name is not its last word anyway) or ends with no plant word keeps
+    the code; English plant words must be whole words."""
+    names = ["某某生活垃圾填埋场", "城南立华屠宰场有限公司", "东平养猪场", "华丰化工有限公司",
+             "新印染机械有限公司", "长城食品有限公司", "Xyz Landfill Co., Ltd", "Megalandfill Ltd",
+             "某某垃圾中转站", "华丰热电厂"]
+    codes = ["N7820", "C13", "", "C2614", "C34", "C13", "N7820", "N7820", "N7820", "C2614"]
+    assert profiles.code_by_name(names, codes) == [
+        "N7723", "C135", "A0313", "C2614", "C34", "C13", "N7723", "N7820", "N7820", "C2614"]
