@@ -23,8 +23,11 @@ Coordinates and the study area
 Rows are converted to WGS84 with :func:`envtrace.geo.to_wgs84` (``crs`` per row from a
 ``crs`` column, else per file: ``crs=`` / profile / ``default_crs`` of ``envtrace.toml``).
 The study area is an explicit ``boundary``, else the union of ``areas.geojson``, else the
-enterprises' convex hull plus 5 km (:func:`envtrace.geo.study_area`); with none of them
-there is no ``outside_study_area`` check and a warning is recorded.
+enterprises' convex hull plus :data:`STUDY_MARGIN_M` (20 km: odour from a large plant is
+smelled 15 km away and more, so a village that far beyond the last firm still belongs;
+points farther than the attribution's default search distance from every firm are
+taken for misplaced, :func:`envtrace.geo.study_area`); with none of them there is no
+``outside_study_area`` check and a warning is recorded.
 
 A pair is ``swapped_coordinates`` when, with a study area, the given point lies outside it
 but the swapped pair (lat as lon, lon as lat) lies inside; without a study area, when the
@@ -186,6 +189,11 @@ _TIME_MIN = pd.Timestamp("1970-01-02")
 _TIME_MAX = pd.Timestamp("2100-01-01")
 _CHINA_BOX = (73.0, 136.0, 3.0, 54.0)  # lon min, lon max, lat min, lat max
 LARGE_FILE_ROWS = 5000
+#: metres around the enterprises' convex hull that make the study area without areas or
+#: a boundary (the default ``--max-distance-m``: complaints farther from every firm could
+#: not be traced to any; until 2026-11-28 5 km, which rejected villages 10-13 km from the
+#: nearest firm in the independent worlds of ``benchmarks/blind_world.py``)
+STUDY_MARGIN_M = 20_000.0
 
 Progress = Callable[[str, int], None]
 
@@ -2003,7 +2011,7 @@ def load_dataset(
     returned dataset's ``profile``, so that :func:`envtrace.pipeline.trace` of the dataset
     forms events with the profile's settings. The study area for complaints
     is ``boundary`` (or the config's), else the union of the areas, else the enterprises'
-    extent plus 5 km.
+    convex hull plus :data:`STUDY_MARGIN_M` (20 km).
 
     Raises
     ------
@@ -2051,7 +2059,8 @@ def load_dataset(
     if study is None and area_gdf is not None:
         study = geo.study_area(area_gdf)
     if study is None and ent is not None and len(ent.frame):
-        study = geo.study_area(points_lon=ent.frame["lon"].to_numpy(), points_lat=ent.frame["lat"].to_numpy())
+        study = geo.study_area(points_lon=ent.frame["lon"].to_numpy(), points_lat=ent.frame["lat"].to_numpy(),
+                               margin_m=STUDY_MARGIN_M)
     comp = read_complaints(
         c_path, config=cfg, columns=columns, profile=prof, study_area=study, areas=area_gdf,
         tz=tz, crs=crs, sheet=sheet, progress=progress,

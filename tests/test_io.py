@@ -449,7 +449,7 @@ def test_load_dataset_and_config(tmp_path: Path) -> None:
     ds = eio.load_dataset(d)
     assert list(ds.complaints["complaint_id"]) == ["C1"]
     assert ds.complaints["crs_in"].iloc[0] == "gcj02"
-    assert list(ds.rejects["reason"]) == ["outside_study_area"]  # enterprises' hull + 5 km
+    assert list(ds.rejects["reason"]) == ["outside_study_area"]  # enterprises' hull + 20 km
     assert ds.summary["files"]["complaints.csv"]["rows_read"] == 2
     assert ds.wind is None and len(ds.enterprises) == 2
     (d / "envtrace.toml").write_text("tz = [", encoding="utf-8")
@@ -589,3 +589,19 @@ def test_format_times_iso_with_offsets_across_dst_and_half_hours():
     assert _format_times(t.dt.tz_convert("America/St_Johns")).tolist()[1] == "2026-03-08T04:30:00-02:30"  # DST began there too
     assert _format_times(t.dt.tz_convert("Asia/Shanghai")).tolist()[1] == "2026-03-08T15:00:00+08:00"
     assert _format_times(t.iloc[:0].dt.tz_convert("UTC")).tolist() == []
+
+
+def test_without_areas_the_study_area_reaches_20_km_beyond_the_enterprises(tmp_path: Path) -> None:
+    """Odour carries 15 km and more: a village 12 km beyond the last firm is in the study
+    area built from the enterprises (convex hull + 20 km), a point 25 km beyond is not."""
+    d = tmp_path / "ds"
+    d.mkdir()
+    write_csv(d / "enterprises.csv", ["enterprise_id", "name", "lon", "lat"],
+              [["E1", "a", "117.00", "36.00"], ["E2", "b", "117.05", "36.00"]])
+    # one degree of latitude is about 111 km: 12 km and 25 km north of the firms
+    write_csv(d / "complaints.csv", ["complaint_id", "received_at", "lon", "lat"],
+              [["C1", "2026-10-29 22:15", "117.02", f"{36 + 12 / 111.0:.5f}"],
+               ["C2", "2026-10-29 22:15", "117.02", f"{36 + 25 / 111.0:.5f}"]])
+    ds = eio.load_dataset(d)
+    assert list(ds.complaints["complaint_id"]) == ["C1"]
+    assert list(ds.rejects["reason"]) == ["outside_study_area"]
