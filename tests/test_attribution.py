@@ -1921,3 +1921,35 @@ def test_an_enterprise_profiled_by_what_its_name_says_it_is():
     assert on.loc["A", "score"] > off.loc["A", "score"]
     assert "N7723 Solid waste treatment (by its name; registered N7820)" in on.loc["A", "evidence"]
     assert "registered" not in off.loc["A", "evidence"] and "registered" not in on.loc["B", "evidence"]
+
+
+def test_the_wind_rose_stretches_the_reach_downwind_and_shrinks_it_upwind():
+    """Wind from the west every hour: an event 3 km east of a plant lies where its air
+    always goes (ρ > 1, as if nearer), an event 3 km west where it never goes (ρ = 0,
+    clipped at 1e-3: as if 47 times farther, (1e3)^(1/1.8)); z moves by -ln ρ / σ_Q."""
+    from scipy.special import ndtr
+
+    n = 200
+    wd = at._Wind(h0=0, n_hours=n, stations=[""], st_xy=np.full((1, 2), np.nan),
+                  dir=np.full((1, n), 270.0), spd=np.full((1, n), 3.0),
+                  stab=np.full((1, n), 3, dtype=np.int64), valid=np.ones((1, n), dtype=bool))
+    prm = at.AttributionParams()
+    W = np.zeros((1, 5))
+    W[0, 0] = 0.9  # odour
+    REACH = np.full((1, 5), 3000.0)
+    ex, ey = np.zeros(1), np.zeros(1)
+    vx, vy = np.array([3000.0, -3000.0]), np.zeros(2)  # event 0 east, event 1 west
+    base = at._plausibility(np.full(2, 0.9), np.full(2, 3000.0), np.full(2, 3000.0), prm)
+    a = at._directional_plausibility(base.copy(), np.array([0, 1]), np.array([0, 0]),
+                                     np.array(["odour", "odour"]), W, REACH, (ex, ey, vx, vy), wd, prm)
+    b, iso = (at._polar_lookup(t, np.array([3000.0]), np.array([90.0]))[0] for t in wd.mean_tables((0,)))
+    rho = b / iso
+    assert rho > 5
+    assert a[0] == pytest.approx(0.9 * ndtr(np.log(rho) / prm.emission_log_sd), rel=1e-6)
+    assert a[1] == pytest.approx(0.9 * ndtr(np.log(1e-3) / prm.emission_log_sd), rel=1e-6)
+    assert base[0] == pytest.approx(0.45)
+    assert a[0] > base[0] > a[1]
+    # noise does not travel with the wind: unchanged
+    same = at._directional_plausibility(base.copy(), np.array([0, 1]), np.array([0, 0]),
+                                        np.array(["noise", "noise"]), W, REACH, (ex, ey, vx, vy), wd, prm)
+    assert np.array_equal(same, base)
