@@ -347,6 +347,8 @@ def _fams(mask: int) -> list[str]:
     ("污水处理厂旁边的塑料厂有怪味", []),
     ("附近养殖场边上的工厂晚上排气", []),
     ("一股农药味", ["chemical"]),  # a pesticide, not a medicine
+    # rotten cabbage: mercaptans and sulphides, the reduced sulphur of kraft pulp and sewage
+    ("小区附近有一股烂白菜味", ["h2s"]),
 ])
 def test_odour_families_reads_the_kind_of_smell(text: str, families: list[str]) -> None:
     assert _fams(int(ec.odour_families([text])[0])) == families
