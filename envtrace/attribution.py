@@ -577,12 +577,13 @@ class AttributionParams:
         Profile each enterprise by the industry its name says it is when the name ends
         with a plant word of the industry table (:func:`envtrace.profiles.code_by_name`:
         ``某某生活垃圾填埋场`` registered as 环境卫生管理 N7820 is profiled as a landfill,
-        N7723); the evidence then says so. Off by default: where names are drawn at random
-        from a kind's words (the independent worlds of ``benchmarks/blind_world.py``, whose
-        innocent sanitation firms may be called 填埋场), it moved top-1 from 0.802 to
-        0.797 and innocent blame from 7.6 to 8.1 % (seeds 0–15), and the generated worlds
-        name plants by their codes; turn it on for a registry whose names say what the
-        plants are.
+        N7723); the evidence then says so. Off: the registered code only. In the
+        independent worlds of ``benchmarks/blind_world2.py``, whose landfills are
+        registered N7820 and named …垃圾填埋场 as real ones are, top-1 rose from 0.228 to
+        0.272 and top-3 from 0.334 to 0.420 (seeds 0–19); in those of
+        ``benchmarks/blind_world.py``, which draw a sanitation firm's name at random from
+        its kind's words (an innocent one may be called 填埋场), top-1 fell from 0.802 to
+        0.797 (seeds 0–15); the generated worlds name plants by their codes (unchanged).
     odour_fit_margin : float
         The lexicon's fit (:func:`odour_lexicon_fit`) takes the suspects whose provisional
         posterior is within this factor of the first as the source together (1: the
@@ -715,7 +716,7 @@ class AttributionParams:
     odour_word_trust: float = 0.8
     odour_max_weight: float = 3.0
     odour_fit_margin: float = 20.0
-    industry_from_name: bool = False
+    industry_from_name: bool = True
     directional_reach: bool = True
     name_max_trust: float = 0.95
     name_max_weight: float = 3.0

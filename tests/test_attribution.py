@@ -1909,15 +1909,16 @@ def test_an_operating_profile_weighs_the_long_run_mean_of_its_enterprises():
 def test_an_enterprise_profiled_by_what_its_name_says_it_is():
     """A landfill 3 km west, registered under 环境卫生管理 (N7820: a transfer station's
     profile, reach 800 m) and named 生活垃圾填埋场: with ``industry_from_name`` it is
-    profiled as a landfill (N7723, reach 15 km), ranks higher, and the evidence says why."""
+    profiled as a landfill (N7723, reach 15 km), ranks higher, and the evidence says why
+    (``industry_from_name``, on by default)."""
     from envtrace import profiles
 
     ent = enterprises().assign(name=["某某生活垃圾填埋场", "Beta Chem"], industry_code=["N7820", "C2614"],
                                industry=["N7820 环境卫生管理", "C2614 有机化学原料制造"])
     kw = {"wind": wind_year(), "n_permutations": 0, "profile_for": profiles.profile_for}
-    off = rank(complaints(), ent, **kw).set_index("enterprise_id")
-    on = rank(complaints(), ent, params=at.AttributionParams(industry_from_name=True), **kw
-              ).set_index("enterprise_id")
+    off = rank(complaints(), ent, params=at.AttributionParams(industry_from_name=False), **kw
+               ).set_index("enterprise_id")
+    on = rank(complaints(), ent, **kw).set_index("enterprise_id")  # the default
     assert on.loc["A", "score"] > off.loc["A", "score"]
     assert "N7723 Solid waste treatment (by its name; registered N7820)" in on.loc["A", "evidence"]
     assert "registered" not in off.loc["A", "evidence"] and "registered" not in on.loc["B", "evidence"]
