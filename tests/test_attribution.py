@@ -1954,3 +1954,33 @@ def test_the_wind_rose_stretches_the_reach_downwind_and_shrinks_it_upwind():
     same = at._directional_plausibility(base.copy(), np.array([0, 1]), np.array([0, 0]),
                                         np.array(["noise", "noise"]), W, REACH, (ex, ey, vx, vy), wd, prm)
     assert np.array_equal(same, base)
+
+
+def test_a_station_reading_the_wind_turned_is_turned_back_when_asked():
+    """The village's complaints came with west wind (270°), but the station read it 30°
+    turned (300°) all year: with ``wind_rotation_sd_deg`` the record is turned back by -30°
+    (ten events of the plant 3 km west, each in its own week), and the plant leads; the
+    default leaves the record as it is."""
+    times = [f"2025-{m:02d}-10 20:10" for m in range(1, 11)]
+    w = wind_year(west_at=times)
+    w["wind_dir_deg"] = np.mod(w["wind_dir_deg"] + 30.0, 360.0)
+    comps, evs = [], []
+    for k, t in enumerate(times):
+        c = complaints(times=[t] * 6)
+        c["received_at"] = c["received_at"] + pd.to_timedelta(np.arange(6) * 10, unit="min")
+        c["complaint_id"] = [f"c{k}_{i}" for i in range(6)]
+        c["complainant_key"] = [f"k{k}_{i}" for i in range(6)]
+        c["cluster_id"] = f"E{k}"
+        comps.append(c)
+        evs.append(event_of(c).assign(cluster_id=f"E{k}"))
+    comp, ev = pd.concat(comps, ignore_index=True), pd.concat(evs, ignore_index=True)
+    kw = {"wind": w, "n_permutations": 0, "profile_for": fake_profile_for, "lang": "en"}
+    turned = at.rank_suspects(ev, comp, enterprises(), params=at.AttributionParams(wind_rotation_sd_deg=15.0), **kw)
+    plain = at.rank_suspects(ev, comp, enterprises(), **kw)
+    assert turned.attrs["info"]["wind_rotation_deg"] == -30.0
+    assert any("turned by -30°" in x for x in turned.attrs["info"]["warnings"])
+    assert "wind_rotation_deg" not in plain.attrs["info"]
+    top_t = turned[turned["rank"] == 1].set_index("cluster_id")
+    top_p = plain[plain["rank"] == 1].set_index("cluster_id")
+    assert (top_t["enterprise_id"] == "A").all()
+    assert top_t["score"].mean() > top_p.loc[top_t.index, "score"].where(top_p["enterprise_id"] == "A", 0).mean()
