@@ -80,6 +80,14 @@ nuisance typically carries).
    its own operating hours, the exact ratio if the listed hours were its real ones; off by
    default: listed hours are industry typicals, and it raised innocent blame on the tuning
    worlds.)
+3b. **A turned station** (option ``wind_rotation_sd_deg``, off by default). A station km
+   away, on an airfield or in other terrain, can read the wind turned by tens of degrees
+   for months. :func:`_fit_wind_rotation` scores turns of the record in steps of 10° up to
+   ±40° by the most complained-of events' evidence over their prior mass (step 4's timing
+   likelihood with the turned record), against a normal prior on the turn, and keeps the
+   smallest turn within one standard error of the best; a turn is reported in the
+   warnings. Off by default: on independent worlds without a turned station it chose
+   spurious turns (``benchmarks/results/attribution.md``, seventeenth session).
 4. **Timing likelihood.** ``log LR_time_j = Σ_i v_i log(π_b + (1 − π_b) R_ij)`` with a
    background share ``π_b = 0.2`` (complaints unrelated to ``j``). Duplicates
    (``duplicate_of != ""``) are skipped, and repeat calls by one ``complainant_key``
@@ -117,8 +125,13 @@ nuisance typically carries).
    ``γ = 1``), i.e. ``z − ln ρ_j / σ_Q`` (``ρ`` clipped to 10⁻³–10³). Independent worlds
    (``benchmarks/blind_world.py`` seeds 0–15): top-1 0.802 → 0.808, top-3 0.914 → 0.921;
    the tuning worlds within 0.2 point. Only enterprises with ``w_jk > 0`` are candidates and
-   at most ``max_candidates`` (40) with the largest ``a_j`` get the wind term, and with
+   at most ``max_candidates`` (40) with the largest ``a_j`` (by distance alone; the wind
+   rose applies to those chosen) get the wind term, and with
    them the ``nearest_candidates`` (10) nearest the event centre whatever their ``a_j``.
+   The industry is the registered code's, or what the enterprise's name says it is when
+   the name ends with a plant word of the industry table (``industry_from_name``:
+   ``某某生活垃圾填埋场`` registered under 环境卫生管理 N7820 is profiled as a landfill,
+   N7723; :func:`envtrace.profiles.code_by_name`).
    The listed reach is what a typical plant of the industry reaches, and a county full of
    far-reaching chemical plants had filled the 40 places with them, so that a printer
    1–2 km from the complaints (listed reach 1 km) was never tested against the
@@ -543,6 +556,7 @@ class AttributionParams:
         operating hours, ``ε + (1 − ε)·a_j(hour of day)`` (the weights of step 6): under
         "``j`` is the source" complaint times follow ``a_j(t)·C_j(t)^γ``, whose exact
         likelihood ratio is step 6's factor times ``C_j(t)^γ`` over that weighted mean.
+        Not used with ``stratify_stability`` (its per-class means are over all hours).
         Off (default): the mean over all hours alike, for every enterprise. Listed operating
         hours are industry typicals and covert discharges ignore them; on the tuning worlds
         this made a day-shift quarry beat the concrete plant beside it that raised the
@@ -772,6 +786,14 @@ class AttributionParams:
                              "name_scales_m positive and name_floor in (0, 1]")
         if not float(self.split_neighbour_m_per_h) > 0 or int(self.split_max_members) < 0:
             raise InputError("split_neighbour_m_per_h must be > 0 and split_max_members >= 0")
+        if not float(self.alarm_episode_gap_h) >= 0.0 or not float(self.odour_fit_margin) >= 1.0:
+            raise InputError("alarm_episode_gap_h must be >= 0 and odour_fit_margin >= 1")
+        if (not float(self.wind_rotation_sd_deg) >= 0.0 or not float(self.wind_rotation_step_deg) > 0.0
+                or not float(self.wind_rotation_max_deg) >= 0.0 or int(self.wind_rotation_events) < 1
+                or int(self.wind_rotation_complaints) < 1):
+            raise InputError("wind_rotation_sd_deg and wind_rotation_max_deg must be >= 0, "
+                             "wind_rotation_step_deg > 0, wind_rotation_events and "
+                             "wind_rotation_complaints >= 1")
 
 
 def _category_codes(ev_cat: Sequence[str]) -> np.ndarray:
@@ -1123,7 +1145,7 @@ def _fit_wind_rotation(prm: AttributionParams, ev_cat: np.ndarray, used_idx: lis
 
     A station km away, in a valley or on an airfield, can read the wind at the complaints
     turned by tens of degrees, the same way for months. Each candidate turn ``θ`` is
-    scored by the events' evidence ``Σ_e log(b + Σ_j a_je L_je(θ))`` (the timing
+    scored by the events' evidence ``Σ_e log((b + Σ_j a_je L_je(θ)) / (b + Σ_j a_je))`` (the timing
     likelihood of step 4 with the turned record; at most ``wind_rotation_events`` events of
     a wind category, the most complainants first, each its first ``wind_rotation_complaints``
     sampled complaints) plus the log prior ``−θ² / 2σ²``, ``σ = wind_rotation_sd_deg``;
@@ -1135,7 +1157,8 @@ def _fit_wind_rotation(prm: AttributionParams, ev_cat: np.ndarray, used_idx: lis
     cx, cy, ex, ey = xy
     step = float(prm.wind_rotation_step_deg)
     lim = float(prm.wind_rotation_max_deg)
-    if step <= 0 or lim < step:
+    n_steps = int(lim // step) if step > 0 else 0
+    if n_steps < 1:
         return 0.0
     windy = np.array([c in WIND_CATEGORIES for c in ev_cat], dtype=bool) & (np.diff(pair_start) > 0)
     sizes = np.array([u.size for u in used_idx])
@@ -1148,7 +1171,7 @@ def _fit_wind_rotation(prm: AttributionParams, ev_cat: np.ndarray, used_idx: lis
     k = int(prm.wind_rotation_complaints)
     for e in take:
         sub_idx[e], sub_w[e] = used_idx[e][:k], used_w[e][:k]
-    thetas = np.arange(-lim, lim + step / 2, step)
+    thetas = step * np.arange(-n_steps, n_steps + 1)  # multiples of the step, 0 among them
     levs: list[np.ndarray] = []
     for theta in thetas:
         w_t = wd if theta == 0 else _rotated(wd, float(theta))
@@ -1158,9 +1181,13 @@ def _fit_wind_rotation(prm: AttributionParams, ev_cat: np.ndarray, used_idx: lis
             return 0.0
         lt = np.zeros(P_ev.size)
         lt[cache["pairs"]] = _time_term(cache, w_t)[0]
-        _, lev = _posterior(prior_for(w_t), lt, pair_start, prm.background_prior, log_evidence=True)
+        a_t = prior_for(w_t)
+        _, lev = _posterior(a_t, lt, pair_start, prm.background_prior, log_evidence=True)
+        # over the prior mass: the wind rose turns with the record and moves the candidates'
+        # plausibility, which says nothing of the complaints' timing
+        _, lev0 = _posterior(a_t, np.zeros(lt.size), pair_start, prm.background_prior, log_evidence=True)
         # the prior on the turn, shared out over the events
-        levs.append(lev[take] - 0.5 * (theta / prm.wind_rotation_sd_deg) ** 2 / take.size)
+        levs.append(lev[take] - lev0[take] - 0.5 * (theta / prm.wind_rotation_sd_deg) ** 2 / take.size)
     # the one-standard-error rule: the smallest turn within one SE of the best (a turn
     # must earn its place; differences of a fraction of a nat per event are noise)
     return float(thetas[_choose_time_scale(-np.abs(thetas), levs)])
@@ -1976,8 +2003,9 @@ def rank_suspects(
         What an earlier ranking of all events learnt, to rank the parts of split events
         with (step 11): ``prior`` (``(cluster_id, enterprise_id) -> multiplier`` of the
         triangulation, missing pairs 1), ``time_word_trust`` and ``odour_word_trust`` (the
-        trusts in the texts' words) and ``odour_q`` (the kinds of smell's base rates over
-        the record), so that ``complaints`` need hold only the events' own. (With ``complaint_hours_baseline``,
+        trusts in the texts' words), ``odour_q`` (the kinds of smell's base rates over
+        the record) and ``wind_rotation_deg`` (the turn of the wind record, step 3b), so
+        that ``complaints`` need hold only the events' own. (With ``complaint_hours_baseline``,
         off by default, the hour profile is then that of these complaints.)
     split : bool
         Propose splits of events holding two sources (step 11, ``attrs["split"]``); the
@@ -2235,7 +2263,8 @@ def rank_suspects(
                 f"wind directions turned by {rot:+.0f}°: the complaints' timing fits the record "
                 "better so (a station far away or in other terrain)")
     elif wd is not None and fixed is not None and float(fixed.get("wind_rotation_deg", 0.0)):
-        wd = _rotated(wd, float(fixed["wind_rotation_deg"]))
+        info["wind_rotation_deg"] = float(fixed["wind_rotation_deg"])  # handed on to later rounds
+        wd = _rotated(wd, info["wind_rotation_deg"])
         P_a = wind_rose(wd)
     if wd is not None:
         cache = _wind_structures(prm, ev_cat, used_idx, used_w, pair_start, P_ev, P_ent, cx, cy, ex, ey,

@@ -1984,3 +1984,23 @@ def test_a_station_reading_the_wind_turned_is_turned_back_when_asked():
     top_p = plain[plain["rank"] == 1].set_index("cluster_id")
     assert (top_t["enterprise_id"] == "A").all()
     assert top_t["score"].mean() > top_p.loc[top_t.index, "score"].where(top_p["enterprise_id"] == "A", 0).mean()
+    # the parts of split events are ranked with the turn, and hand it on to a next round
+    part = at.rank_suspects(ev.iloc[:2], comp[comp["cluster_id"].isin(["E0", "E1"])], enterprises(),
+                            fixed={"wind_rotation_deg": -30.0}, **kw)
+    assert part.attrs["fixed"]["wind_rotation_deg"] == -30.0
+    assert part[part["rank"] == 1]["enterprise_id"].tolist() == ["A", "A"]
+    # complaints whose times say nothing of the wind (west wind every hour): no turn,
+    # however the candidates' plausibility moves with the wind rose as it turns
+    calm = dict(kw, wind=wind_year(prevailing=270.0, west_at=[]))
+    none = at.rank_suspects(ev, comp, enterprises((("C", "Gamma Chem", "C2614", 0.0, -2500.0),)),
+                            params=at.AttributionParams(wind_rotation_sd_deg=15.0), **calm)
+    assert none.attrs["info"]["wind_rotation_deg"] == 0.0
+
+
+def test_new_attribution_constants_are_checked():
+    for bad in ({"alarm_episode_gap_h": float("nan")}, {"alarm_episode_gap_h": -1.0},
+                {"odour_fit_margin": 0.5}, {"wind_rotation_step_deg": 0.0},
+                {"wind_rotation_sd_deg": -1.0}, {"wind_rotation_events": 0},
+                {"wind_rotation_complaints": 0}, {"wind_rotation_max_deg": -10.0}):
+        with pytest.raises(InputError):
+            at.AttributionParams(**bad)
