@@ -378,8 +378,12 @@ def code_by_name(names: Iterable[Any], codes: Iterable[Any], *, profiles: pd.Dat
         One code per enterprise.
     """
     table = _packaged() if profiles is None else profiles
-    index = [(n, c) for n, c, _ in _name_index_cached(table)]
-    aliases = sorted({(n, c) for n, c in index}, key=lambda t: (-len(t[0]), t[1]))
+    # aliases by length, longest first; per length the first code in code order
+    by_len: dict[int, dict[str, str]] = {}
+    for n, c in sorted({(n, c) for n, c, _ in _name_index_cached(table)}, key=lambda t: (-len(t[0]), t[1])):
+        if len(n) >= 2:
+            by_len.setdefault(len(n), {}).setdefault(n, c)
+    aliases = sorted(by_len.items(), key=lambda kv: -kv[0])
     out: list[str] = []
     cache: dict[tuple[str, str], str] = {}
     for name, code in zip(names, codes, strict=True):
@@ -392,7 +396,7 @@ def code_by_name(names: Iterable[Any], codes: Iterable[Any], *, profiles: pd.Dat
     return out
 
 
-def _code_by_name(name: str, code: str, aliases: list[tuple[str, str]]) -> str:
+def _code_by_name(name: str, code: str, aliases: list[tuple[int, dict[str, str]]]) -> str:
     t = re.sub(r"[\s（）()·\-]+$", "", name.strip().casefold())
     changed = True
     while changed and t:
@@ -402,10 +406,12 @@ def _code_by_name(name: str, code: str, aliases: list[tuple[str, str]]) -> str:
                 t = re.sub(r"[\s,，.]+$", "", t[: -len(form)])
                 changed = True
                 break
-    for alias, acode in aliases:
-        if len(alias) < 2 or not t.endswith(alias):
+    for n, names in aliases:
+        alias = t[-n:]
+        acode = names.get(alias) if len(t) >= n else None
+        if acode is None:
             continue
-        if acode.isascii() and alias.isascii() and len(t) > len(alias) and t[-len(alias) - 1].isalnum():
+        if alias.isascii() and len(t) > n and t[-n - 1].isalnum():
             continue  # an English word must end the name as a whole word
         if not code:
             return acode
