@@ -1110,7 +1110,7 @@ def _directional_plausibility(a: np.ndarray, P_ev: np.ndarray, P_ent: np.ndarray
 
     ex, ey, vx, vy = xy
     cat = _category_codes(ev_cat)[P_ev]
-    windy = np.isin(np.asarray(ev_cat, dtype=object)[P_ev], list(WIND_CATEGORIES)) & (cat >= 0)
+    windy = np.isin(np.asarray(ev_cat, dtype=object)[P_ev], list(WIND_CATEGORIES))
     if not windy.any():
         return a
     pe, pj, pc = P_ev[windy], P_ent[windy], cat[windy]
@@ -1139,7 +1139,7 @@ def _fit_wind_rotation(prm: AttributionParams, ev_cat: np.ndarray, used_idx: lis
                        used_w: list[np.ndarray], pair_start: np.ndarray, P_ev: np.ndarray,
                        P_ent: np.ndarray, prior_for: Any, xy: tuple[np.ndarray, ...],
                        c_hour: np.ndarray, lag_cls: np.ndarray, lag_tab: np.ndarray,
-                       closed_h: np.ndarray, wd: _Wind, ent_profile: np.ndarray) -> float:
+                       closed_h: np.ndarray, wd: _Wind, ent_profile: np.ndarray | None) -> float:
     """The turn of the wind record's directions (degrees, a multiple of
     ``wind_rotation_step_deg``) that the complaints' timing supports best (step 3b).
 
@@ -1427,11 +1427,8 @@ class _Wind:
         its mean over all bearings at each distance (same shape), for step 5's wind rose."""
         g = self.group(key)
         if g.mean_c is None:
-            tmp = _WindGroup(g.dir, g.spd, g.stab, g.valid)
-            _polar_tables(tmp, gamma=1.0)
-            assert tmp.b_all is not None
-            iso = np.broadcast_to(tmp.b_all.mean(axis=1, keepdims=True), tmp.b_all.shape).copy()
-            g.mean_c = (tmp.b_all, iso)
+            b = _mean_table(g, gamma=1.0)
+            g.mean_c = (b, np.broadcast_to(b.mean(axis=1, keepdims=True), b.shape).copy())
         return g.mean_c
 
     def b_table(self, key: tuple[int, ...], profile: int) -> np.ndarray:
@@ -1449,11 +1446,17 @@ class _Wind:
             hw = np.asarray(self.profiles[profile], dtype=float)[self.hod]
             if self.hour_w is not None:
                 hw = hw * self.hour_w
-            tmp = _WindGroup(g.dir, g.spd, g.stab, g.valid)
-            _polar_tables(tmp, gamma=self.gamma, hour_w=hw)
-            assert tmp.b_all is not None
-            b = g.b_prof[profile] = tmp.b_all
+            b = g.b_prof[profile] = _mean_table(g, gamma=self.gamma, hour_w=hw)
         return b
+
+
+def _mean_table(g: _WindGroup, *, gamma: float, hour_w: np.ndarray | None = None) -> np.ndarray:
+    """The long-run mean ``C^γ`` of :func:`_polar_tables` for the group's record with other
+    weights, leaving the group's own tables as they are."""
+    tmp = _WindGroup(g.dir, g.spd, g.stab, g.valid)
+    _polar_tables(tmp, gamma=gamma, hour_w=hour_w)
+    assert tmp.b_all is not None
+    return tmp.b_all
 
 
 _POLAR_R = np.exp(np.linspace(np.log(10.0), np.log(80000.0), 80))
@@ -2137,7 +2140,7 @@ def rank_suspects(
     bounds = np.searchsorted(member_ev[members_all], np.arange(len(ev) + 1))
 
     wd = _prepare_wind(wind, crs)
-    ent_profile = np.zeros(len(ent), dtype=np.int64)  # operating profile of B per enterprise
+    ent_profile = None  # operating profile of B per enterprise (activity_baseline)
     rho = None
     if wd is not None and prm.wind_autocorrelation:
         # per station, then the mean: the memory of the wind direction, hour by hour
